@@ -1,0 +1,84 @@
+package ovn
+
+import (
+	"go.starlark.net/starlark"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Register adds the OVN Northbound builtins to r.
+func Register(r *interp.Registry) error {
+	return r.RegisterAll(builtins...)
+}
+
+var builtins = []interp.Builtin{
+	{Domain: "ovn", Name: "ovn_nb", Signature: "ovn_nb(remote)", Fn: ovnNBBuiltin,
+		Doc: `Sets where the OVN Northbound database is, as ovn-nbctl --db takes it: "tcp:177.1.1.1:6641",
+"ssl:HOST:PORT", "unix:PATH", or several comma-separated endpoints of a clustered NB (ovnrun talks to
+the leader). --nb on the command line overrides it. Set it once per runbook.`},
+	{Domain: "ovn", Name: "ls", Signature: "ls(name, subnet=, ipv6_prefix=, exclude_ips=, other_config=, external_ids=)", Fn: lsBuiltin,
+		Doc: `Declares a Logical_Switch. subnet= (an IPv4 network) and ipv6_prefix= (an IPv6 address such as
+2001:db8:1::0) become other_config:subnet and other_config:ipv6_prefix, from which ovn-northd assigns
+"dynamic" port addresses; exclude_ips= (addresses or A..B ranges inside subnet) keeps addresses out of
+that pool. other_config= and external_ids= add further keys. Returns a switch with attributes name,
+subnet, ipv6_prefix and other_config.`},
+	{Domain: "ovn", Name: "lsp", Signature: "lsp(switch, name, mac=, ips=, type=, options=, dhcpv4=, dhcpv6=, port_security=, enabled=)", Fn: lspBuiltin,
+		Doc: `Declares a Logical_Switch_Port named name on switch (a switch or its name). mac= and ips= make the
+addresses column: ips="dynamic" gives "MAC dynamic" (northd picks the addresses from the switch's
+subnet and ipv6_prefix), a list of addresses gives "MAC IP...", mac= alone gives "MAC". type= is a
+Logical_Switch_Port type ("" for a VM interface, router, localport, ...; use localnet() for localnet).
+dhcpv4= and dhcpv6= take values returned by dhcp() and set dhcpv4_options/dhcpv6_options.
+port_security= is a list of "MAC [IP...]" entries; enabled= a bool. Returns a port with attributes
+name, mac, switch, type, addresses, options, ipv4 and ipv6 (futures when dynamic: known after apply).
+The port is what attach() plugs into a VM: its MAC and name become the NIC's MAC and iface-id.`},
+	{Domain: "ovn", Name: "localnet", Signature: "localnet(switch, name, network_name=, tag=)", Fn: localnetBuiltin,
+		Doc: `Declares a localnet Logical_Switch_Port: type localnet, addresses "unknown", options:network_name
+set to network_name, which each chassis maps to a bridge through external_ids:ovn-bridge-mappings
+(see ovs_external_ids and bridge_mappings). tag= (1-4095) requests a VLAN (tag_request).`},
+	{Domain: "ovn", Name: "lr", Signature: "lr(name, chassis=, options=)", Fn: lrBuiltin,
+		Doc: `Declares a Logical_Router. chassis= (a host or a chassis name) sets options:chassis, which makes
+it a gateway router pinned to that chassis (the seed's "l3gateway" kind); a host whose chassis name is
+not declared is resolved at apply time. options= adds further options. Returns a router with
+attributes name and options.`},
+	{Domain: "ovn", Name: "lrp", Signature: "lrp(router, name, mac=, networks=, peer=, peer_port=)", Fn: lrpBuiltin,
+		Doc: `Declares a Logical_Router_Port on router with mac= and networks= (one or more address/length
+values such as "172.16.1.254/24"). peer= (a switch) also declares the matching port on that switch:
+type router, addresses set to the router port's MAC, options:router-port set to name, named
+"<switch>-<router>" unless peer_port= names it: the four ovn-nbctl commands the seed runs by hand for
+each link. Returns a router port with attributes name, mac, networks, ip (the first network's
+address), ips, router and peer.`},
+	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, **options)", Fn: dhcpBuiltin,
+		Doc: `Declares a DHCP_Options row for cidr; the options are keyword arguments and are checked against
+what ovn-northd knows for the family of cidr. DHCPv4 needs server_id, server_mac and lease_time (int),
+and takes router, dns_server (an address or a list), mtu and the other ovn-nb(5) options. DHCPv6 needs
+server_id (a MAC) and takes dns_server, domain_search and dhcpv6_stateless. Pass the result to
+lsp(dhcpv4=) or lsp(dhcpv6=). Returns a value with attributes cidr, ipv6 and options.`},
+	{Domain: "ovn", Name: "gateway_chassis", Signature: "gateway_chassis(lrp, chassis, priority=0)", Fn: gatewayChassisBuiltin,
+		Doc: `Makes lrp (a router port or its name) a distributed gateway port by adding a Gateway_Chassis row
+for chassis (a host, a host's name, or a chassis name) with priority= (0-32767; the highest live chassis
+is active), like ovn-nbctl lrp-set-gateway-chassis. A host's chassis name is its declared system_id,
+else it is read from the host at apply time: no hand-copied chassis UUIDs.`},
+	{Domain: "ovn", Name: "nat", Signature: "nat(router, type=, external_ip=, logical_ip=, logical_port=, external_mac=)", Fn: natBuiltin,
+		Doc: `Declares a NAT rule on router. type= is snat, dnat or dnat_and_snat; external_ip= an address;
+logical_ip= an address (for snat also a network). For dnat_and_snat, logical_port= (a switch port)
+with external_mac= makes the NAT distributed: handled on the chassis where the logical port resides
+rather than on the gateway chassis.`},
+	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=)", Fn: routeBuiltin,
+		Doc: `Declares a Logical_Router_Static_Route on router: traffic to prefix (a network) goes to nexthop
+(an address of the same family), out of output_port= (a router port of the same router) if given.`},
+}
+
+// ovn_nb(remote)
+func ovnNBBuiltin(c *interp.Call) (starlark.Value, error) {
+	var remote string
+	if err := c.Unpack(1, "remote", &remote); err != nil {
+		return nil, err
+	}
+	if err := interp.CheckOVSDBRemote(remote, false); err != nil {
+		return nil, c.Errorf("%v", err)
+	}
+	if err := c.SetSetting("nb", remote); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}

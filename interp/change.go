@@ -1,0 +1,130 @@
+package interp
+
+import "context"
+
+// Op is what applying an action will do.
+type Op string
+
+const (
+	OpCreate    Op = "create"
+	OpUpdate    Op = "update"
+	OpDelete    Op = "delete"
+	OpRun       Op = "run"       // a command action that will run
+	OpUnchanged Op = "unchanged" // live state already matches
+	OpSkip      Op = "skip"      // done in an earlier run (journal)
+)
+
+// Symbol is the one-character marker of op in the text plan.
+func (op Op) Symbol() string {
+	switch op {
+	case OpCreate:
+		return "+"
+	case OpUpdate:
+		return "~"
+	case OpDelete:
+		return "-"
+	case OpRun:
+		return ">"
+	case OpSkip:
+		return "."
+	}
+	return "="
+}
+
+// FieldDiff is one column or setting that differs between live and desired
+// state.
+type FieldDiff struct {
+	Key      string
+	Old, New any
+}
+
+// Change is the planned outcome of one action.
+type Change struct {
+	Action Action
+	Op     Op
+	Diffs  []FieldDiff // for OpUpdate
+	// Note explains the op when it is not obvious: a guard, a refusal, why
+	// an action is skipped.
+	Note string
+}
+
+// StepChanges are the changes of one step, in declaration order.
+type StepChanges struct {
+	Step    *Step
+	Changes []Change
+}
+
+// Summary counts changes for the closing plan line.
+type Summary struct {
+	Add, Change, Destroy, Run, Unchanged, Skip int
+}
+
+// Summarize counts the changes of steps.
+func Summarize(steps []StepChanges) Summary {
+	var s Summary
+	for _, st := range steps {
+		for _, c := range st.Changes {
+			switch c.Op {
+			case OpCreate:
+				s.Add++
+			case OpUpdate:
+				s.Change++
+			case OpDelete:
+				s.Destroy++
+			case OpRun:
+				s.Run++
+			case OpUnchanged:
+				s.Unchanged++
+			case OpSkip:
+				s.Skip++
+			}
+		}
+	}
+	return s
+}
+
+// OfflineChanges plans steps without contacting anything: every resource is
+// to be created and every command to run, as on an empty lab.
+func OfflineChanges(steps []*Step) []StepChanges {
+	out := make([]StepChanges, len(steps))
+	for i, s := range steps {
+		cs := make([]Change, len(s.Actions))
+		for j, a := range s.Actions {
+			op := OpCreate
+			if a.Meta().Mode == Command {
+				op = OpRun
+			}
+			cs[j] = Change{Action: a, Op: op}
+			if g, ok := a.(Guarded); ok {
+				cs[j].Note = g.Guard()
+			}
+		}
+		out[i] = StepChanges{Step: s, Changes: cs}
+	}
+	return out
+}
+
+// Guarded is implemented by command actions that run only when a guard says
+// so; Guard describes the guard for the plan.
+type Guarded interface {
+	Guard() string
+}
+
+// Driver applies the actions of one kind of target (the NB database, a
+// host's shell, a host's OVS database, a libvirt daemon). The apply engine
+// gives each driver the actions whose Meta.Driver names it.
+//
+// Plan and Apply share one code path for dry-run and apply: a dry-run calls
+// Plan only; an apply calls Plan, then Apply with the changes Plan returned.
+type Driver interface {
+	// Name is the value of Meta.Driver this driver handles.
+	Name() string
+	// Plan compares the desired state of actions against live state and
+	// returns one change per action. It must not modify anything.
+	Plan(ctx context.Context, actions []Action) ([]Change, error)
+	// Apply carries out the changes of one step and returns the outputs of
+	// each action (resolved futures), keyed by action ID then attribute.
+	Apply(ctx context.Context, changes []Change) (map[string]map[string]string, error)
+	// Close releases the driver's connections.
+	Close() error
+}

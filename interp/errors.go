@@ -1,0 +1,88 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// Error is a runbook error: what went wrong, where, and (when the error
+// happened inside a function call) the call stack that led there.
+type Error struct {
+	Pos       Pos    // zero when the error has no position (unread file, bad -D)
+	Msg       string // without the position
+	Backtrace string // Starlark traceback, most recent call last; may be empty
+}
+
+func (e *Error) Error() string {
+	if e.Pos.File == "" {
+		return e.Msg
+	}
+	return e.Pos.String() + ": " + e.Msg
+}
+
+// Detail returns the message followed by the backtrace, for the terminal.
+func (e *Error) Detail() string {
+	if e.Backtrace == "" {
+		return e.Error()
+	}
+	return e.Error() + "\n" + e.Backtrace
+}
+
+// wrapError turns the errors Starlark returns into *Error.
+func wrapError(err error) error {
+	var evalErr *starlark.EvalError
+	var syntaxErr syntax.Error
+	var resolveErrs resolve.ErrorList
+	switch {
+	case errors.As(err, &evalErr):
+		e := &Error{Msg: evalErr.Msg}
+		// The innermost frame is the builtin itself when a builtin failed;
+		// report the runbook line that called it.
+		stack := evalErr.CallStack
+		for i := len(stack) - 1; i >= 0; i-- {
+			p := stack[i].Pos
+			if p.Filename() != "<builtin>" {
+				e.Pos = Pos{p.Filename(), p.Line, p.Col}
+				break
+			}
+		}
+		if len(stack) > 1 {
+			e.Backtrace = evalErr.CallStack.String()
+		}
+		// A failed load() wraps the loaded file's own error; keep its
+		// position and traceback too, they name the real culprit.
+		var inner *Error
+		if cause := errors.Unwrap(evalErr); cause != nil {
+			if w, ok := wrapError(cause).(*Error); ok && w.Pos.File != "" {
+				inner = w
+			}
+		}
+		if inner != nil {
+			e.Msg = fmt.Sprintf("in load: %s", inner.Error())
+			if inner.Backtrace != "" {
+				e.Backtrace = strings.TrimSpace(e.Backtrace + "\n" + inner.Backtrace)
+			}
+		}
+		return e
+	case errors.As(err, &syntaxErr):
+		p := syntaxErr.Pos
+		return &Error{Pos: Pos{p.Filename(), p.Line, p.Col}, Msg: syntaxErr.Msg}
+	case errors.As(err, &resolveErrs) && len(resolveErrs) > 0:
+		first := resolveErrs[0]
+		msgs := make([]string, 0, len(resolveErrs)-1)
+		for _, r := range resolveErrs[1:] {
+			msgs = append(msgs, fmt.Sprintf("%s: %s", r.Pos, r.Msg))
+		}
+		return &Error{Pos: Pos{first.Pos.Filename(), first.Pos.Line, first.Pos.Col}, Msg: first.Msg, Backtrace: strings.Join(msgs, "\n")}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Msg: err.Error()}
+}

@@ -1,0 +1,120 @@
+package interp_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/ovnrun/ovnrun/internal/startest"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+var testStdlib = fstest.MapFS{"std.star": {Data: []byte("std_answer = 42\n")}}
+
+func TestScripts(t *testing.T) {
+	startest.Run(t, "testdata/*.star", func() (*interp.Registry, error) { return interp.NewRegistry(), nil },
+		interp.Options{Stdlib: testStdlib})
+}
+
+func eval(t *testing.T, src string, opts interp.Options) (*interp.Plan, error) {
+	t.Helper()
+	opts.Stdlib = testStdlib
+	return interp.Evaluate("testdata/inline.star", []byte(src), opts)
+}
+
+func TestVarFromCommandLine(t *testing.T) {
+	src := `
+s = var("s", "d")
+n = var("n", 1)
+b = var("b", False)
+l = var("l", ["x"])
+if s != "given" or n != 7 or b != True or l != ["a", "b"]:
+    fail("got %r %r %r %r" % (s, n, b, l))
+`
+	p, err := eval(t, src, interp.Options{Vars: map[string]string{"s": "given", "n": "7", "b": "true", "l": "a, b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Vars["n"]; got != "7" {
+		t.Errorf("plan records n=%q, want 7", got)
+	}
+}
+
+func TestVarErrors(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		vars map[string]string
+		want string
+	}{
+		{`var("n", 1)`, map[string]string{"n": "seven"}, "inline.star:1:4: var: -D n=seven: want an integer"},
+		{`var("b", True)`, map[string]string{"b": "maybe"}, "want true or false"},
+		{`var("n", 1)`, map[string]string{"typo": "x"}, "-D typo: the runbook reads no such variable (it reads: n)"},
+	} {
+		_, err := eval(t, tc.src, interp.Options{Vars: tc.vars})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s with %v: got %v, want error containing %q", tc.src, tc.vars, err, tc.want)
+		}
+	}
+}
+
+func TestErrorCarriesBacktraceThroughLibraries(t *testing.T) {
+	_, err := eval(t, "load(\"lib/util.star\", \"boom\")\n\ndef f():\n    boom()\n\nf()\n", interp.Options{})
+	var e *interp.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %v, want *interp.Error", err)
+	}
+	if got, want := e.Pos.String(), "testdata/lib/util.star:8:9"; got != want {
+		t.Errorf("error position %s, want %s (the fail() call in the library)", got, want)
+	}
+	for _, frame := range []string{"testdata/inline.star:6:2", "testdata/inline.star:4:9", "testdata/lib/util.star:8:9"} {
+		if !strings.Contains(e.Backtrace, frame) {
+			t.Errorf("backtrace lacks frame %s:\n%s", frame, e.Backtrace)
+		}
+	}
+}
+
+func TestStepsAndImplicitMain(t *testing.T) {
+	p, err := eval(t, `
+step("one", lambda: None)
+step("two", lambda: None)
+`, interp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.StepNames(), ","); got != "one,two" {
+		t.Errorf("steps %s, want one,two", got)
+	}
+	for _, tc := range []struct {
+		only []string
+		from string
+		want string
+	}{
+		{nil, "", "one,two"},
+		{[]string{"two"}, "", "two"},
+		{nil, "two", "two"},
+		{[]string{"two", "one"}, "", "one,two"},
+	} {
+		steps, err := p.Select(tc.only, tc.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range steps {
+			names = append(names, s.Name)
+		}
+		if got := strings.Join(names, ","); got != tc.want {
+			t.Errorf("Select(%v, %q) = %s, want %s", tc.only, tc.from, got, tc.want)
+		}
+	}
+	if _, err := p.Select([]string{"three"}, ""); err == nil || !strings.Contains(err.Error(), `no step "three"`) {
+		t.Errorf("unknown step: got %v", err)
+	}
+}
+
+func TestLibDirs(t *testing.T) {
+	_, err := eval(t, `load("helper.star", "double")`, interp.Options{LibDirs: []string{"testdata/lib"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

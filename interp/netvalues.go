@@ -1,0 +1,242 @@
+package interp
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"go.starlark.net/starlark"
+)
+
+// The network value types below are parsed once, where a runbook hands them
+// in, and carried typed through the plan. Each keeps the text the runbook
+// wrote (after validation) because that is what lands in the database: the
+// seed writes "2001:db8:1::0", and a lab engineer comparing with ovn-nbctl
+// output expects to see exactly that.
+
+// MAC is an Ethernet (EUI-48) address, stored in lowercase.
+type MAC struct{ text string }
+
+// ParseMAC validates s as xx:xx:xx:xx:xx:xx.
+func ParseMAC(s string) (MAC, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return MAC{}, fmt.Errorf("invalid MAC address %q: want six colon-separated hex bytes", s)
+	}
+	for _, p := range parts {
+		if len(p) != 2 || !isHex(p[0]) || !isHex(p[1]) {
+			return MAC{}, fmt.Errorf("invalid MAC address %q: want six colon-separated hex bytes", s)
+		}
+	}
+	return MAC{strings.ToLower(s)}, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// Unpack implements starlark.Unpacker.
+func (m *MAC) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want MAC address string", v.Type())
+	}
+	mac, err := ParseMAC(s)
+	if err != nil {
+		return err
+	}
+	*m = mac
+	return nil
+}
+
+// IsSet reports whether m holds an address.
+func (m MAC) IsSet() bool    { return m.text != "" }
+func (m MAC) String() string { return m.text }
+
+// IP is an IPv4 or IPv6 address.
+type IP struct {
+	Addr netip.Addr
+	text string
+}
+
+// ParseIP validates s as an IPv4 or IPv6 address without a zone.
+func ParseIP(s string) (IP, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return IP{}, fmt.Errorf("invalid IP address %q", s)
+	}
+	return IP{a, s}, nil
+}
+
+// Unpack implements starlark.Unpacker.
+func (ip *IP) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want IP address string", v.Type())
+	}
+	p, err := ParseIP(s)
+	if err != nil {
+		return err
+	}
+	*ip = p
+	return nil
+}
+
+func (ip IP) IsSet() bool    { return ip.text != "" }
+func (ip IP) Is4() bool      { return ip.Addr.Is4() }
+func (ip IP) String() string { return ip.text }
+
+// CIDR is a network prefix such as 172.16.1.0/24: host bits must be zero.
+type CIDR struct {
+	Prefix netip.Prefix
+	text   string
+}
+
+// ParseCIDR validates s as a network prefix.
+func ParseCIDR(s string) (CIDR, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return CIDR{}, fmt.Errorf("invalid CIDR %q: want address/length, such as 172.16.1.0/24", s)
+	}
+	if p.Masked() != p {
+		return CIDR{}, fmt.Errorf("invalid CIDR %q: host bits are set (the network is %s)", s, p.Masked())
+	}
+	return CIDR{p, s}, nil
+}
+
+// Unpack implements starlark.Unpacker.
+func (c *CIDR) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want CIDR string", v.Type())
+	}
+	p, err := ParseCIDR(s)
+	if err != nil {
+		return err
+	}
+	*c = p
+	return nil
+}
+
+func (c CIDR) IsSet() bool    { return c.text != "" }
+func (c CIDR) Is4() bool      { return c.Prefix.Addr().Is4() }
+func (c CIDR) String() string { return c.text }
+
+// IfAddr is an interface address with its prefix length, such as a router
+// port's network 172.16.1.254/24.
+type IfAddr struct {
+	Prefix netip.Prefix
+	text   string
+}
+
+// ParseIfAddr validates s as address/length.
+func ParseIfAddr(s string) (IfAddr, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return IfAddr{}, fmt.Errorf("invalid interface address %q: want address/length, such as 172.16.1.254/24", s)
+	}
+	return IfAddr{p, s}, nil
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *IfAddr) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want address/length string", v.Type())
+	}
+	p, err := ParseIfAddr(s)
+	if err != nil {
+		return err
+	}
+	*a = p
+	return nil
+}
+
+func (a IfAddr) String() string { return a.text }
+
+// Network returns the prefix a holds an address in.
+func (a IfAddr) Network() netip.Prefix { return a.Prefix.Masked() }
+
+// CheckOVSDBRemote validates an OVSDB connection string list as ovn-nbctl
+// --db and external_ids:ovn-remote take it: comma-separated tcp:HOST:PORT,
+// ssl:HOST:PORT or unix:PATH. With passive, the listening forms (ptcp:PORT[:IP],
+// pssl:PORT[:IP], punix:PATH) are wanted instead.
+func CheckOVSDBRemote(s string, passive bool) error {
+	if s == "" {
+		return fmt.Errorf("empty OVSDB remote")
+	}
+	for _, r := range strings.Split(s, ",") {
+		if err := checkOneRemote(r, passive); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkOneRemote(r string, passive bool) error {
+	method, rest, ok := strings.Cut(r, ":")
+	want := "tcp:HOST:PORT, ssl:HOST:PORT or unix:PATH"
+	if passive {
+		want = "ptcp:PORT[:IP], pssl:PORT[:IP] or punix:PATH"
+	}
+	bad := func() error { return fmt.Errorf("invalid OVSDB remote %q: want %s", r, want) }
+	if !ok || rest == "" {
+		return bad()
+	}
+	switch {
+	case !passive && (method == "tcp" || method == "ssl"):
+		host, port, ok := cutLast(rest)
+		if !ok || !validPort(port) || !validHost(strings.Trim(host, "[]")) {
+			return bad()
+		}
+	case passive && (method == "ptcp" || method == "pssl"):
+		port, ip, hasIP := strings.Cut(rest, ":")
+		if !validPort(port) && !(port == "0") {
+			return bad()
+		}
+		if hasIP {
+			if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
+				return bad()
+			}
+		}
+	case !passive && method == "unix", passive && method == "punix":
+	default:
+		return bad()
+	}
+	return nil
+}
+
+func cutLast(s string) (string, string, bool) {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n < 65536
+}
+
+// validHost accepts an IP address or a DNS name.
+func validHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,105 @@
+package interp
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Plan is the result of evaluating a runbook: its steps, each holding typed
+// actions in declaration order, plus the hosts and settings it declared.
+// A plan is deterministic: evaluating the same runbook with the same
+// variables yields the same plan.
+type Plan struct {
+	Runbook string
+	// Settings are runbook-wide declarations, such as the NB address.
+	Settings []Field
+	Hosts    map[string]*Host
+	Steps    []*Step
+	// Vars holds the value of every variable the runbook read.
+	Vars map[string]string
+
+	byID map[string]Action
+}
+
+// Step is a named group of actions, declared with step(name, fn).
+type Step struct {
+	Name    string
+	Pos     Pos
+	Actions []Action
+}
+
+func newPlan(runbook string) *Plan {
+	return &Plan{
+		Runbook: runbook,
+		Hosts:   map[string]*Host{},
+		Vars:    map[string]string{},
+		byID:    map[string]Action{},
+	}
+}
+
+// Action returns the action with the given ID.
+func (p *Plan) Action(id string) (Action, bool) {
+	a, ok := p.byID[id]
+	return a, ok
+}
+
+// Len returns the number of actions in the plan.
+func (p *Plan) Len() int { return len(p.byID) }
+
+// Setting returns the value of a runbook-wide setting.
+func (p *Plan) Setting(key string) (any, bool) {
+	for _, f := range p.Settings {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
+// StepNames returns the names of the steps in order.
+func (p *Plan) StepNames() []string {
+	names := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Select returns the steps to run: those named in only (if any), else every
+// step from the one named from (if set) to the end.
+func (p *Plan) Select(only []string, from string) ([]*Step, error) {
+	if len(only) > 0 && from != "" {
+		return nil, fmt.Errorf("--only and --from cannot be combined")
+	}
+	index := map[string]int{}
+	for i, s := range p.Steps {
+		index[s.Name] = i
+	}
+	unknown := func(name string) error {
+		return fmt.Errorf("no step %q in %s; its steps are: %s", name, p.Runbook, strings.Join(p.StepNames(), ", "))
+	}
+	switch {
+	case len(only) > 0:
+		want := map[string]bool{}
+		for _, n := range only {
+			if _, ok := index[n]; !ok {
+				return nil, unknown(n)
+			}
+			want[n] = true
+		}
+		var out []*Step
+		for _, s := range p.Steps {
+			if want[s.Name] {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case from != "":
+		i, ok := index[from]
+		if !ok {
+			return nil, unknown(from)
+		}
+		return p.Steps[i:], nil
+	}
+	return p.Steps, nil
+}

@@ -1,0 +1,189 @@
+package interp
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// SummaryLine is the closing line of a plan.
+func (s Summary) Line() string {
+	if s.Add == 0 && s.Change == 0 && s.Destroy == 0 {
+		return "No changes."
+	}
+	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+}
+
+// WriteText prints the plan as a lab engineer reads it: settings, then each
+// step with one block per action (op marker, kind, name, position, then the
+// salient fields), and the summary line last.
+func WriteText(w io.Writer, p *Plan, steps []StepChanges) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Runbook %s\n", p.Runbook)
+	for _, f := range p.Settings {
+		fmt.Fprintf(&b, "  %s = %s\n", f.Key, FormatValue(f.Value))
+	}
+	for _, h := range p.HostList() {
+		fmt.Fprintf(&b, "  host %s = %s\n", h.Name, hostLine(h))
+	}
+	for _, st := range steps {
+		fmt.Fprintf(&b, "\nStep %s (%s)\n", st.Step.Name, st.Step.Pos)
+		if len(st.Changes) == 0 {
+			b.WriteString("  (no actions)\n")
+		}
+		for _, c := range st.Changes {
+			writeChange(&b, c)
+		}
+	}
+	s := Summarize(steps)
+	b.WriteString("\n")
+	if s.Run > 0 {
+		fmt.Fprintf(&b, "%d command(s) will run.\n", s.Run)
+	}
+	b.WriteString(s.Line() + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func hostLine(h *Host) string {
+	var parts []string
+	if h.Local {
+		parts = append(parts, "local")
+	} else {
+		parts = append(parts, fmt.Sprintf("%s@%s:%d", h.User, h.Address, h.Port))
+	}
+	if h.SystemID != "" {
+		parts = append(parts, "chassis "+h.SystemID)
+	} else {
+		parts = append(parts, "chassis (known after apply)")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writeChange(b *strings.Builder, c Change) {
+	m := c.Action.Meta()
+	fmt.Fprintf(b, "  %s %s %s  (%s)\n", c.Op.Symbol(), m.Kind, m.Name, m.Pos())
+	if c.Note != "" {
+		fmt.Fprintf(b, "      # %s\n", c.Note)
+	}
+	if c.Op == OpUpdate {
+		for _, d := range c.Diffs {
+			fmt.Fprintf(b, "      %s: %s -> %s\n", d.Key, FormatValue(d.Old), FormatValue(d.New))
+		}
+		return
+	}
+	if c.Op == OpUnchanged || c.Op == OpSkip {
+		return
+	}
+	for _, f := range c.Action.Fields() {
+		if IsEmpty(f.Value) {
+			continue
+		}
+		fmt.Fprintf(b, "      %s: %s\n", f.Key, FormatValue(f.Value))
+	}
+}
+
+// The JSON plan. Field names are part of ovnrun's interface and documented
+// in docs/plan-json.md; add fields, never rename them.
+type jsonPlan struct {
+	FormatVersion int               `json:"format_version"`
+	Runbook       string            `json:"runbook"`
+	Settings      map[string]any    `json:"settings"`
+	Hosts         []jsonHost        `json:"hosts"`
+	Vars          map[string]string `json:"vars"`
+	Steps         []jsonStep        `json:"steps"`
+	Summary       jsonSummary       `json:"summary"`
+}
+
+type jsonHost struct {
+	Name     string `json:"name"`
+	Address  string `json:"address,omitempty"`
+	User     string `json:"user,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	Local    bool   `json:"local,omitempty"`
+	SystemID any    `json:"system_id"`
+	Pos      string `json:"pos"`
+}
+
+type jsonStep struct {
+	Name    string       `json:"name"`
+	Pos     string       `json:"pos"`
+	Actions []jsonAction `json:"actions"`
+}
+
+type jsonAction struct {
+	ID        string         `json:"id"`
+	Op        Op             `json:"op"`
+	Kind      string         `json:"kind"`
+	Name      string         `json:"name"`
+	Driver    string         `json:"driver"`
+	Host      string         `json:"host,omitempty"`
+	Pos       string         `json:"pos"`
+	Trace     []string       `json:"trace,omitempty"`
+	DependsOn []string       `json:"depends_on,omitempty"`
+	Fields    map[string]any `json:"fields"`
+	Diffs     []jsonDiff     `json:"diffs,omitempty"`
+	Note      string         `json:"note,omitempty"`
+}
+
+type jsonDiff struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
+}
+
+type jsonSummary struct {
+	Add       int    `json:"add"`
+	Change    int    `json:"change"`
+	Destroy   int    `json:"destroy"`
+	Run       int    `json:"run"`
+	Unchanged int    `json:"unchanged"`
+	Skip      int    `json:"skip"`
+	Line      string `json:"line"`
+}
+
+// WriteJSON prints the same plan as WriteText in JSON.
+func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
+	out := jsonPlan{FormatVersion: 1, Runbook: p.Runbook, Settings: map[string]any{}, Vars: p.Vars,
+		Hosts: []jsonHost{}, Steps: []jsonStep{}}
+	for _, f := range p.Settings {
+		out.Settings[f.Key] = JSONValue(f.Value)
+	}
+	for _, h := range p.HostList() {
+		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port,
+			Local: h.Local, SystemID: JSONValue(h.ChassisField()), Pos: h.Pos.String()})
+	}
+	for _, st := range steps {
+		js := jsonStep{Name: st.Step.Name, Pos: st.Step.Pos.String(), Actions: []jsonAction{}}
+		for _, c := range st.Changes {
+			js.Actions = append(js.Actions, actionJSON(c))
+		}
+		out.Steps = append(out.Steps, js)
+	}
+	s := Summarize(steps)
+	out.Summary = jsonSummary{s.Add, s.Change, s.Destroy, s.Run, s.Unchanged, s.Skip, s.Line()}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func actionJSON(c Change) jsonAction {
+	m := c.Action.Meta()
+	ja := jsonAction{ID: m.ID, Op: c.Op, Kind: m.Kind, Name: m.Name, Driver: m.Driver, Host: m.Host,
+		Pos: m.Pos().String(), DependsOn: m.DependsOn, Fields: map[string]any{}, Note: c.Note}
+	if len(m.Stack) > 1 {
+		for _, p := range m.Stack[1:] {
+			ja.Trace = append(ja.Trace, p.String())
+		}
+	}
+	for _, f := range c.Action.Fields() {
+		if !IsEmpty(f.Value) {
+			ja.Fields[f.Key] = JSONValue(f.Value)
+		}
+	}
+	for _, d := range c.Diffs {
+		ja.Diffs = append(ja.Diffs, jsonDiff{d.Key, JSONValue(d.Old), JSONValue(d.New)})
+	}
+	return ja
+}
