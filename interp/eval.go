@@ -29,6 +29,9 @@ type Options struct {
 	// Predeclared adds values to every file's environment; tests use it for
 	// their assertion helpers. Builtins of the registry take precedence.
 	Predeclared starlark.StringDict
+	// MaxSteps bounds the Starlark computation steps of each file (0: no
+	// bound); the fuzz target uses it so that no input runs for ever.
+	MaxSteps uint64
 	// OnStart, when set, is called with the evaluation before it runs; script
 	// tests use it to inspect the plan being built.
 	OnStart func(*Eval)
@@ -137,7 +140,7 @@ func (ev *Eval) checkVars() error {
 
 // newThread returns a thread for executing one file of the runbook.
 func (ev *Eval) newThread(name string) *starlark.Thread {
-	return &starlark.Thread{
+	th := &starlark.Thread{
 		Name: name,
 		Load: ev.loads.load,
 		Print: func(_ *starlark.Thread, msg string) {
@@ -146,6 +149,10 @@ func (ev *Eval) newThread(name string) *starlark.Thread {
 			}
 		},
 	}
+	if ev.opts.MaxSteps > 0 {
+		th.SetMaxExecutionSteps(ev.opts.MaxSteps)
+	}
+	return th
 }
 
 // Plan returns the plan being built.

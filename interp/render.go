@@ -33,7 +33,7 @@ func WriteText(w io.Writer, p *Plan, steps []StepChanges) error {
 			b.WriteString("  (no actions)\n")
 		}
 		for _, c := range st.Changes {
-			writeChange(&b, c)
+			writeChange(&b, p.Runbook, c)
 		}
 	}
 	s := Summarize(steps)
@@ -55,15 +55,13 @@ func hostLine(h *Host) string {
 	}
 	if h.SystemID != "" {
 		parts = append(parts, "chassis "+h.SystemID)
-	} else {
-		parts = append(parts, "chassis (known after apply)")
 	}
 	return strings.Join(parts, ", ")
 }
 
-func writeChange(b *strings.Builder, c Change) {
+func writeChange(b *strings.Builder, runbook string, c Change) {
 	m := c.Action.Meta()
-	fmt.Fprintf(b, "  %s %s %s  (%s)\n", c.Op.Symbol(), m.Kind, m.Name, m.Pos())
+	fmt.Fprintf(b, "  %s %s %s  (%s)\n", c.Op.Symbol(), m.Kind, m.Name, where(m, runbook))
 	if c.Note != "" {
 		fmt.Fprintf(b, "      # %s\n", c.Note)
 	}
@@ -82,6 +80,22 @@ func writeChange(b *strings.Builder, c Change) {
 		}
 		fmt.Fprintf(b, "      %s: %s\n", f.Key, FormatValue(f.Value))
 	}
+}
+
+// where is the action's position, and when it was declared inside a
+// library, also the nearest line of the runbook itself that led there: the
+// line a lab engineer edits.
+func where(m *Meta, runbook string) string {
+	pos := m.Pos()
+	if pos.File == runbook {
+		return pos.String()
+	}
+	for _, p := range m.Stack[1:] {
+		if p.File == runbook {
+			return pos.String() + " via " + p.String()
+		}
+	}
+	return pos.String()
 }
 
 // The JSON plan. Field names are part of ovnrun's interface and documented

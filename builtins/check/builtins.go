@@ -1,0 +1,86 @@
+// Package check is the verification domain of ovnrun: the Starlark face of
+// the checks a lab runs once it is built, such as pinging across the
+// logical topology. Checks are command actions: they run on every apply and
+// fail the run when the network does not behave as the runbook expects.
+// Builtins only validate arguments and append typed actions.
+//
+// It may import only interp and go.starlark.net (and the standard library).
+package check
+
+import (
+	"strconv"
+
+	"go.starlark.net/starlark"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Register adds the check domain's builtins to r.
+func Register(r *interp.Registry) error {
+	return r.RegisterAll(
+		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success")`,
+			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
+	)
+}
+
+const pingDoc = `Checks reachability by running ping from src to dst, as the seed does from a VM to the outside
+host (ping 172.16.3.253) and back (ping 172.16.2.2). src is a VM handle (the ping runs inside the
+guest), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
+port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
+a host (its address) or a VM (the address its guest reports). count echo requests (default 3) are sent
+within timeout_s seconds (default 10). expect="success" (the default) passes when replies come back;
+expect="failure" passes when none do, to check that an ACL or a missing route blocks traffic. The
+check runs on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s
+and expect, with the ID ping/<src>-><dst> (#2, #3... for repeats).`
+
+func pingBuiltin(c *interp.Call) (starlark.Value, error) {
+	var (
+		srcv, dstv starlark.Value
+		count      = 3
+		timeout    = 10
+		expect     = "success"
+	)
+	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "count?", &count, "timeout_s?", &timeout, "expect?", &expect); err != nil {
+		return nil, err
+	}
+	switch {
+	case count < 1 || count > 1000:
+		return nil, c.Errorf("count %d is out of range 1..1000", count)
+	case timeout < 1 || timeout > 3600:
+		return nil, c.Errorf("timeout_s %d is out of range 1..3600", timeout)
+	case expect != "success" && expect != "failure":
+		return nil, c.Errorf("expect %q: want success or failure", expect)
+	}
+	src, err := resolveSource(c, srcv)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := resolveTarget(c, dstv)
+	if err != nil {
+		return nil, err
+	}
+	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect}
+	a.M = interp.Meta{Kind: "ping", Name: src.label + " -> " + dst.label, Mode: interp.Command,
+		Driver: "check", Host: src.host.Name, ID: pingID(c, src.label+"->"+dst.label)}
+	for _, d := range []string{src.dep, dst.dep} {
+		if d != "" {
+			a.M.DependsOn = append(a.M.DependsOn, d)
+		}
+	}
+	if err := c.Add(a); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// pingID names the n-th ping between the same ends "ping/<pair>#n", so a
+// runbook can check a path before and after a change.
+func pingID(c *interp.Call, pair string) string {
+	seen := c.Ev.Domain("check", func() any { return map[string]int{} }).(map[string]int)
+	seen[pair]++
+	id := "ping/" + pair
+	if n := seen[pair]; n > 1 {
+		id += "#" + strconv.Itoa(n)
+	}
+	return id
+}

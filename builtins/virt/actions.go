@@ -1,0 +1,57 @@
+package virt
+
+import "github.com/ovnrun/ovnrun/interp"
+
+// Domain is a libvirt domain (a VM) on a host, as the seed's virt-install
+// creates it.
+type Domain struct {
+	interp.ActionMeta
+	Domain     string // the libvirt domain name
+	Image      string // http(s) URL or absolute path; "" for a blank disk
+	VCPUs      int
+	MemoryMiB  int
+	DiskGiB    int    // 0: the image's own size
+	DomainType string // "" (kvm when available, else qemu), kvm or qemu
+	OSVariant  string // osinfo short ID, such as rhel8.4; "" to detect
+}
+
+// Fields implements interp.Action.
+func (d *Domain) Fields() []interp.Field {
+	var disk any
+	if d.DiskGiB > 0 {
+		disk = d.DiskGiB
+	}
+	return []interp.Field{
+		interp.F("name", d.Domain),
+		interp.F("image", d.Image),
+		interp.F("vcpus", d.VCPUs),
+		interp.F("memory_mib", d.MemoryMiB),
+		interp.F("disk_gib", disk),
+		interp.F("domain_type", d.DomainType),
+		interp.F("os_variant", d.OSVariant),
+	}
+}
+
+// Interface is a VM NIC plugged into an OVS bridge on the VM's host
+// (libvirt <interface type='bridge'> with <virtualport type='openvswitch'>),
+// whose OVS Interface carries external_ids:iface-id so ovn-controller binds
+// it to the logical switch port of that name.
+type Interface struct {
+	interp.ActionMeta
+	VM      string // the libvirt domain name
+	Dev     string // target dev: the tap's name on the host
+	MAC     interp.MAC
+	Bridge  string
+	IfaceID string
+}
+
+// Fields implements interp.Action.
+func (i *Interface) Fields() []interp.Field {
+	return []interp.Field{
+		interp.F("vm", i.VM),
+		interp.F("dev", i.Dev),
+		interp.F("mac", i.MAC),
+		interp.F("bridge", i.Bridge),
+		interp.F("iface_id", i.IfaceID),
+	}
+}

@@ -1,0 +1,147 @@
+package virt
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// VM is the handle vm() returns: a libvirt domain on one host. It implements
+// interp.Guest, so ping() can run in it.
+type VM struct {
+	Name string
+	Host *interp.Host
+	ID   string // the vm action that declares it
+	// nics are the ports attach() plugged in, in order: logical port
+	// handles or iface-id strings.
+	nics []starlark.Value
+}
+
+var (
+	_ interp.Guest      = (*VM)(nil)
+	_ starlark.HasAttrs = (*VM)(nil)
+)
+
+func (v *VM) String() string        { return fmt.Sprintf("vm(%q, host=%q)", v.Name, v.Host.Name) }
+func (v *VM) Type() string          { return "vm" }
+func (v *VM) Freeze()               {}
+func (v *VM) Truth() starlark.Bool  { return starlark.True }
+func (v *VM) Hash() (uint32, error) { return starlark.String(v.ID).Hash() }
+
+// GuestID implements interp.Guest.
+func (v *VM) GuestID() string { return v.ID }
+
+// GuestName implements interp.Guest.
+func (v *VM) GuestName() string { return v.Name }
+
+// GuestHost implements interp.Guest.
+func (v *VM) GuestHost() *interp.Host { return v.Host }
+
+// AttrNames implements starlark.HasAttrs.
+func (v *VM) AttrNames() []string { return []string{"host", "name", "nics"} }
+
+// Attr implements starlark.HasAttrs. nics is a fresh list each time, so a
+// runbook cannot change the VM's NICs behind attach()'s back.
+func (v *VM) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "name":
+		return starlark.String(v.Name), nil
+	case "host":
+		return v.Host, nil
+	case "nics":
+		return starlark.NewList(append([]starlark.Value(nil), v.nics...)), nil
+	}
+	return nil, nil
+}
+
+// resolveHost accepts a host handle or the name of a declared host.
+func resolveHost(c *interp.Call, v starlark.Value) (*interp.Host, error) {
+	switch v := v.(type) {
+	case *interp.Host:
+		return v, nil
+	case starlark.String:
+		h, ok := c.Ev.Plan().Hosts[string(v)]
+		if !ok {
+			return nil, c.Errorf("no host %q is declared", string(v))
+		}
+		return h, nil
+	}
+	return nil, c.Errorf("for parameter host: got %s, want host or host name", v.Type())
+}
+
+// domainName is an Unpacker for a libvirt domain name as ovnrun accepts it:
+// letters, digits, '.', '_' and '-', so it also works as a file name for
+// the VM's disk and as part of action IDs.
+type domainName string
+
+func (n *domainName) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want string", v.Type())
+	}
+	if s == "" || len(s) > 64 {
+		return fmt.Errorf("VM name %q must be 1 to 64 characters long", s)
+	}
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+		return fmt.Errorf("VM name %q: only letters, digits, '.', '_' and '-' are allowed", s)
+	}
+	*n = domainName(s)
+	return nil
+}
+
+// checkIfName validates a Linux interface name, as a VM NIC's target dev
+// and an OVS bridge are: 1 to 15 bytes, no '/', ':' or whitespace.
+func checkIfName(s string) error {
+	switch {
+	case s == "" || len(s) > 15:
+		return fmt.Errorf("invalid interface name %q: want 1 to 15 bytes", s)
+	case s == "." || s == "..":
+		return fmt.Errorf("invalid interface name %q", s)
+	case strings.ContainsAny(s, "/:") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return fmt.Errorf("invalid interface name %q: no '/', ':', whitespace or control characters", s)
+	}
+	return nil
+}
+
+// ifName is an Unpacker for checkIfName.
+type ifName string
+
+func (n *ifName) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want interface name string", v.Type())
+	}
+	if err := checkIfName(s); err != nil {
+		return err
+	}
+	*n = ifName(s)
+	return nil
+}
+
+// image is an Unpacker for a disk image source: an http(s) URL to download
+// or an absolute path on the VM's host.
+type image string
+
+func (im *image) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want URL or path string", v.Type())
+	}
+	if strings.HasPrefix(s, "/") {
+		if strings.ContainsAny(s, "\x00\n") {
+			return fmt.Errorf("image path %q contains a NUL or newline", s)
+		}
+		*im = image(s)
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path == "" {
+		return fmt.Errorf("image %q: want an http:// or https:// URL or an absolute path", s)
+	}
+	*im = image(s)
+	return nil
+}

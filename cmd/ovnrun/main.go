@@ -1,0 +1,57 @@
+// Command ovnrun evaluates an OVN lab runbook into a plan and applies it.
+// This package only parses flags, wires domains and drivers together, and
+// chooses exit codes; everything else lives in interp and builtins/*.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, distinct so scripts can tell a bad runbook (nothing changed)
+// from a failure while applying.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // runtime failure while planning or applying
+	exitUsage    = 2 // bad command line
+	exitRunbook  = 3 // the runbook is invalid; nothing was changed
+	exitInternal = 4
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it in-process.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "doc":
+			return docCommand(args[1:], stdout, stderr)
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+	}
+	return planCommand(args, stdout, stderr)
+}
+
+const usage = `ovnrun - build OVN labs from Starlark runbooks
+
+Usage:
+  ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
+  ovnrun doc [BUILTIN]               document every builtin, or one
+
+Flags:
+  --dry-run            print the plan, change nothing
+  --offline            contact nothing at all: plan as if every target were empty
+  --output text|json   plan format (default text)
+  -D, --var NAME=VALUE set a runbook variable read with var(); repeatable
+  --only STEP[,STEP]   run only these steps
+  --from STEP          run from this step to the end
+  --lib DIR            search DIR for load() paths; repeatable
+
+Exit status: 0 done, 1 failure while planning or applying, 2 bad command line,
+3 invalid runbook (nothing was changed).
+`

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ovnrun/ovnrun/interp"
+	"github.com/ovnrun/ovnrun/stdlib"
+)
+
+type planFlags struct {
+	dryRun, offline bool
+	output          string
+	vars            []string
+	only            []string
+	from            string
+	libs            []string
+}
+
+func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error) {
+	var f planFlags
+	fs := pflag.NewFlagSet("ovnrun", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
+	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all")
+	fs.StringVar(&f.output, "output", "text", "plan format: text or json")
+	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
+	fs.StringSliceVar(&f.only, "only", nil, "run only these steps")
+	fs.StringVar(&f.from, "from", "", "run from this step on")
+	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	if err := fs.Parse(args); err != nil {
+		return nil, "", err
+	}
+	if fs.NArg() != 1 {
+		return nil, "", fmt.Errorf("want exactly one runbook, got %d arguments", fs.NArg())
+	}
+	if f.output != "text" && f.output != "json" {
+		return nil, "", fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	if len(f.only) > 0 && f.from != "" {
+		return nil, "", fmt.Errorf("--only and --from cannot be combined")
+	}
+	return &f, fs.Arg(0), nil
+}
+
+// parseVars turns -D NAME=VALUE settings into a map.
+func parseVars(settings []string) (map[string]string, error) {
+	vars := map[string]string{}
+	for _, s := range settings {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("-D %q: want NAME=VALUE", s)
+		}
+		if _, dup := vars[name]; dup {
+			return nil, fmt.Errorf("-D %s is given twice", name)
+		}
+		vars[name] = value
+	}
+	return vars, nil
+}
+
+func planCommand(args []string, stdout, stderr io.Writer) int {
+	f, path, err := parsePlanFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitUsage
+	}
+	vars, err := parseVars(f.vars)
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitUsage
+	}
+	reg, err := newRegistry()
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitInternal
+	}
+	plan, err := interp.Evaluate(path, nil, interp.Options{
+		Registry: reg, Vars: vars, LibDirs: f.libs, Stdlib: stdlib.FS,
+		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
+	})
+	if err != nil {
+		var e *interp.Error
+		if errors.As(err, &e) {
+			fmt.Fprintf(stderr, "error: %s\n", e.Detail())
+		} else {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+		}
+		return exitRunbook
+	}
+	steps, err := plan.Select(f.only, f.from)
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitUsage
+	}
+	if !f.offline || !f.dryRun {
+		// Planning against live state and applying need the drivers, which
+		// are not part of this build yet.
+		fmt.Fprintf(stderr, "ovnrun: this build has no drivers yet: only --dry-run --offline is available\n")
+		return exitFailure
+	}
+	changes := interp.OfflineChanges(steps)
+	if f.output == "json" {
+		err = interp.WriteJSON(stdout, plan, changes)
+	} else {
+		err = interp.WriteText(stdout, plan, changes)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}

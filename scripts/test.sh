@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of ovnrun: formatting, vet, unit and script tests, golden
+# plans, integration tests against real daemons (which the tests start
+# themselves), and a short fuzz run. Installs what the tests need first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
+
+scripts/install-deps.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -count=1 ./...
+# A short fuzz run of runbook evaluation: any input may be refused, none may panic.
+go test -run '^$' -fuzz '^FuzzEvaluate$' -fuzztime "${FUZZTIME:-15s}" ./cmd/ovnrun
