@@ -126,6 +126,29 @@ func TestDoc(t *testing.T) {
 	}
 }
 
+// TestBuiltinsReference keeps docs/builtins.md equal to what the registry
+// documents; -update rewrites it.
+func TestBuiltinsReference(t *testing.T) {
+	stdout, _, code := ovnrun(t, "doc", "--markdown")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	path := filepath.Join(repoRoot, "docs/builtins.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != stdout {
+		t.Errorf("docs/builtins.md is stale (go test ./cmd/ovnrun -run TestBuiltinsReference -update):\n%s", lineDiff(string(want), stdout))
+	}
+}
+
 func TestVarsAndStepFilters(t *testing.T) {
 	stdout, stderr, code := ovnrun(t, "--dry-run", "--offline", "-D", "h0_address=10.99.0.1", "--only", "topology,outside", "runbooks/dgp.star")
 	if code != exitOK {
