@@ -3,7 +3,6 @@ package interp
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -157,86 +156,3 @@ func (a IfAddr) String() string { return a.text }
 
 // Network returns the prefix a holds an address in.
 func (a IfAddr) Network() netip.Prefix { return a.Prefix.Masked() }
-
-// CheckOVSDBRemote validates an OVSDB connection string list as ovn-nbctl
-// --db and external_ids:ovn-remote take it: comma-separated tcp:HOST:PORT,
-// ssl:HOST:PORT or unix:PATH. With passive, the listening forms (ptcp:PORT[:IP],
-// pssl:PORT[:IP], punix:PATH) are wanted instead.
-func CheckOVSDBRemote(s string, passive bool) error {
-	if s == "" {
-		return fmt.Errorf("empty OVSDB remote")
-	}
-	for _, r := range strings.Split(s, ",") {
-		if err := checkOneRemote(r, passive); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkOneRemote(r string, passive bool) error {
-	method, rest, ok := strings.Cut(r, ":")
-	want := "tcp:HOST:PORT, ssl:HOST:PORT or unix:PATH"
-	if passive {
-		want = "ptcp:PORT[:IP], pssl:PORT[:IP] or punix:PATH"
-	}
-	bad := func() error { return fmt.Errorf("invalid OVSDB remote %q: want %s", r, want) }
-	if !ok || rest == "" {
-		return bad()
-	}
-	switch {
-	case !passive && (method == "tcp" || method == "ssl"):
-		host, port, ok := cutLast(rest)
-		if !ok || !validPort(port) || !validHost(strings.Trim(host, "[]")) {
-			return bad()
-		}
-	case passive && (method == "ptcp" || method == "pssl"):
-		port, ip, hasIP := strings.Cut(rest, ":")
-		if !validPort(port) && !(port == "0") {
-			return bad()
-		}
-		if hasIP {
-			if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
-				return bad()
-			}
-		}
-	case !passive && method == "unix", passive && method == "punix":
-	default:
-		return bad()
-	}
-	return nil
-}
-
-func cutLast(s string) (string, string, bool) {
-	i := strings.LastIndex(s, ":")
-	if i < 0 {
-		return "", "", false
-	}
-	return s[:i], s[i+1:], true
-}
-
-func validPort(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n > 0 && n < 65536
-}
-
-// validHost accepts an IP address or a DNS name.
-func validHost(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
-	}
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}

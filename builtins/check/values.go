@@ -26,12 +26,10 @@ func resolveSource(c *interp.Call, v starlark.Value) (source, error) {
 	case interp.Guest:
 		h := v.GuestHost()
 		return source{label: h.Name + "/" + v.GuestName(), host: h, guest: v.GuestName(), dep: v.GuestID()}, nil
-	case *interp.Host:
-		return source{label: v.Name, host: v}, nil
-	case starlark.String:
-		h, ok := c.Ev.Plan().Hosts[string(v)]
-		if !ok {
-			return source{}, c.Errorf("src: no host %q is declared", string(v))
+	case *interp.Host, starlark.String:
+		h, err := c.HostArg("src", v)
+		if err != nil {
+			return source{}, err
 		}
 		return source{label: h.Name, host: h}, nil
 	}

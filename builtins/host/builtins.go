@@ -142,7 +142,7 @@ func shBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(2, "host", &hv, "cmd", &cmd, "creates?", &creates, "unless?", &unless, "name?", &name); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func serviceBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(2, "host", &hv, "name", &unit, "state?", &state); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func externalIDsBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(2, "host", &hv, "ids", &ids); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func bridgeMappingsBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(2, "host", &hv, "mappings", &mappings); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -332,14 +332,14 @@ func bridgeMappingsBuiltin(c *interp.Call) (starlark.Value, error) {
 func bridgeBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
 		hv     starlark.Value
-		name   ifName
+		name   interp.IfName
 		ports  interp.StringList
 		dpType string
 	)
 	if err := c.Unpack(2, "host", &hv, "name", &name, "ports?", &ports, "datapath_type?", &dpType); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func bridgeBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	seen := map[string]bool{}
 	for _, p := range ports {
-		if err := checkIfName(p); err != nil {
+		if err := interp.CheckIfName(p); err != nil {
 			return nil, c.Errorf("ports: %v", err)
 		}
 		if p == string(name) || seen[p] {
@@ -389,7 +389,7 @@ func connectionBuiltin(db string) interp.BuiltinFunc {
 		if err := c.Unpack(2, "host", &hv, "target", &targets); err != nil {
 			return nil, err
 		}
-		h, err := resolveHost(c, hv)
+		h, err := c.HostArg("host", hv)
 		if err != nil {
 			return nil, err
 		}
@@ -398,7 +398,7 @@ func connectionBuiltin(db string) interp.BuiltinFunc {
 		}
 		seen := map[string]bool{}
 		for _, t := range targets {
-			if err := checkRemote(t, true); err != nil {
+			if err := interp.CheckRemote(t, true); err != nil {
 				return nil, c.Errorf("%v", err)
 			}
 			if seen[t] {
@@ -420,12 +420,12 @@ func ipRouteBuiltin(c *interp.Call) (starlark.Value, error) {
 		hv     starlark.Value
 		prefix interp.CIDR
 		via    interp.IP
-		dev    ifName
+		dev    interp.IfName
 	)
 	if err := c.Unpack(3, "host", &hv, "prefix", &prefix, "via", &via, "dev?", &dev); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}

@@ -131,37 +131,6 @@ var (
 	_ interp.Action  = (*Route)(nil)
 )
 
-func TestCheckRemote(t *testing.T) {
-	for _, tc := range []struct {
-		remote  string
-		passive bool
-		ok      bool
-	}{
-		{"tcp:177.1.1.1:6642", false, true},
-		{"ssl:[::1]:6642", false, true},
-		{"tcp:ovn-central:6642", false, true},
-		{"unix:/var/run/ovn/ovnsb_db.sock", false, true},
-		{"ptcp:6642", true, true},
-		{"ptcp:6642:[2001:db8::1]", true, true},
-		{"pssl:6642:0.0.0.0", true, true},
-		{"ptcp:6642", false, false},
-		{"punix:/x.sock", false, false},
-		{"tcp:177.1.1.1", false, false},
-		{"tcp::6642", false, false},
-		{"tcp:[177.1.1.1]:6642", false, false},
-		{"tcp:177.1.1.1:0", false, false},
-		{"ptcp:", true, false},
-		{"ptcp:6642:host.example", true, false},
-		{"unix:relative.sock", false, false},
-		{"udp:1.2.3.4:6642", true, false},
-	} {
-		err := checkRemote(tc.remote, tc.passive)
-		if (err == nil) != tc.ok {
-			t.Errorf("checkRemote(%q, passive=%v) = %v, want ok=%v", tc.remote, tc.passive, err, tc.ok)
-		}
-	}
-}
-
 // TestPlanShowsGuard evaluates a runbook and renders its plan: a guarded
 // command shows its guard as a note, and the argv as the shell will see it.
 func TestPlanShowsGuard(t *testing.T) {

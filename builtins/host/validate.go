@@ -2,7 +2,6 @@ package host
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -18,7 +17,7 @@ var ovnKeys = map[string]func(string) error{
 	"ovn-encap-type":                   checkEncapTypes,
 	"ovn-encap-ip":                     checkIPList,
 	"ovn-bridge-mappings":              checkBridgeMappings,
-	"ovn-bridge":                       checkIfName,
+	"ovn-bridge":                       interp.CheckIfName,
 	"ovn-bridge-datapath-type":         checkDatapathType,
 	"ovn-remote-probe-interval":        checkUint,
 	"ovn-openflow-probe-interval":      checkUint,
@@ -47,7 +46,7 @@ var ovnKeys = map[string]func(string) error{
 // otherKeys are keys ovn-controller reads that do not start with "ovn-".
 var otherKeys = map[string]func(string) error{
 	"system-id": interp.CheckName,
-	"hostname":  checkHostname,
+	"hostname":  interp.CheckHostname,
 }
 
 // checkExternalID validates one external_ids key and its value.
@@ -135,7 +134,7 @@ func checkBridgeMappings(s string) error {
 		if !ok || network == "" {
 			return fmt.Errorf("mapping %q: want network:bridge", m)
 		}
-		if err := checkIfName(bridge); err != nil {
+		if err := interp.CheckIfName(bridge); err != nil {
 			return fmt.Errorf("mapping %q: %w", m, err)
 		}
 		if seen[network] {
@@ -149,96 +148,9 @@ func checkBridgeMappings(s string) error {
 // checkOVNRemote validates ovn-remote: comma-separated active OVSDB remotes.
 func checkOVNRemote(s string) error {
 	for _, r := range strings.Split(s, ",") {
-		if err := checkRemote(r, false); err != nil {
+		if err := interp.CheckRemote(r, false); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkRemote validates one OVSDB remote (ovsdb(7)): active tcp:HOST:PORT,
-// ssl:HOST:PORT or unix:PATH; with passive also ptcp:PORT[:IP],
-// pssl:PORT[:IP] or punix:PATH.
-func checkRemote(r string, passive bool) error {
-	method, rest, _ := strings.Cut(r, ":")
-	var err error
-	switch method {
-	case "tcp", "ssl":
-		err = checkActiveInet(rest)
-	case "unix":
-		err = checkSocketPath(rest)
-	case "ptcp", "pssl", "punix":
-		if !passive {
-			return fmt.Errorf("remote %q: a passive remote cannot be used here; want tcp:HOST:PORT, ssl:HOST:PORT or unix:PATH", r)
-		}
-		if method == "punix" {
-			err = checkSocketPath(rest)
-		} else {
-			err = checkPassiveInet(rest)
-		}
-	default:
-		want := "tcp:HOST:PORT, ssl:HOST:PORT or unix:PATH"
-		if passive {
-			want = "ptcp:PORT[:IP], pssl:PORT[:IP], punix:PATH, " + want
-		}
-		return fmt.Errorf("remote %q: want %s", r, want)
-	}
-	if err != nil {
-		return fmt.Errorf("remote %q: %w", r, err)
-	}
-	return nil
-}
-
-// checkActiveInet validates HOST:PORT, with an IPv6 HOST in brackets.
-func checkActiveInet(s string) error {
-	i := strings.LastIndex(s, ":")
-	if i < 0 {
-		return fmt.Errorf("want HOST:PORT")
-	}
-	host, port := s[:i], s[i+1:]
-	if err := checkPortText(port); err != nil {
-		return err
-	}
-	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !a.Is6() {
-			return fmt.Errorf("invalid IPv6 address %s", host)
-		}
-		return nil
-	}
-	if strings.Contains(host, ":") {
-		return fmt.Errorf("write an IPv6 address in brackets, as [%s]", host)
-	}
-	if looksNumeric(host) {
-		return checkIP(host)
-	}
-	return checkHostname(host)
-}
-
-// checkPassiveInet validates PORT[:IP], with an IPv6 IP in brackets.
-func checkPassiveInet(s string) error {
-	port, ip, hasIP := strings.Cut(s, ":")
-	if err := checkPortText(port); err != nil {
-		return err
-	}
-	if !hasIP {
-		return nil
-	}
-	ip = strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]")
-	return checkIP(ip)
-}
-
-func checkPortText(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("port %q: want a number in 1..65535", s)
-	}
-	return nil
-}
-
-func checkSocketPath(s string) error {
-	if !strings.HasPrefix(s, "/") {
-		return fmt.Errorf("socket path %q is not absolute", s)
 	}
 	return nil
 }

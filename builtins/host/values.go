@@ -53,21 +53,6 @@ func stringList(ss []string) *starlark.List {
 	return starlark.NewList(l)
 }
 
-// resolveHost accepts a host handle or the name of a declared host.
-func resolveHost(c *interp.Call, v starlark.Value) (*interp.Host, error) {
-	switch v := v.(type) {
-	case *interp.Host:
-		return v, nil
-	case starlark.String:
-		h, ok := c.Ev.Plan().Hosts[string(v)]
-		if !ok {
-			return nil, c.Errorf("no host %q is declared", string(v))
-		}
-		return h, nil
-	}
-	return nil, c.Errorf("for parameter host: got %s, want host or host name", v.Type())
-}
-
 // label is an Unpacker for names that become part of action IDs (hosts,
 // commands): letters, digits, '.', '_' and '-', so an ID such as
 // "sh/h0/install-libvirt" splits unambiguously at its slashes.
@@ -101,52 +86,6 @@ func isAlnum(r rune) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
 }
 
-// ifName is an Unpacker for a Linux network interface name, which OVS bridge
-// and port names also are: 1 to 15 bytes, no '/', ':' or whitespace.
-type ifName string
-
-func (n *ifName) Unpack(v starlark.Value) error {
-	s, ok := starlark.AsString(v)
-	if !ok {
-		return fmt.Errorf("got %s, want interface name string", v.Type())
-	}
-	if err := checkIfName(s); err != nil {
-		return err
-	}
-	*n = ifName(s)
-	return nil
-}
-
-func checkIfName(s string) error {
-	switch {
-	case s == "" || len(s) > 15:
-		return fmt.Errorf("invalid interface name %q: want 1 to 15 bytes", s)
-	case s == "." || s == "..":
-		return fmt.Errorf("invalid interface name %q", s)
-	case strings.ContainsAny(s, "/:") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		return fmt.Errorf("invalid interface name %q: no '/', ':', whitespace or control characters", s)
-	}
-	return nil
-}
-
-// checkHostname validates a DNS name (RFC 1123 labels).
-func checkHostname(s string) error {
-	if s == "" || len(s) > 253 {
-		return fmt.Errorf("invalid host name %q: want 1 to 253 characters", s)
-	}
-	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return fmt.Errorf("invalid host name %q: bad label %q", s, l)
-		}
-		for _, r := range l {
-			if !isAlnum(r) && r != '-' {
-				return fmt.Errorf("invalid host name %q: only letters, digits, '-' and '.' are allowed", s)
-			}
-		}
-	}
-	return nil
-}
-
 // address is an Unpacker for a host address: an IP address or a DNS name.
 type address string
 
@@ -155,22 +94,11 @@ func (a *address) Unpack(v starlark.Value) error {
 	if !ok {
 		return fmt.Errorf("got %s, want IP address or host name", v.Type())
 	}
-	if _, err := interp.ParseIP(s); err != nil {
-		if looksNumeric(s) || strings.Contains(s, ":") {
-			return err // a mistyped IP address, not a host name
-		}
-		if err := checkHostname(s); err != nil {
-			return err
-		}
+	if err := interp.CheckAddress(s); err != nil {
+		return err
 	}
 	*a = address(s)
 	return nil
-}
-
-// looksNumeric reports whether s is made of digits and dots, as an IPv4
-// address is: "177.1.1.300" is a bad address, not a host name.
-func looksNumeric(s string) bool {
-	return strings.Trim(s, "0123456789.") == ""
 }
 
 // tcpPort is an Unpacker for a TCP port number, 1 to 65535.

@@ -74,7 +74,7 @@ func ovnNBBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(1, "remote", &remote); err != nil {
 		return nil, err
 	}
-	if err := interp.CheckOVSDBRemote(remote, false); err != nil {
+	if err := interp.CheckRemoteList(remote); err != nil {
 		return nil, c.Errorf("%v", err)
 	}
 	if err := c.SetSetting("nb", remote); err != nil {

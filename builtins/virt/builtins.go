@@ -59,7 +59,7 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 		"memory_mib?", &memory, "disk_gib?", &disk, "domain_type?", &domainType, "os_variant?", &osVariant); err != nil {
 		return nil, err
 	}
-	h, err := resolveHost(c, hv)
+	h, err := c.HostArg("host", hv)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,8 @@ func validOSVariant(s string) bool {
 func attachBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
 		vmv, portv starlark.Value
-		dev        ifName
-		bridge     = ifName("br-int")
+		dev        interp.IfName
+		bridge     = interp.IfName("br-int")
 		mac        interp.MAC
 	)
 	if err := c.Unpack(2, "vm", &vmv, "port", &portv, "dev?", &dev, "bridge?", &bridge, "mac?", &mac); err != nil {
@@ -131,7 +131,7 @@ func attachBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	nic.Dev = string(dev)
 	if dev == "" {
-		if err := checkIfName(nic.IfaceID); err != nil {
+		if err := interp.CheckIfName(nic.IfaceID); err != nil {
 			return nil, c.Errorf("the port name cannot be the NIC's dev (%v); give dev=", err)
 		}
 		nic.Dev = nic.IfaceID

@@ -58,21 +58,6 @@ func (v *VM) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// resolveHost accepts a host handle or the name of a declared host.
-func resolveHost(c *interp.Call, v starlark.Value) (*interp.Host, error) {
-	switch v := v.(type) {
-	case *interp.Host:
-		return v, nil
-	case starlark.String:
-		h, ok := c.Ev.Plan().Hosts[string(v)]
-		if !ok {
-			return nil, c.Errorf("no host %q is declared", string(v))
-		}
-		return h, nil
-	}
-	return nil, c.Errorf("for parameter host: got %s, want host or host name", v.Type())
-}
-
 // domainName is an Unpacker for a libvirt domain name as ovnrun accepts it:
 // letters, digits, '.', '_' and '-', so it also works as a file name for
 // the VM's disk and as part of action IDs.
@@ -90,35 +75,6 @@ func (n *domainName) Unpack(v starlark.Value) error {
 		return fmt.Errorf("VM name %q: only letters, digits, '.', '_' and '-' are allowed", s)
 	}
 	*n = domainName(s)
-	return nil
-}
-
-// checkIfName validates a Linux interface name, as a VM NIC's target dev
-// and an OVS bridge are: 1 to 15 bytes, no '/', ':' or whitespace.
-func checkIfName(s string) error {
-	switch {
-	case s == "" || len(s) > 15:
-		return fmt.Errorf("invalid interface name %q: want 1 to 15 bytes", s)
-	case s == "." || s == "..":
-		return fmt.Errorf("invalid interface name %q", s)
-	case strings.ContainsAny(s, "/:") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		return fmt.Errorf("invalid interface name %q: no '/', ':', whitespace or control characters", s)
-	}
-	return nil
-}
-
-// ifName is an Unpacker for checkIfName.
-type ifName string
-
-func (n *ifName) Unpack(v starlark.Value) error {
-	s, ok := starlark.AsString(v)
-	if !ok {
-		return fmt.Errorf("got %s, want interface name string", v.Type())
-	}
-	if err := checkIfName(s); err != nil {
-		return err
-	}
-	*n = ifName(s)
 	return nil
 }
 
