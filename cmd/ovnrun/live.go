@@ -77,7 +77,8 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		if err != nil {
 			return fail(exitFailure, "%v", err)
 		}
-		planned = []interp.StepChanges{{Step: &interp.Step{Name: "destroy"}, Changes: cs}}
+		step := &interp.Step{Name: "destroy", Pos: interp.Pos{File: plan.Runbook, Line: 1}}
+		planned = []interp.StepChanges{{Step: step, Changes: cs}}
 	} else if planned, err = interp.PlanChanges(ctx, drivers, steps); err != nil {
 		return fail(exitFailure, "%v", err)
 	}

@@ -51,6 +51,11 @@ Flags:
   --only STEP[,STEP]   run only these steps
   --from STEP          run from this step to the end
   --lib DIR            search DIR for load() paths; repeatable
+  --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
+  --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
+  --adopt              take over same-named NB rows this runbook did not create
+  --destroy            delete exactly the NB rows this runbook created
+  --wait sb|hv|none    after each NB transaction, wait for northd (sb) or all chassis (hv)
 
 Exit status: 0 done, 1 failure while planning or applying, 2 bad command line,
 3 invalid runbook (nothing was changed).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 )
 
 type planFlags struct {
+	live            liveFlags
 	dryRun, offline bool
 	output          string
 	vars            []string
@@ -33,6 +35,7 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	fs.StringSliceVar(&f.only, "only", nil, "run only these steps")
 	fs.StringVar(&f.from, "from", "", "run from this step on")
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	addLiveFlags(fs, &f.live)
 	if err := fs.Parse(args); err != nil {
 		return nil, "", err
 	}
@@ -44,6 +47,9 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	}
 	if len(f.only) > 0 && f.from != "" {
 		return nil, "", fmt.Errorf("--only and --from cannot be combined")
+	}
+	if f.offline && !f.dryRun {
+		return nil, "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
 	return &f, fs.Arg(0), nil
 }
@@ -101,11 +107,8 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitUsage
 	}
-	if !f.offline || !f.dryRun {
-		// Planning against live state and applying need the drivers, which
-		// are not part of this build yet.
-		fmt.Fprintf(stderr, "ovnrun: this build has no drivers yet: only --dry-run --offline is available\n")
-		return exitFailure
+	if !f.offline {
+		return runLive(context.Background(), &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
 	}
 	changes := interp.OfflineChanges(steps)
 	if f.output == "json" {

@@ -1,0 +1,331 @@
+package ovn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// The NB driver applies the OVN actions of a plan to a Northbound database
+// through one libovsdb connection whose models are built from the server's
+// own schema (internal/ovsdbmodel), so one binary serves OVN 22.03 to 26.03.
+//
+// Identity: Logical_Switch, Logical_Switch_Port, Logical_Router,
+// Logical_Router_Port and Gateway_Chassis rows are found by name.
+// DHCP_Options, NAT and Logical_Router_Static_Route rows have no name: ovnrun
+// finds its own by the ownership tag (NAT and routes also by their natural key
+// on their router, to refuse a conflicting row made by hand).
+//
+// Ownership: every row ovnrun creates carries external_ids ovnrun:runbook
+// (see Owner) and ovnrun:action (the action ID). A row with the name of a
+// declared action but without these tags is never adopted silently.
+//
+// Columns: ovnrun manages, on its own rows, exactly the columns its actions
+// describe (whole columns, maps included: a key added by hand to an owned
+// row's options shows up as drift and is removed). It never writes any other
+// column, and touches other rows only to add or remove references to its own
+// rows (a switch's ports, a router's nat...).
+
+// Ownership tag keys in external_ids.
+const (
+	TagRunbook = "ovnrun:runbook"
+	TagAction  = "ovnrun:action"
+)
+
+// Owner is the value of the ovnrun:runbook tag for a runbook path: its base
+// name. The path as given would change with the working directory ("dgp.star"
+// from runbooks/, "runbooks/dgp.star" from the repository root) and between
+// colleagues' checkouts, and a changed tag would make ovnrun treat its own rows
+// as foreign. Two different runbooks with the same base name against one NB
+// share the tag; set NBConfig.Owner to keep them apart.
+func Owner(runbook string) string { return filepath.Base(runbook) }
+
+// DefaultConnectTimeout bounds connecting to the NB.
+const DefaultConnectTimeout = 10 * time.Second
+
+// NBConfig configures the NB driver.
+type NBConfig struct {
+	// Endpoints are the NB remotes ("tcp:IP:PORT", "unix:PATH", "ssl:...");
+	// several are the members of a clustered NB (ovnrun talks to the leader).
+	Endpoints []string
+	// Owner is the ovnrun:runbook tag value; see Owner.
+	Owner string
+	// ConnectTimeout bounds connecting and reading the initial state;
+	// DefaultConnectTimeout when zero.
+	ConnectTimeout time.Duration
+	// Adopt lets apply take over rows with a declared name that ovnrun did
+	// not create (or another runbook created): they get this runbook's tags.
+	Adopt bool
+	// Wait is "", "sb" or "hv": after each transaction wait until
+	// ovn-northd (sb) or every chassis (hv) has processed it, like
+	// ovn-nbctl --wait.
+	Wait string
+	// Log receives notes such as the time waited; discarded when nil.
+	Log io.Writer
+}
+
+// SplitEndpoints splits a comma-separated --nb value.
+func SplitEndpoints(s string) []string {
+	var eps []string
+	for _, ep := range strings.Split(s, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	return eps
+}
+
+// NBDriver is the interp.Driver of NB actions ("nb").
+type NBDriver struct {
+	cfg NBConfig
+	db  *ovsdbmodel.DB
+	// last is the latest snapshot, reused while the cache is unchanged;
+	// diffs memoises comparisons against it. The engine calls a driver
+	// from one goroutine at a time.
+	last   *snapshot
+	diffs  map[interp.Action]*rowPlan
+	diffOf *snapshot
+	// unsettled is the last transaction, which the cache may not show yet.
+	unsettled *unsettled
+	// transactions counts the transactions sent, for tests and the bench.
+	transactions atomic.Int64
+}
+
+var (
+	_ interp.Driver       = (*NBDriver)(nil)
+	_ interp.Preflighter  = (*NBDriver)(nil)
+	_ interp.OutputReader = (*NBDriver)(nil)
+)
+
+// ConnectNB connects to the NB and fills the cache of the tables and columns
+// the driver manages. It fails within cfg.ConnectTimeout, naming the
+// endpoints, when the NB cannot be reached.
+func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("nb: no Northbound endpoints: pass --nb or call ovn_nb() in the runbook")
+	}
+	switch cfg.Wait {
+	case "", "none", "sb", "hv":
+	default:
+		return nil, fmt.Errorf("nb: wait %q: want sb, hv or none", cfg.Wait)
+	}
+	if cfg.Wait == "none" {
+		cfg.Wait = ""
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	db, err := ovsdbmodel.Connect(cctx, cfg.Endpoints, "OVN_Northbound", monitored())
+	if err != nil {
+		eps := strings.Join(cfg.Endpoints, ",")
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s within %s: %w", eps, cfg.ConnectTimeout, err)
+		}
+		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
+	}
+	return &NBDriver{cfg: cfg, db: db}, nil
+}
+
+// Name implements interp.Driver.
+func (d *NBDriver) Name() string { return driverName }
+
+// Close implements interp.Driver.
+func (d *NBDriver) Close() error {
+	d.db.Close()
+	return nil
+}
+
+// SchemaVersion is the server's NB schema version.
+func (d *NBDriver) SchemaVersion() string { return d.db.SchemaVersion() }
+
+// Transactions returns how many transactions the driver has sent.
+func (d *NBDriver) Transactions() int64 { return d.transactions.Load() }
+
+// Plan implements interp.Driver: it compares each action with the live NB
+// (the driver's cache) and changes nothing.
+func (d *NBDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
+	snap, err := d.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]interp.Change, len(actions))
+	for i, a := range actions {
+		rp, err := d.diff(ctx, snap, a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rp.change(d.cfg.Adopt)
+	}
+	return out, nil
+}
+
+// Preflight implements interp.Preflighter: without Adopt it refuses the run
+// when a declared row exists but was not created by this runbook.
+func (d *NBDriver) Preflight(ctx context.Context, changes []interp.Change) error {
+	snap, err := d.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range changes {
+		if _, ok := c.Action.(*ownedRow); ok {
+			continue
+		}
+		rp, err := d.diff(ctx, snap, c.Action)
+		if err != nil {
+			return err
+		}
+		if err := rp.refusal(d.cfg.Adopt); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Apply implements interp.Driver: it applies the changes of one step in one
+// transaction, computed afresh from the live NB so that it converges even if
+// the NB changed since Plan; a step with nothing to change sends nothing.
+// Its outputs are the dynamic addresses northd has already assigned to the
+// step's ports (ReadOutput waits for the others). When the connection drops with the transaction in flight (a clustered NB
+// losing its leader), it reconnects and applies the step again: recomputed
+// from the NB, the retry sends only what did not land.
+func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+	lost := false
+	for attempt := 1; ; attempt++ {
+		applied, err := d.applyOnce(ctx, changes)
+		var lostErr *connectionError
+		var conflict *conflictError
+		switch {
+		case errors.As(err, &lostErr) && attempt < maxAttempts:
+			lost = true
+			fmt.Fprintf(d.cfg.Log, "nb: %v; retrying the step once reconnected\n", lostErr)
+			if err := d.waitConnected(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		case lost && errors.As(err, &conflict) && attempt < maxAttempts:
+			// The interrupted transaction may have been committed after
+			// all (a new RAFT leader commits its predecessor's entries),
+			// after the cache was refilled: the conflict is with ourselves.
+			fmt.Fprintf(d.cfg.Log, "nb: the interrupted transaction probably landed after all: comparing again (the retry said: %v)\n", conflict)
+			d.waitChange(ctx)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		return d.outputs(ctx, applied)
+	}
+}
+
+// maxAttempts bounds how often a step is sent again after losing the
+// connection.
+const maxAttempts = 4
+
+// waitChange waits, briefly, until the cache differs from the last snapshot.
+func (d *NBDriver) waitChange(ctx context.Context) {
+	old := d.last
+	_ = poll(ctx, 3*time.Second, func() (bool, error) {
+		s, err := d.snapshot(ctx)
+		return s != old, err
+	})
+}
+
+func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]interp.Action, error) {
+	snap, err := d.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx := newTxn(d, snap)
+	var applied []interp.Action
+	for _, c := range changes {
+		if c.Op == interp.OpDelete {
+			if err := tx.destroy(c.Action); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, ok := c.Action.(*ownedRow); ok {
+			continue // a row destroy keeps
+		}
+		rp, err := d.diff(ctx, snap, c.Action)
+		if err != nil {
+			return nil, err
+		}
+		if err := rp.refusal(d.cfg.Adopt); err != nil {
+			return nil, err
+		}
+		if err := tx.add(rp); err != nil {
+			return nil, err
+		}
+		applied = append(applied, c.Action)
+	}
+	if err := tx.commit(ctx); err != nil {
+		return nil, err
+	}
+	if tx.sent {
+		// The server committed the step; the cache catches up in the
+		// background and the next look at the NB waits for it (settle).
+		d.unsettled = &unsettled{applied, tx.deleted}
+	}
+	return applied, nil
+}
+
+// connectionError is a transaction that failed for want of a connection:
+// it may or may not have been committed.
+type connectionError struct{ err error }
+
+func (e *connectionError) Error() string {
+	return "connection lost during the transaction: " + e.err.Error()
+}
+func (e *connectionError) Unwrap() error { return e.err }
+
+// waitConnected waits until libovsdb has noticed the lost connection, then
+// until it has reconnected (to the new leader of a cluster) and refilled the
+// cache, so that the retry compares against the NB as it is now.
+func (d *NBDriver) waitConnected(ctx context.Context) error {
+	c := d.db.Client()
+	_ = poll(ctx, time.Second, func() (bool, error) { return !c.Connected(), nil })
+	err := poll(ctx, d.cfg.ConnectTimeout, func() (bool, error) { return c.Connected(), nil })
+	if err != nil {
+		return fmt.Errorf("nb: reconnecting to %s: %w", strings.Join(d.cfg.Endpoints, ","), err)
+	}
+	return nil
+}
+
+// monitored lists the tables and columns the driver reads: those it manages,
+// the reference columns that tie rows to their parents, the addresses northd
+// assigns, and NB_Global's sequence numbers for --wait.
+func monitored() map[string][]string {
+	want := map[string][]string{"NB_Global": {"nb_cfg", "sb_cfg", "hv_cfg"}}
+	for _, t := range tables {
+		cols := append([]string{}, t.columns...)
+		if t.named {
+			cols = append(cols, "name")
+		}
+		want[t.name] = append(want[t.name], cols...)
+		if t.parent != nil {
+			want[t.parent.table] = append(want[t.parent.table], t.parent.column)
+		}
+	}
+	want["Logical_Switch_Port"] = append(want["Logical_Switch_Port"], "dynamic_addresses")
+	return want
+}
+
+// actionError prefixes an error with the action and its runbook position.
+func actionError(a interp.Action, format string, args ...any) error {
+	m := a.Meta()
+	return fmt.Errorf("nb: %s %s (%s): %w", m.Kind, m.Name, m.Pos(), fmt.Errorf(format, args...))
+}

@@ -1,0 +1,369 @@
+package ovn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"reflect"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// txn collects the operations of one step: all of them are sent in one
+// transaction, so a step lands whole or not at all. Rows created together
+// reference each other by named UUID.
+type txn struct {
+	d    *NBDriver
+	snap *snapshot
+	rows []*rowPlan
+	dels []*ownedRow
+
+	ops      []ovsdb.Operation
+	opAction []interp.Action // the action each operation is for
+	// guards are the wait operations that start the transaction.
+	guards      []ovsdb.Operation
+	guardAction []interp.Action
+	// newRow maps the action ID of each created row, and newNamed the
+	// table and name of each created named row, to its named UUID.
+	newRow   map[string]string
+	newNamed map[string]string // "table\x00name" -> named UUID
+	insertAt map[string]int    // named UUID -> index of its insert in ops
+	// refs are the reference mutations of existing parents.
+	refs    map[refKey]*refChange
+	deleted []string // UUIDs of deleted rows
+	sent    bool
+}
+
+type refKey struct{ table, uuid, column string }
+
+type refChange struct {
+	add, remove []string
+	action      interp.Action
+}
+
+func newTxn(d *NBDriver, s *snapshot) *txn {
+	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{},
+		insertAt: map[string]int{}, refs: map[refKey]*refChange{}}
+}
+
+// add takes one compared row into the transaction.
+func (t *txn) add(rp *rowPlan) error {
+	if len(rp.want.pending) > 0 {
+		p := rp.want.pending[0]
+		return actionError(rp.want.action, "%s: %w", p.label(), &interp.UnresolvedError{Future: p.future})
+	}
+	if rp.op() == interp.OpUnchanged {
+		return nil
+	}
+	if rp.live == nil {
+		named := fmt.Sprintf("ovnrun%d", len(t.newRow))
+		t.newRow[rp.want.action.Meta().ID] = named
+		if rp.want.name != "" {
+			t.newNamed[rp.want.spec.name+"\x00"+rp.want.name] = named
+		}
+	}
+	t.rows = append(t.rows, rp)
+	return nil
+}
+
+// build turns the collected rows into operations.
+func (t *txn) build() error {
+	// Inserts first, so that links below can add children to the insert of
+	// a parent created in the same transaction.
+	for _, rp := range t.rows {
+		if rp.live == nil {
+			if err := t.insert(rp); err != nil {
+				return err
+			}
+		}
+	}
+	for _, rp := range t.rows {
+		var err error
+		if rp.live == nil {
+			err = t.link(rp, t.newRow[rp.want.action.Meta().ID])
+		} else {
+			err = t.update(rp)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t.buildDeletes()
+	for _, k := range slices.SortedFunc(maps.Keys(t.refs), compareRefKeys) {
+		rc := t.refs[k]
+		var muts []ovsdb.Mutation
+		if len(rc.remove) > 0 {
+			muts = append(muts, ovsdb.Mutation{Column: k.column, Mutator: ovsdb.MutateOperationDelete, Value: uuidSet(rc.remove)})
+		}
+		if len(rc.add) > 0 {
+			muts = append(muts, ovsdb.Mutation{Column: k.column, Mutator: ovsdb.MutateOperationInsert, Value: uuidSet(rc.add)})
+		}
+		t.emit(rc.action, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: k.table, Where: whereUUID(k.uuid), Mutations: muts})
+	}
+	t.ops = append(t.guards, t.ops...)
+	t.opAction = append(t.guardAction, t.opAction...)
+	return nil
+}
+
+func (t *txn) insert(rp *rowPlan) error {
+	w := rp.want
+	row, err := t.row(w, w.spec.columns, true)
+	if err != nil {
+		return err
+	}
+	if w.name != "" {
+		row["name"] = w.name
+	}
+	named := t.newRow[w.action.Meta().ID]
+	if w.spec.name == specSwitch.name || w.spec.name == specRouter.name {
+		// No schema index guards these names: fail if another client
+		// created the row since we looked. The guards go first in the
+		// transaction, where the table does not hold our new rows yet
+		// (each costs the server a scan of the table).
+		t.guards = append(t.guards, ovsdb.Operation{Op: ovsdb.OperationWait, Table: w.spec.name, Timeout: new(int),
+			Where:   []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, w.name)},
+			Columns: []string{"name"}, Until: string(ovsdb.WaitConditionNotEqual), Rows: []ovsdb.Row{{"name": w.name}}})
+		t.guardAction = append(t.guardAction, w.action)
+	}
+	t.insertAt[named] = len(t.ops)
+	t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: w.spec.name, UUIDName: named, Row: row})
+	return nil
+}
+
+func (t *txn) update(rp *rowPlan) error {
+	w := rp.want
+	if len(rp.changed) > 0 {
+		row, err := t.row(w, rp.changed, false)
+		if err != nil {
+			return err
+		}
+		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.name, Where: whereUUID(rp.live.uuid), Row: row})
+	}
+	if !rp.move {
+		return nil
+	}
+	if old := rp.oldParent; old != nil {
+		rc := t.ref(refKey{old.table, old.uuid, w.spec.parent.column}, w.action)
+		rc.remove = append(rc.remove, rp.live.uuid)
+	}
+	return t.link(rp, rp.live.uuid)
+}
+
+// link makes the desired parent reference the row uuid: in the parent's
+// own insert when it is created in this transaction, else by a mutation.
+func (t *txn) link(rp *rowPlan, uuid string) error {
+	w := rp.want
+	par := w.spec.parent
+	if par == nil {
+		return nil
+	}
+	if named, ok := t.newNamed[par.table+"\x00"+w.parent]; ok {
+		op := &t.ops[t.insertAt[named]]
+		set, _ := op.Row[par.column].(ovsdb.OvsSet)
+		set.GoSet = append(set.GoSet, ovsdb.UUID{GoUUID: uuid})
+		op.Row[par.column] = set
+		return nil
+	}
+	p := t.snap.named(par.table, w.parent)
+	if p == nil {
+		return actionError(w.action, "%s %q is not in the NB and is not created in this step (is its step selected?)", par.table, w.parent)
+	}
+	rc := t.ref(refKey{p.table, p.uuid, par.column}, w.action)
+	rc.add = append(rc.add, uuid)
+	return nil
+}
+
+func (t *txn) ref(k refKey, a interp.Action) *refChange {
+	rc := t.refs[k]
+	if rc == nil {
+		rc = &refChange{action: a}
+		t.refs[k] = rc
+	}
+	return rc
+}
+
+// row converts the desired values of columns into OVSDB notation. On insert
+// empty values are left out (they are the default) and columns the server
+// lacks are skipped (checkColumns made sure those are empty).
+func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) {
+	ts := t.d.db.Schema().Table(w.spec.name)
+	row := ovsdb.Row{}
+	for _, c := range columns {
+		cs := ts.Column(c)
+		v := w.cols[c]
+		if cs == nil || (insert && v == nil) {
+			continue
+		}
+		if r, ok := v.(rowRef); ok {
+			uuid, err := t.resolveRef(w, r)
+			if err != nil {
+				return nil, err
+			}
+			v = uuid
+		}
+		native, err := toNative(cs, v)
+		if err == nil {
+			v, err = ovsdb.NativeToOvs(cs, native)
+		}
+		if err != nil {
+			return nil, actionError(w.action, "column %s: %v", c, err)
+		}
+		row[c] = v
+	}
+	return row, nil
+}
+
+func (t *txn) resolveRef(w *desired, r rowRef) (string, error) {
+	if named, ok := t.newRow[r.id]; ok {
+		return named, nil
+	}
+	if live := t.snap.owned[specDHCP.name][r.id]; live != nil {
+		return live.uuid, nil
+	}
+	return "", actionError(w.action, "%s is not in the NB and is not created in this step (is its step selected?)", r.id)
+}
+
+// toNative converts a canonical value to the Go type libovsdb uses for the
+// column: optional values become pointers, nil the empty value.
+func toNative(cs *ovsdb.ColumnSchema, v any) (any, error) {
+	typ := ovsdb.NativeType(cs)
+	if v == nil {
+		return reflect.Zero(typ).Interface(), nil
+	}
+	rv := reflect.ValueOf(v)
+	if typ.Kind() == reflect.Pointer && rv.Type().AssignableTo(typ.Elem()) {
+		p := reflect.New(typ.Elem())
+		p.Elem().Set(rv)
+		return p.Interface(), nil
+	}
+	if !rv.Type().AssignableTo(typ) {
+		return nil, fmt.Errorf("value %v (%T) does not fit the column's type %s", v, v, typ)
+	}
+	return v, nil
+}
+
+func (t *txn) emit(a interp.Action, op ovsdb.Operation) {
+	t.ops = append(t.ops, op)
+	t.opAction = append(t.opAction, a)
+}
+
+func whereUUID(uuid string) []ovsdb.Condition {
+	return []ovsdb.Condition{ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: uuid})}
+}
+
+func uuidSet(uuids []string) ovsdb.OvsSet {
+	set := ovsdb.OvsSet{GoSet: make([]any, len(uuids))}
+	for i, u := range uuids {
+		set.GoSet[i] = ovsdb.UUID{GoUUID: u}
+	}
+	return set
+}
+
+func compareRefKeys(a, b refKey) int {
+	return strings.Compare(a.table+a.uuid+a.column, b.table+b.uuid+b.column)
+}
+
+// commit sends the transaction, if there is anything to send. A failure
+// names the action whose operation failed and its runbook position; the
+// server rolled the whole transaction back.
+func (t *txn) commit(ctx context.Context) error {
+	if err := t.build(); err != nil {
+		return err
+	}
+	if len(t.ops) == 0 {
+		return nil
+	}
+	n := len(t.ops)
+	waitAt, err := t.addWait()
+	if err != nil {
+		return err
+	}
+	t.sent = true
+	t.d.transactions.Add(1)
+	res, err := t.d.db.Client().Transact(ctx, t.ops...)
+	if err != nil {
+		if ctx.Err() == nil && isConnectionLoss(err) {
+			return &connectionError{err}
+		}
+		return fmt.Errorf("nb: transaction of %d operations: %w", n, err)
+	}
+	if err := t.check(res); err != nil {
+		return err
+	}
+	if waitAt >= 0 {
+		return t.d.waitProcessed(ctx, res[waitAt])
+	}
+	return nil
+}
+
+func (t *txn) check(res []ovsdb.OperationResult) error {
+	for i, r := range res {
+		if r.Error == "" {
+			continue
+		}
+		msg := strings.TrimSpace(r.Error + ": " + r.Details)
+		if i >= len(t.ops) {
+			// The commit itself failed (referential integrity, constraints
+			// checked at commit): find the row the server names.
+			err := t.commitError(res, msg)
+			if strings.Contains(msg, "identical values") { // a unique index: the row exists now
+				err = &conflictError{err}
+			}
+			return err
+		}
+		op := t.ops[i]
+		if t.opAction[i] == nil {
+			return fmt.Errorf("nb: %s; the step's transaction was rolled back", msg)
+		}
+		if op.Op == ovsdb.OperationWait {
+			msg = fmt.Sprintf("another client created %s %q meanwhile (%s)", op.Table, op.Rows[0]["name"], r.Error)
+			return &conflictError{fmt.Errorf("%w; the step's transaction was rolled back", actionError(t.opAction[i], "%s", msg))}
+		}
+		return fmt.Errorf("%w; the step's transaction was rolled back", actionError(t.opAction[i], "%s", msg))
+	}
+	return nil
+}
+
+func (t *txn) commitError(res []ovsdb.OperationResult, msg string) error {
+	for i, r := range res[:len(t.ops)] {
+		if u := r.UUID.GoUUID; u != "" && strings.Contains(msg, u) && t.opAction[i] != nil {
+			return fmt.Errorf("%w; the step's transaction was rolled back", actionError(t.opAction[i], "%s", msg))
+		}
+	}
+	for i, op := range t.ops {
+		for _, c := range op.Where {
+			if u, ok := c.Value.(ovsdb.UUID); ok && strings.Contains(msg, u.GoUUID) && t.opAction[i] != nil {
+				return fmt.Errorf("%w; the step's transaction was rolled back", actionError(t.opAction[i], "%s", msg))
+			}
+		}
+	}
+	return fmt.Errorf("nb: the step's transaction of %d operations failed and was rolled back: %s", len(t.ops), msg)
+}
+
+// conflictError is a transaction that created a row which another
+// transaction had created meanwhile (a name taken since we looked).
+type conflictError struct{ err error }
+
+func (e *conflictError) Error() string { return e.err.Error() }
+func (e *conflictError) Unwrap() error { return e.err }
+
+// isConnectionLoss tells a transaction that died with its connection (it
+// may or may not have been committed) from one the client refused.
+func isConnectionLoss(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, client.ErrNotConnected) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// errNoGlobal is returned by --wait when the NB has no NB_Global row, which
+// ovn-northd creates when it starts.
+var errNoGlobal = errors.New("nb: --wait needs the NB_Global row, which ovn-northd creates: is ovn-northd running?")

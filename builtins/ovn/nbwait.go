@@ -1,0 +1,243 @@
+package ovn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Bounds of the driver's waits. They are long because a loaded lab's
+// northd can take seconds; a wait that runs out names what it waited for.
+const (
+	settleTimeout = 20 * time.Second // cache catching up with our own transaction
+	nbWaitTimeout = 60 * time.Second // --wait=sb|hv
+	outputTimeout = 30 * time.Second // northd assigning dynamic addresses
+)
+
+// errTimeout is poll's own timeout, told apart from the caller's deadline.
+var errTimeout = errors.New("timed out")
+
+// poll calls done until it reports true, the timeout passes (errTimeout)
+// or ctx ends.
+func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		ok, err := done()
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// unsettled is a committed transaction the cache may not show yet.
+type unsettled struct {
+	applied []interp.Action
+	deleted []string
+}
+
+// settle waits until the driver's cache shows the transaction just sent:
+// every applied action compares unchanged and every deleted row is gone.
+// libovsdb updates the cache asynchronously, and the next step's plan must
+// see this step's rows.
+func (d *NBDriver) settle(ctx context.Context, applied []interp.Action, deleted []string) error {
+	var last *rowPlan
+	err := poll(ctx, settleTimeout, func() (bool, error) {
+		s, err := d.read(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, u := range deleted {
+			if s.byUUID[u] != nil {
+				return false, nil
+			}
+		}
+		for _, a := range applied {
+			rp, err := d.diff(ctx, s, a)
+			if err != nil {
+				return false, err
+			}
+			if rp.op() != interp.OpUnchanged {
+				last = rp
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err == errTimeout {
+		what := "deleted rows are still present"
+		if last != nil {
+			what = fmt.Sprintf("%s %s is still %s", last.want.action.Meta().Kind, last.want.action.Meta().Name, last.op())
+		}
+		return fmt.Errorf("nb: the transaction was committed but after %s the NB does not show it (%s): is another client changing these rows?", settleTimeout, what)
+	}
+	return err
+}
+
+// addWait adds, for --wait, the increment of NB_Global nb_cfg and a select
+// of its new value to the transaction, and returns the select's index
+// (-1 without --wait).
+func (t *txn) addWait() (int, error) {
+	if t.d.cfg.Wait == "" {
+		return -1, nil
+	}
+	g := t.snap.global
+	if g == nil {
+		return -1, errNoGlobal
+	}
+	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "NB_Global", Where: whereUUID(g.uuid),
+		Mutations: []ovsdb.Mutation{{Column: "nb_cfg", Mutator: ovsdb.MutateOperationAdd, Value: 1}}})
+	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: whereUUID(g.uuid),
+		Columns: []string{"nb_cfg"}})
+	return len(t.ops) - 1, nil
+}
+
+// waitProcessed waits until NB_Global sb_cfg (northd) or hv_cfg (every
+// chassis) reaches the nb_cfg our transaction set, like ovn-nbctl --wait,
+// and logs the time waited.
+func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult) error {
+	if len(sel.Rows) != 1 {
+		return fmt.Errorf("nb: --wait: reading NB_Global nb_cfg returned %d rows", len(sel.Rows))
+	}
+	var want int
+	switch v := sel.Rows[0]["nb_cfg"].(type) {
+	case float64:
+		want = int(v)
+	case int:
+		want = v
+	default:
+		return fmt.Errorf("nb: --wait: NB_Global nb_cfg is %T", v)
+	}
+	column := d.cfg.Wait + "_cfg"
+	start := time.Now()
+	err := poll(ctx, nbWaitTimeout, func() (bool, error) {
+		rows, err := d.db.List(ctx, "NB_Global")
+		if err != nil || len(rows) == 0 {
+			return false, err
+		}
+		got, _ := columnsOf(rows[0])[column].(int)
+		return got >= want, nil
+	})
+	waited := time.Since(start).Round(100 * time.Microsecond)
+	if err == errTimeout {
+		who := "ovn-northd"
+		if d.cfg.Wait == "hv" {
+			who = "ovn-northd or a chassis' ovn-controller"
+		}
+		return fmt.Errorf("nb: --wait=%s: NB_Global %s did not reach %d within %s: is %s running?", d.cfg.Wait, column, want, nbWaitTimeout, who)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.cfg.Log, "nb: waited %s for %s (%s reached nb_cfg %d)\n", waited, map[string]string{"sb": "ovn-northd", "hv": "the chassis"}[d.cfg.Wait], column, want)
+	return nil
+}
+
+// outputs returns the outputs of applied actions that are already known:
+// the dynamic addresses northd has assigned to ports so far. Others are
+// read on demand (ReadOutput), since only some runbooks need them.
+func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	var s *snapshot
+	for _, a := range applied {
+		p, ok := a.(*LogicalSwitchPort)
+		if !ok || !hasDynamic(p) {
+			continue
+		}
+		if s == nil {
+			// Without waiting for the cache: a port it does not show yet
+			// has no addresses yet either; ReadOutput waits for them.
+			var err error
+			if s, err = d.read(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if r := s.owned[specSwitchPort.name][p.M.ID]; r != nil {
+			if v, ok := r.cols["dynamic_addresses"].(*string); ok && v != nil && *v != "" {
+				out[p.M.ID] = dynamicOutputs(*v)
+			}
+		}
+	}
+	return out, nil
+}
+
+func hasDynamic(p *LogicalSwitchPort) bool {
+	for _, a := range p.Addresses {
+		if strings.HasSuffix(a, " dynamic") || a == "dynamic" {
+			return true
+		}
+	}
+	return false
+}
+
+// dynamicOutputs splits dynamic_addresses ("MAC [IPv4] [IPv6]") into the
+// outputs a port's futures name.
+func dynamicOutputs(v string) map[string]string {
+	out := map[string]string{"dynamic_addresses": v}
+	for _, f := range strings.Fields(v)[1:] {
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			continue
+		}
+		key := "dynamic_addresses.ipv6"
+		if a.Is4() {
+			key = "dynamic_addresses.ipv4"
+		}
+		if _, seen := out[key]; !seen {
+			out[key] = f
+		}
+	}
+	return out
+}
+
+// ReadOutput implements interp.OutputReader: it waits for ovn-northd to
+// assign a port's dynamic addresses.
+func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, error) {
+	switch attr {
+	case "dynamic_addresses", "dynamic_addresses.ipv4", "dynamic_addresses.ipv6":
+	default:
+		return "", fmt.Errorf("nb: %s has no output %q", id, attr)
+	}
+	var value string
+	var found bool
+	err := poll(ctx, outputTimeout, func() (bool, error) {
+		s, err := d.snapshot(ctx)
+		if err != nil {
+			return false, err
+		}
+		r := s.owned[specSwitchPort.name][id]
+		if r == nil {
+			return false, fmt.Errorf("nb: %s is not in the NB", id)
+		}
+		v, ok := r.cols["dynamic_addresses"].(*string)
+		if !ok || v == nil || *v == "" {
+			return false, nil
+		}
+		value, found = dynamicOutputs(*v)[attr]
+		return true, nil
+	})
+	if err == errTimeout {
+		return "", fmt.Errorf("nb: %s: ovn-northd assigned no dynamic addresses within %s: is ovn-northd running, and does the switch have a subnet?", id, outputTimeout)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("nb: %s: dynamic addresses have no %s part", id, strings.TrimPrefix(attr, "dynamic_addresses."))
+	}
+	return value, nil
+}

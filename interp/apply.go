@@ -1,0 +1,287 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// The apply engine: it hands each driver the actions whose Meta.Driver names
+// it, step by step, and carries outputs (resolved futures) from one action to
+// the ones after it. Dry-run and apply share PlanChanges; ApplyChanges only
+// adds effects.
+
+// Outputs are the resolved futures of a run: action ID, then attribute.
+type Outputs map[string]map[string]string
+
+// Get returns one output.
+func (o Outputs) Get(id, attr string) (string, bool) {
+	v, ok := o[id][attr]
+	return v, ok
+}
+
+// Merge records the outputs a driver returned.
+func (o Outputs) Merge(out map[string]map[string]string) {
+	for id, attrs := range out {
+		if o[id] == nil {
+			o[id] = map[string]string{}
+		}
+		for k, v := range attrs {
+			o[id][k] = v
+		}
+	}
+}
+
+// OutputReader is implemented by drivers that can produce an output after
+// their Apply returned, possibly waiting for it (a dynamic address that
+// ovn-northd assigns a moment later). The engine asks it only when a later
+// action needs the value.
+type OutputReader interface {
+	ReadOutput(ctx context.Context, id, attr string) (string, error)
+}
+
+// Preflighter is implemented by drivers that can refuse a whole run before
+// anything is applied, such as the NB driver refusing rows ovnrun did not
+// create. ApplyChanges calls Preflight with every change of the driver, all
+// steps, before applying any.
+type Preflighter interface {
+	Preflight(ctx context.Context, changes []Change) error
+}
+
+// UnresolvedError says that a future's value is not known yet.
+type UnresolvedError struct{ Future *Future }
+
+func (e *UnresolvedError) Error() string {
+	return fmt.Sprintf("%s of %s is known only after that action is applied, and it is not known yet", e.Future.Attr, e.Future.From)
+}
+
+// resolver looks futures up in the outputs of the run so far and, during
+// apply, asks the driver that produced them.
+type resolver struct {
+	outputs Outputs
+	readers map[string]OutputReader // action ID -> its driver; nil while planning
+}
+
+type resolverKey struct{}
+type outputsKey struct{}
+
+// WithOutputs makes Plan and Apply use out as the run's outputs: they start
+// from what it holds (a resumed run) and Apply records new outputs into it.
+func WithOutputs(ctx context.Context, out Outputs) context.Context {
+	return context.WithValue(ctx, outputsKey{}, out)
+}
+
+func outputsFrom(ctx context.Context) Outputs {
+	if o, ok := ctx.Value(outputsKey{}).(Outputs); ok && o != nil {
+		return o
+	}
+	return Outputs{}
+}
+
+// Resolve returns the value of f for a driver: from the outputs of actions
+// already applied, or, during apply, from the driver of the action that
+// produces it. It returns an *UnresolvedError when the value is not known,
+// as always in a dry-run for values of actions that are yet to be applied.
+func Resolve(ctx context.Context, f *Future) (string, error) {
+	r, _ := ctx.Value(resolverKey{}).(*resolver)
+	if r == nil {
+		return "", &UnresolvedError{f}
+	}
+	if v, ok := r.outputs.Get(f.From, f.Attr); ok {
+		return v, nil
+	}
+	rd := r.readers[f.From]
+	if rd == nil {
+		return "", &UnresolvedError{f}
+	}
+	v, err := rd.ReadOutput(ctx, f.From, f.Attr)
+	if err != nil {
+		return "", err
+	}
+	r.outputs.Merge(map[string]map[string]string{f.From: {f.Attr: v}})
+	return v, nil
+}
+
+// MissingDriverError says that an action names a driver the run lacks.
+type MissingDriverError struct {
+	Driver string
+	Step   string
+	Index  int // 1-based position of the action in its step
+	Action Action
+}
+
+func (e *MissingDriverError) Error() string {
+	m := e.Action.Meta()
+	return fmt.Sprintf("no %q driver for action %d of step %q (%s %s at %s)", e.Driver, e.Index, e.Step, m.Kind, m.Name, m.Pos())
+}
+
+// PlanChanges asks the drivers for the changes of every action of steps, keeping
+// step and declaration order. Each driver is asked once per step, with its
+// actions of that step. It changes nothing.
+func PlanChanges(ctx context.Context, drivers map[string]Driver, steps []*Step) ([]StepChanges, error) {
+	ctx = context.WithValue(ctx, resolverKey{}, &resolver{outputs: outputsFrom(ctx)})
+	for _, s := range steps { // refuse a plan no driver can apply before asking any
+		if _, _, err := groupByDriver(drivers, s); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]StepChanges, len(steps))
+	for i, s := range steps {
+		groups, order, err := groupByDriver(drivers, s)
+		if err != nil {
+			return nil, err
+		}
+		changes := make([]Change, len(s.Actions))
+		for _, name := range order {
+			g := groups[name]
+			cs, err := drivers[name].Plan(ctx, g.actions)
+			if err != nil {
+				return nil, fmt.Errorf("step %q: %w", s.Name, err)
+			}
+			if len(cs) != len(g.actions) {
+				return nil, fmt.Errorf("step %q: driver %q planned %d changes for %d actions", s.Name, name, len(cs), len(g.actions))
+			}
+			for j, c := range cs {
+				changes[g.index[j]] = c
+			}
+		}
+		out[i] = StepChanges{Step: s, Changes: changes}
+	}
+	return out, nil
+}
+
+type driverGroup struct {
+	actions []Action
+	index   []int // position of each action in its step
+}
+
+// groupByDriver splits a step's actions by driver, in order of first use.
+func groupByDriver(drivers map[string]Driver, s *Step) (map[string]*driverGroup, []string, error) {
+	groups := map[string]*driverGroup{}
+	var order []string
+	for i, a := range s.Actions {
+		name := a.Meta().Driver
+		if drivers[name] == nil {
+			return nil, nil, &MissingDriverError{Driver: name, Step: s.Name, Index: i + 1, Action: a}
+		}
+		g := groups[name]
+		if g == nil {
+			g = &driverGroup{}
+			groups[name] = g
+			order = append(order, name)
+		}
+		g.actions = append(g.actions, a)
+		g.index = append(g.index, i)
+	}
+	return groups, order, nil
+}
+
+// ApplyChanges carries out planned changes step by step: each driver gets all its
+// changes of a step in one Apply call (the NB driver makes that one
+// transaction). Before the first step every driver that can refuse the run
+// (Preflighter) is asked to. Progress gets one line per step with its timing.
+// It stops at the first failing step; the error names the step.
+func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []StepChanges, progress io.Writer) error {
+	if progress == nil {
+		progress = io.Discard
+	}
+	r := &resolver{outputs: outputsFrom(ctx), readers: map[string]OutputReader{}}
+	ctx = context.WithValue(ctx, resolverKey{}, r)
+	if err := preflight(ctx, drivers, planned); err != nil {
+		return err
+	}
+	start := time.Now()
+	for _, st := range planned {
+		t0 := time.Now()
+		groups, order, err := groupChanges(drivers, st)
+		if err != nil {
+			return err
+		}
+		for _, name := range order {
+			d := drivers[name]
+			out, err := d.Apply(ctx, groups[name])
+			if err != nil {
+				return fmt.Errorf("step %q: %w", st.Step.Name, err)
+			}
+			r.outputs.Merge(out)
+			if rd, ok := d.(OutputReader); ok {
+				for _, c := range groups[name] {
+					r.readers[c.Action.Meta().ID] = rd
+				}
+			}
+		}
+		fmt.Fprintf(progress, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
+	}
+	fmt.Fprintf(progress, "Applied %d step(s) in %s.\n", len(planned), roundDuration(time.Since(start)))
+	return nil
+}
+
+func preflight(ctx context.Context, drivers map[string]Driver, planned []StepChanges) error {
+	all := map[string][]Change{}
+	var order []string
+	for _, st := range planned {
+		groups, names, err := groupChanges(drivers, st)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if _, seen := all[n]; !seen {
+				order = append(order, n)
+			}
+			all[n] = append(all[n], groups[n]...)
+		}
+	}
+	var errs []error
+	for _, n := range order {
+		if p, ok := drivers[n].(Preflighter); ok {
+			if err := p.Preflight(ctx, all[n]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func groupChanges(drivers map[string]Driver, st StepChanges) (map[string][]Change, []string, error) {
+	groups := map[string][]Change{}
+	var order []string
+	for i, c := range st.Changes {
+		name := c.Action.Meta().Driver
+		if drivers[name] == nil {
+			return nil, nil, &MissingDriverError{Driver: name, Step: st.Step.Name, Index: i + 1, Action: c.Action}
+		}
+		if _, ok := groups[name]; !ok {
+			order = append(order, name)
+		}
+		groups[name] = append(groups[name], c)
+	}
+	return groups, order, nil
+}
+
+// countLine says what a step did: "2 created, 1 updated, 5 unchanged".
+func countLine(changes []Change) string {
+	s := Summarize([]StepChanges{{Changes: changes}})
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{s.Add, "created"}, {s.Change, "updated"}, {s.Destroy, "destroyed"}, {s.Run, "run"}, {s.Unchanged, "unchanged"}, {s.Skip, "skipped"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return "no actions"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(100 * time.Microsecond)
+}

@@ -1,0 +1,174 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+type fakeAction struct {
+	ActionMeta
+	needs *Future // resolved by the fake driver's Apply
+}
+
+func (a *fakeAction) Fields() []Field { return nil }
+
+func act(driver, name string) *fakeAction {
+	return &fakeAction{ActionMeta: ActionMeta{M: Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver}}}
+}
+
+// fakeDriver records its calls in a shared log.
+type fakeDriver struct {
+	name     string
+	log      *[]string
+	refuse   error
+	readable map[string]string // outputs only ReadOutput knows
+}
+
+func (d *fakeDriver) Name() string { return d.name }
+func (d *fakeDriver) Close() error { return nil }
+
+func (d *fakeDriver) Plan(_ context.Context, actions []Action) ([]Change, error) {
+	var names []string
+	out := make([]Change, len(actions))
+	for i, a := range actions {
+		names = append(names, a.Meta().Name)
+		out[i] = Change{Action: a, Op: OpCreate}
+	}
+	*d.log = append(*d.log, fmt.Sprintf("%s.Plan(%s)", d.name, strings.Join(names, ",")))
+	return out, nil
+}
+
+func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (map[string]map[string]string, error) {
+	var names []string
+	out := map[string]map[string]string{}
+	for _, c := range changes {
+		a := c.Action.(*fakeAction)
+		name := a.M.Name
+		if a.needs != nil {
+			v, err := Resolve(ctx, a.needs)
+			if err != nil {
+				return nil, err
+			}
+			name += "=" + v
+		}
+		names = append(names, name)
+		out[a.M.ID] = map[string]string{"value": "v-" + a.M.Name}
+	}
+	*d.log = append(*d.log, fmt.Sprintf("%s.Apply(%s)", d.name, strings.Join(names, ",")))
+	return out, nil
+}
+
+func (d *fakeDriver) Preflight(_ context.Context, changes []Change) error {
+	*d.log = append(*d.log, fmt.Sprintf("%s.Preflight(%d)", d.name, len(changes)))
+	return d.refuse
+}
+
+func (d *fakeDriver) ReadOutput(_ context.Context, id, attr string) (string, error) {
+	if v, ok := d.readable[id+"."+attr]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("no %s.%s", id, attr)
+}
+
+func TestPlanKeepsOrderAndAsksEachDriverOncePerStep(t *testing.T) {
+	var log []string
+	drivers := map[string]Driver{"a": &fakeDriver{name: "a", log: &log}, "b": &fakeDriver{name: "b", log: &log}}
+	steps := []*Step{
+		{Name: "one", Actions: []Action{act("a", "a1"), act("b", "b1"), act("a", "a2")}},
+		{Name: "two", Actions: []Action{act("b", "b2")}},
+	}
+	sc, err := PlanChanges(context.Background(), drivers, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range sc {
+		for _, c := range st.Changes {
+			got = append(got, st.Step.Name+"/"+c.Action.Meta().Name)
+		}
+	}
+	if want := "one/a1 one/b1 one/a2 two/b2"; strings.Join(got, " ") != want {
+		t.Errorf("changes = %v, want %s", got, want)
+	}
+	if want := "a.Plan(a1,a2) b.Plan(b1) b.Plan(b2)"; strings.Join(log, " ") != want {
+		t.Errorf("calls = %v, want %s", log, want)
+	}
+}
+
+func TestMissingDriverNamesTheAction(t *testing.T) {
+	var log []string
+	a := act("libvirt", "v0")
+	a.M.Stack = []Pos{{File: "lab.star", Line: 7, Col: 3}}
+	steps := []*Step{{Name: "first", Actions: []Action{act("a", "a0")}}, {Name: "vms", Actions: []Action{act("a", "a1"), a}}}
+	_, err := PlanChanges(context.Background(), map[string]Driver{"a": &fakeDriver{name: "a", log: &log}}, steps)
+	var missing *MissingDriverError
+	want := `no "libvirt" driver for action 2 of step "vms" (fake v0 at lab.star:7:3)`
+	if !errors.As(err, &missing) || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if len(log) != 0 {
+		t.Errorf("drivers were asked before the check: %v", log)
+	}
+}
+
+func TestApplyStepByStepWithOutputs(t *testing.T) {
+	var log []string
+	a := &fakeDriver{name: "a", log: &log}
+	b := &fakeDriver{name: "b", log: &log, readable: map[string]string{"fake/b1.late": "L"}}
+	drivers := map[string]Driver{"a": a, "b": b}
+	a2 := act("a", "a2")
+	a2.needs = NewFuture("fake/b1", "value") // output of step one
+	a3 := act("a", "a3")
+	a3.needs = NewFuture("fake/b1", "late") // read on demand
+	steps := []*Step{
+		{Name: "one", Actions: []Action{act("a", "a1"), act("b", "b1")}},
+		{Name: "two", Actions: []Action{a2, a3}},
+	}
+	ctx := context.Background()
+	sc, err := PlanChanges(ctx, drivers, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log = nil
+	var progress strings.Builder
+	out := Outputs{}
+	if err := ApplyChanges(WithOutputs(ctx, out), drivers, sc, &progress); err != nil {
+		t.Fatal(err)
+	}
+	want := "a.Preflight(3) b.Preflight(1) a.Apply(a1) b.Apply(b1) a.Apply(a2=v-b1,a3=L)"
+	if got := strings.Join(log, " "); got != want {
+		t.Errorf("calls = %s\nwant    %s", got, want)
+	}
+	if v, _ := out.Get("fake/a3", "value"); v != "v-a3" {
+		t.Errorf("outputs = %v", out)
+	}
+	if p := progress.String(); !strings.Contains(p, "Step one: 2 created (") || !strings.Contains(p, "Step two: 2 created (") ||
+		!strings.Contains(p, "Applied 2 step(s) in ") {
+		t.Errorf("progress:\n%s", p)
+	}
+}
+
+func TestPreflightRefusalAppliesNothing(t *testing.T) {
+	var log []string
+	d := &fakeDriver{name: "a", log: &log, refuse: errors.New("not yours")}
+	drivers := map[string]Driver{"a": d}
+	sc, _ := PlanChanges(context.Background(), drivers, []*Step{{Name: "one", Actions: []Action{act("a", "a1")}}})
+	log = nil
+	if err := ApplyChanges(context.Background(), drivers, sc, nil); err == nil || err.Error() != "not yours" {
+		t.Errorf("err = %v", err)
+	}
+	if strings.Join(log, " ") != "a.Preflight(1)" {
+		t.Errorf("calls = %v", log)
+	}
+}
+
+func TestResolveOutsideTheEngine(t *testing.T) {
+	_, err := Resolve(context.Background(), NewFuture("host/h0", "system_id"))
+	var u *UnresolvedError
+	if !errors.As(err, &u) || err.Error() != "system_id of host/h0 is known only after that action is applied, and it is not known yet" {
+		t.Errorf("err = %v", err)
+	}
+}
