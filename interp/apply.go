@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -61,8 +62,17 @@ func (e *UnresolvedError) Error() string {
 // resolver looks futures up in the outputs of the run so far and, during
 // apply, asks the driver that produced them.
 type resolver struct {
-	outputs Outputs
-	readers map[string]OutputReader // action ID -> its driver; nil while planning
+	mu       sync.Mutex // lanes of a step resolve concurrently
+	outputs  Outputs
+	readers  map[string]OutputReader // action ID -> its driver; nil while planning
+	recorder Recorder                // nil unless journaling
+}
+
+// merge records outputs a driver returned.
+func (r *resolver) merge(out map[string]map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outputs.Merge(out)
 }
 
 type resolverKey struct{}
@@ -90,10 +100,13 @@ func Resolve(ctx context.Context, f *Future) (string, error) {
 	if r == nil {
 		return "", &UnresolvedError{f}
 	}
-	if v, ok := r.outputs.Get(f.From, f.Attr); ok {
+	r.mu.Lock()
+	v, ok := r.outputs.Get(f.From, f.Attr)
+	rd := r.readers[f.From]
+	r.mu.Unlock()
+	if ok {
 		return v, nil
 	}
-	rd := r.readers[f.From]
 	if rd == nil {
 		return "", &UnresolvedError{f}
 	}
@@ -101,7 +114,12 @@ func Resolve(ctx context.Context, f *Future) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.outputs.Merge(map[string]map[string]string{f.From: {f.Attr: v}})
+	r.merge(map[string]map[string]string{f.From: {f.Attr: v}})
+	if r.recorder != nil {
+		if err := r.recorder.RecordOutputs(f.From, map[string]string{f.Attr: v}); err != nil {
+			return "", err
+		}
+	}
 	return v, nil
 }
 
@@ -179,44 +197,194 @@ func groupByDriver(drivers map[string]Driver, s *Step) (map[string]*driverGroup,
 	return groups, order, nil
 }
 
-// ApplyChanges carries out planned changes step by step: each driver gets all its
-// changes of a step in one Apply call (the NB driver makes that one
-// transaction). Before the first step every driver that can refuse the run
-// (Preflighter) is asked to. Progress gets one line per step with its timing.
-// It stops at the first failing step; the error names the step.
+// Recorder is told what the engine applies; the journal implements it.
+type Recorder interface {
+	// RecordStart is called before a command action runs, so that a run
+	// killed while it runs knows it may have run.
+	RecordStart(a Action, start time.Time) error
+	// Record is called when an action is done.
+	Record(rec ActionRecord) error
+	// RecordOutputs is called with outputs read after an action was done.
+	RecordOutputs(id string, outputs map[string]string) error
+}
+
+type recorderKey struct{}
+
+// WithRecorder makes ApplyChanges report to r.
+func WithRecorder(ctx context.Context, r Recorder) context.Context {
+	return context.WithValue(ctx, recorderKey{}, r)
+}
+
+// DefaultParallel bounds how many hosts a step configures at once.
+const DefaultParallel = 8
+
+type parallelKey struct{}
+
+// WithParallel bounds how many hosts ApplyChanges configures at once.
+func WithParallel(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, parallelKey{}, n)
+}
+
+// ApplyChanges carries out planned changes step by step. Within a step, the
+// changes of each target (one host, or the central NB) form a lane applied in
+// declaration order; lanes of different hosts run concurrently, bounded by
+// WithParallel. A lane hands consecutive changes of one driver to it in one
+// Apply call (so all NB changes of a step are one transaction); a command
+// goes alone, so the journal knows exactly which commands ran. Before the
+// first step every driver that can refuse the run (Preflighter) is asked to.
+//
+// When a lane fails, the other lanes of the step still finish and are
+// recorded; then ApplyChanges stops, naming every failed target.
 func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []StepChanges, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
 	}
 	r := &resolver{outputs: outputsFrom(ctx), readers: map[string]OutputReader{}}
+	r.recorder, _ = ctx.Value(recorderKey{}).(Recorder)
 	ctx = context.WithValue(ctx, resolverKey{}, r)
 	if err := preflight(ctx, drivers, planned); err != nil {
 		return err
 	}
+	parallel, _ := ctx.Value(parallelKey{}).(int)
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	out := &lockedWriter{w: progress}
 	start := time.Now()
 	for _, st := range planned {
 		t0 := time.Now()
-		groups, order, err := groupChanges(drivers, st)
+		lanes, err := splitLanes(drivers, st)
 		if err != nil {
 			return err
 		}
-		for _, name := range order {
-			d := drivers[name]
-			out, err := d.Apply(ctx, groups[name])
-			if err != nil {
-				return fmt.Errorf("step %q: %w", st.Step.Name, err)
+		errs := make([]error, len(lanes))
+		sem := make(chan struct{}, parallel)
+		var wg sync.WaitGroup
+		for i, l := range lanes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				errs[i] = r.applyLane(ctx, drivers, l, out)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
+			return fmt.Errorf("step %q: %w", st.Step.Name, err)
+		}
+		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
+	}
+	fmt.Fprintf(out, "Applied %d step(s) in %s.\n", len(planned), roundDuration(time.Since(start)))
+	return nil
+}
+
+// lane is the changes of one step on one target, cut into batches.
+type lane struct {
+	host    string // "" for targets that are no host (the NB)
+	batches []batch
+}
+
+type batch struct {
+	driver  string
+	changes []Change
+}
+
+// splitLanes cuts a step into lanes by host, in order of first use.
+func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
+	var lanes []*lane
+	byHost := map[string]*lane{}
+	for i, c := range st.Changes {
+		m := c.Action.Meta()
+		if drivers[m.Driver] == nil {
+			return nil, &MissingDriverError{Driver: m.Driver, Step: st.Step.Name, Index: i + 1, Action: c.Action}
+		}
+		if c.Op == OpSkip {
+			continue
+		}
+		l := byHost[m.Host]
+		if l == nil {
+			l = &lane{host: m.Host}
+			byHost[m.Host] = l
+			lanes = append(lanes, l)
+		}
+		n := len(l.batches)
+		alone := m.Mode == Command
+		if n == 0 || alone || l.batches[n-1].driver != m.Driver || l.batches[n-1].command() {
+			l.batches = append(l.batches, batch{driver: m.Driver})
+			n++
+		}
+		l.batches[n-1].changes = append(l.batches[n-1].changes, c)
+	}
+	return lanes, nil
+}
+
+func (b batch) command() bool {
+	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == Command
+}
+
+// applyLane applies the batches of a lane in order, recording each.
+func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, progress io.Writer) error {
+	target := l.host
+	if target == "" {
+		target = "nb"
+	}
+	for _, b := range l.batches {
+		d := drivers[b.driver]
+		t0 := time.Now()
+		if b.command() && r.recorder != nil {
+			if err := r.recorder.RecordStart(b.changes[0].Action, t0); err != nil {
+				return fmt.Errorf("%s: journal: %w", target, err)
 			}
-			r.outputs.Merge(out)
-			if rd, ok := d.(OutputReader); ok {
-				for _, c := range groups[name] {
-					r.readers[c.Action.Meta().ID] = rd
+		}
+		out, err := d.Apply(ctx, b.changes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
+		r.merge(out)
+		if rd, ok := d.(OutputReader); ok {
+			r.mu.Lock()
+			for _, c := range b.changes {
+				r.readers[c.Action.Meta().ID] = rd
+			}
+			r.mu.Unlock()
+		}
+		t1 := time.Now()
+		if r.recorder != nil {
+			for _, c := range b.changes {
+				id := c.Action.Meta().ID
+				if err := r.recorder.Record(NewActionRecord(c.Action, c.Op, out[id], t0, t1)); err != nil {
+					return fmt.Errorf("%s: journal: %w", target, err)
 				}
 			}
 		}
-		fmt.Fprintf(progress, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
+		if l.host != "" {
+			fmt.Fprintf(progress, "  [%s] %s (%s)\n", l.host, batchLine(b), roundDuration(t1.Sub(t0)))
+		}
 	}
-	fmt.Fprintf(progress, "Applied %d step(s) in %s.\n", len(planned), roundDuration(time.Since(start)))
 	return nil
+}
+
+// batchLine describes a batch for the progress output.
+func batchLine(b batch) string {
+	if len(b.changes) == 1 {
+		m := b.changes[0].Action.Meta()
+		return fmt.Sprintf("%s %s: %s", m.Kind, m.Name, b.changes[0].Op)
+	}
+	return fmt.Sprintf("%s: %s", b.driver, countLine(b.changes))
+}
+
+// lockedWriter serialises progress lines from concurrent lanes.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }
 
 func preflight(ctx context.Context, drivers map[string]Driver, planned []StepChanges) error {

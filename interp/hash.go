@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"time"
 )
 
 // hashVersion starts every hashed encoding. Change it whenever the encoding
@@ -176,84 +175,3 @@ func isNilPointer(v any) bool {
 	rv := reflect.ValueOf(v)
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
-
-// ResumeStatus is what a resumed run does with one action.
-type ResumeStatus int
-
-const (
-	// ResumeTodo: no earlier run completed the action; plan it as usual.
-	ResumeTodo ResumeStatus = iota
-	// ResumeSkip: completed earlier with the same desired state. The engine
-	// skips it only if its driver re-verifies the live postcondition, and
-	// applies it as usual otherwise.
-	ResumeSkip
-	// ResumeChanged: completed earlier with another desired state (the
-	// runbook was edited); plan it as a change, never skip it.
-	ResumeChanged
-	// ResumeUnfinished: a command recorded as started and never as done; it
-	// may have run. Its guard decides; without one, it must not run again
-	// unasked.
-	ResumeUnfinished
-)
-
-func (s ResumeStatus) String() string {
-	switch s {
-	case ResumeSkip:
-		return "skip"
-	case ResumeChanged:
-		return "changed"
-	case ResumeUnfinished:
-		return "unfinished"
-	}
-	return "todo"
-}
-
-// ResumeDecision is the journal's verdict on one action of a resumed run.
-type ResumeDecision struct {
-	Action Action
-	Status ResumeStatus
-	Hash   string       // the action's desired-state hash now
-	Record ActionRecord // the journal's record; zero for ResumeTodo
-	// Reason explains the status for the plan ("done in run R at T"); empty
-	// for ResumeTodo.
-	Reason string
-}
-
-// ResumeDecisions compares every action of steps, in order, with the
-// records of completed actions (Journal.Completed).
-func ResumeDecisions(steps []*Step, completed map[string]ActionRecord) []ResumeDecision {
-	var out []ResumeDecision
-	for _, s := range steps {
-		for _, a := range s.Actions {
-			d := ResumeDecision{Action: a, Hash: ActionHash(a)}
-			if rec, ok := completed[a.Meta().ID]; ok {
-				d.Record = rec
-				if rec.Hash == d.Hash {
-					d.Status, d.Reason = ResumeSkip, fmt.Sprintf("done in run %s at %s", rec.Run, humanTime(rec.End))
-				} else {
-					d.Status, d.Reason = ResumeChanged, fmt.Sprintf("desired state changed since run %s (done at %s)", rec.Run, humanTime(rec.End))
-				}
-			}
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// ResumeDecisions is the package function of that name applied to the
-// journal's completed actions, with the actions recorded as started and
-// never finished marked ResumeUnfinished.
-func (j *Journal) ResumeDecisions(steps []*Step) []ResumeDecision {
-	ds := ResumeDecisions(steps, j.Completed())
-	unfinished := j.Unfinished()
-	for i, d := range ds {
-		if rec, ok := unfinished[d.Action.Meta().ID]; ok {
-			ds[i].Status, ds[i].Record = ResumeUnfinished, rec
-			ds[i].Reason = fmt.Sprintf("started in run %s at %s and not recorded as finished: it may have run", rec.Run, humanTime(rec.Start))
-		}
-	}
-	return ds
-}
-
-// humanTime formats a journal time for a message, in local time.
-func humanTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,6 +20,7 @@ type liveFlags struct {
 	timeout        time.Duration
 	adopt, destroy bool
 	wait           string
+	journalFlags
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
@@ -27,6 +29,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row this runbook created, and nothing else")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for ovn-northd (sb) or every chassis (hv)")
+	addJournalFlags(fs, &f.journalFlags)
 }
 
 // runLive plans steps against the live NB, prints the plan in output
@@ -59,12 +62,14 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if len(endpoints) == 0 {
 		return fail(exitUsage, "no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
 	}
+	xt("pre-connect")
 	d, err := ovn.ConnectNB(ctx, ovn.NBConfig{Endpoints: endpoints, Owner: ovn.Owner(plan.Runbook),
 		ConnectTimeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait, Log: stderr})
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
-	defer d.Close()
+	xt("connected")
+	defer func() { d.Close(); xt("closed") }()
 	drivers := map[string]interp.Driver{d.Name(): d}
 
 	var planned []interp.StepChanges
@@ -82,7 +87,19 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	} else if planned, err = interp.PlanChanges(ctx, drivers, steps); err != nil {
 		return fail(exitFailure, "%v", err)
 	}
+	if lf.resume {
+		// The plan of a resumed run shows what it skips; it is read without
+		// the lock, which the apply below takes before changing anything.
+		j, err := interp.ReadJournal(lf.journalPath(plan))
+		if err == nil {
+			planned, err = lf.resumePlan(j, steps, planned, true)
+		}
+		if err != nil {
+			return fail(exitFailure, "%v", err)
+		}
+	}
 
+	xt("planned")
 	progress := stdout
 	if output == "json" {
 		err = interp.WriteJSON(stdout, plan, planned)
@@ -93,6 +110,7 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
+	xt("written")
 	if dryRun {
 		return exitOK
 	}
@@ -100,7 +118,16 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err := interp.ApplyChanges(ctx, drivers, planned, progress); err != nil {
 		return fail(exitFailure, "%v", err)
 	}
+	xt("applied")
 	return exitOK
+}
+
+var xstart = time.Now()
+
+func xt(what string) {
+	if os.Getenv("XTIME") != "" {
+		fmt.Fprintf(os.Stderr, "XT %-12s %v\n", what, time.Since(xstart).Round(time.Millisecond))
+	}
 }
 
 // onlyNB returns a *interp.MissingDriverError for the first action of steps

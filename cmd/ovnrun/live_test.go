@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,8 +198,17 @@ func evalRunbook(t *testing.T, path string) *interp.Plan {
 	return p
 }
 
+// journals holds one journal per test, so that a test's runs share it and
+// nothing is written beside the runbooks in the source tree.
+var journals sync.Map
+
 func live(t *testing.T, lf liveFlags, dryRun bool, p *interp.Plan, only []string, output string) (string, string, int) {
 	t.Helper()
+	if lf.journal == "" {
+		j, _ := journals.LoadOrStore(t.Name(), filepath.Join(t.TempDir(), "journal"))
+		lf.journal = j.(string)
+	}
+	lf.partial = len(only) > 0
 	steps, err := p.Select(only, "")
 	if err != nil {
 		t.Fatal(err)

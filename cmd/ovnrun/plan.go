@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -48,6 +51,7 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	if len(f.only) > 0 && f.from != "" {
 		return nil, "", fmt.Errorf("--only and --from cannot be combined")
 	}
+	f.live.partial = len(f.only) > 0 || f.from != ""
 	if f.offline && !f.dryRun {
 		return nil, "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
@@ -102,15 +106,32 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitRunbook
 	}
+	xt("evaluated")
 	steps, err := plan.Select(f.only, f.from)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitUsage
 	}
 	if !f.offline {
-		return runLive(context.Background(), &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
+		// Ctrl-C ends the run through its context, so the journal records
+		// the run as interrupted and --resume can continue it.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runLive(ctx, &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
 	}
 	changes := interp.OfflineChanges(steps)
+	if f.live.resume {
+		// Offline, a resumed plan shows what the journal says is done; the
+		// apply re-verifies each skip against live state.
+		j, err := interp.ReadJournal(f.live.journalPath(plan))
+		if err == nil {
+			changes, err = f.live.resumePlan(j, steps, changes, false)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+			return exitFailure
+		}
+	}
 	if f.output == "json" {
 		err = interp.WriteJSON(stdout, plan, changes)
 	} else {

@@ -1,0 +1,166 @@
+package interp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// laneDriver records the batches it is given and can block, to show that
+// lanes run concurrently, or fail for one host.
+type laneDriver struct {
+	name    string
+	mu      sync.Mutex
+	batches []string
+	failFor string        // a host whose batches fail
+	meet    chan struct{} // if set, Apply waits until another Apply arrives
+	wait    time.Duration // how long it waits
+}
+
+func (d *laneDriver) Name() string { return d.name }
+func (d *laneDriver) Close() error { return nil }
+func (d *laneDriver) Plan(_ context.Context, as []Action) ([]Change, error) {
+	cs := make([]Change, len(as))
+	for i, a := range as {
+		cs[i] = Change{Action: a, Op: OpCreate}
+	}
+	return cs, nil
+}
+
+func (d *laneDriver) Apply(_ context.Context, cs []Change) (map[string]map[string]string, error) {
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.Action.Meta().Name)
+	}
+	d.mu.Lock()
+	d.batches = append(d.batches, strings.Join(names, "+"))
+	d.mu.Unlock()
+	if d.meet != nil {
+		select {
+		case d.meet <- struct{}{}:
+		case <-d.meet:
+		case <-time.After(d.wait):
+			return nil, fmt.Errorf("no other lane applied concurrently")
+		}
+	}
+	if host := cs[0].Action.Meta().Host; host != "" && host == d.failFor {
+		return nil, fmt.Errorf("host is down")
+	}
+	out := map[string]map[string]string{}
+	for _, c := range cs {
+		out[c.Action.Meta().ID] = map[string]string{"done": "yes"}
+	}
+	return out, nil
+}
+
+func hostAct(driver, host, name string, mode Mode) *fakeAction {
+	return &fakeAction{ActionMeta: ActionMeta{M: Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver, Host: host, Mode: mode}}}
+}
+
+// memRecorder is a Recorder keeping what it is told, in order.
+type memRecorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *memRecorder) RecordStart(a Action, _ time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, "start "+a.Meta().Name)
+	return nil
+}
+
+func (r *memRecorder) Record(rec ActionRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, fmt.Sprintf("done %s %s", rec.ID, rec.Outputs["done"]))
+	return nil
+}
+
+func (r *memRecorder) RecordOutputs(string, map[string]string) error { return nil }
+
+func planStep(t *testing.T, drivers map[string]Driver, actions ...Action) []StepChanges {
+	t.Helper()
+	planned, err := PlanChanges(context.Background(), drivers, []*Step{{Name: "s", Actions: actions}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planned
+}
+
+func TestLanesBatchByHostDriverAndCommand(t *testing.T) {
+	host, ovs, nb := &laneDriver{name: "host"}, &laneDriver{name: "ovs"}, &laneDriver{name: "nb"}
+	drivers := map[string]Driver{"host": host, "ovs": ovs, "nb": nb}
+	planned := planStep(t, drivers,
+		hostAct("host", "h0", "svc1", Resource),
+		hostAct("host", "h0", "svc2", Resource),
+		hostAct("nb", "", "ls1", Resource),
+		hostAct("ovs", "h0", "ids", Resource),
+		hostAct("host", "h0", "sh1", Command),
+		hostAct("host", "h0", "sh2", Command),
+		hostAct("host", "h1", "svc3", Resource),
+		hostAct("nb", "", "ls2", Resource),
+	)
+	rec := &memRecorder{}
+	ctx := WithRecorder(context.Background(), rec)
+	var progress strings.Builder
+	if err := ApplyChanges(ctx, drivers, planned, &progress); err != nil {
+		t.Fatal(err)
+	}
+	// h0's and h1's host batches interleave in any order; per lane, order holds.
+	if got, want := strings.Join(nb.batches, " "), "ls1+ls2"; got != want {
+		t.Errorf("nb batches %q, want %q: one call (one transaction) per step", got, want)
+	}
+	if got, want := strings.Join(ovs.batches, " "), "ids"; got != want {
+		t.Errorf("ovs batches %q, want %q", got, want)
+	}
+	var h0 []string
+	for _, b := range host.batches {
+		if b != "svc3" {
+			h0 = append(h0, b)
+		}
+	}
+	if got, want := strings.Join(h0, " "), "svc1+svc2 sh1 sh2"; got != want {
+		t.Errorf("h0 host batches %q, want %q: commands go alone, in order", got, want)
+	}
+	events := strings.Join(rec.events, "\n")
+	for _, want := range []string{"start sh1\ndone fake/sh1 yes\nstart sh2\ndone fake/sh2 yes", "done fake/ls1 yes", "done fake/svc3 yes"} {
+		if !strings.Contains(events, want) {
+			t.Errorf("journal events lack %q:\n%s", want, events)
+		}
+	}
+	if !strings.Contains(progress.String(), "[h1] fake svc3: create") {
+		t.Errorf("progress lacks the host prefix:\n%s", progress.String())
+	}
+}
+
+func TestLanesRunConcurrently(t *testing.T) {
+	d := &laneDriver{name: "host", meet: make(chan struct{}), wait: 5 * time.Second}
+	drivers := map[string]Driver{"host": d}
+	planned := planStep(t, drivers, hostAct("host", "h0", "a", Resource), hostAct("host", "h1", "b", Resource))
+	if err := ApplyChanges(context.Background(), drivers, planned, nil); err != nil {
+		t.Fatalf("%v (with WithParallel(1) this must fail; by default it must not)", err)
+	}
+	d.wait = 100 * time.Millisecond
+	ctx := WithParallel(context.Background(), 1)
+	if err := ApplyChanges(ctx, drivers, planned, nil); err == nil {
+		t.Error("with one lane at a time, the two lanes met: the bound is not applied")
+	}
+}
+
+func TestFailingHostKeepsOthers(t *testing.T) {
+	d := &laneDriver{name: "host", failFor: "h1"}
+	drivers := map[string]Driver{"host": d}
+	planned := planStep(t, drivers, hostAct("host", "h0", "a", Resource), hostAct("host", "h1", "b", Resource))
+	rec := &memRecorder{}
+	err := ApplyChanges(WithRecorder(context.Background(), rec), drivers, planned, nil)
+	if err == nil || !strings.Contains(err.Error(), `step "s": h1: host is down`) {
+		t.Fatalf("got %v, want the failing host named", err)
+	}
+	if got := strings.Join(rec.events, ","); got != "done fake/a yes" {
+		t.Errorf("journal %q, want h0's action recorded and h1's not", got)
+	}
+}
