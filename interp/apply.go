@@ -202,8 +202,9 @@ type Recorder interface {
 	// RecordStart is called before a command action runs, so that a run
 	// killed while it runs knows it may have run.
 	RecordStart(a Action, start time.Time) error
-	// Record is called when an action is done.
-	Record(rec ActionRecord) error
+	// Record is called when actions are done, with all the actions of one
+	// driver call at once (one journal write).
+	Record(recs ...ActionRecord) error
 	// RecordOutputs is called with outputs read after an action was done.
 	RecordOutputs(id string, outputs map[string]string) error
 }
@@ -352,11 +353,12 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 		}
 		t1 := time.Now()
 		if r.recorder != nil {
-			for _, c := range b.changes {
-				id := c.Action.Meta().ID
-				if err := r.recorder.Record(NewActionRecord(c.Action, c.Op, out[id], t0, t1)); err != nil {
-					return fmt.Errorf("%s: journal: %w", target, err)
-				}
+			recs := make([]ActionRecord, len(b.changes))
+			for i, c := range b.changes {
+				recs[i] = NewActionRecord(c.Action, c.Op, out[c.Action.Meta().ID], t0, t1)
+			}
+			if err := r.recorder.Record(recs...); err != nil {
+				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
 		if l.host != "" {

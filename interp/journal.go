@@ -316,18 +316,25 @@ func (r journalRecord) action() ActionRecord {
 // write appends one record and fsyncs it. After a failed write the journal
 // refuses further records: the caller must stop applying, since what it
 // does next could not be resumed.
-func (j *Journal) write(r journalRecord) error {
+func (j *Journal) write(rs ...journalRecord) error {
 	if j.f == nil {
 		return fmt.Errorf("journal %s is open read-only", j.path)
 	}
 	if j.err != nil {
 		return j.err
 	}
-	line, err := encodeRecord(r)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+	var buf []byte
+	for _, r := range rs {
+		line, err := encodeRecord(r)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		buf = append(buf, line...)
 	}
-	if _, err = j.f.Write(line); err == nil {
+	// One write and one fsync for all: a crash leaves a prefix of whole
+	// lines and at most one torn line, which reading detects.
+	_, err := j.f.Write(buf)
+	if err == nil {
 		err = j.f.Sync()
 	}
 	if err != nil {
@@ -335,7 +342,7 @@ func (j *Journal) write(r journalRecord) error {
 		j.err = fmt.Errorf("journal %s: %w", j.path, err)
 		return j.err
 	}
-	j.size += int64(len(line))
+	j.size += int64(len(buf))
 	return nil
 }
 
@@ -373,12 +380,16 @@ func (j *Journal) RecordStart(a Action, start time.Time) error {
 }
 
 // Record records a completed action in the current run (rec.Run is set).
-func (j *Journal) Record(rec ActionRecord) error {
-	if rec.ID == "" || rec.Hash == "" || rec.Op == "" {
-		return fmt.Errorf("journal: record of %q lacks an id, hash or op", rec.ID)
+func (j *Journal) Record(recs ...ActionRecord) error {
+	rs := make([]journalRecord, len(recs))
+	for i, rec := range recs {
+		if rec.ID == "" || rec.Hash == "" || rec.Op == "" {
+			return fmt.Errorf("journal: record of %q lacks an id, hash or op", rec.ID)
+		}
+		rs[i] = journalRecord{Type: "action", ID: rec.ID, Step: rec.Step, Hash: rec.Hash, Op: rec.Op,
+			Outputs: maps.Clone(rec.Outputs), Start: rec.Start, End: rec.End}
 	}
-	return j.append(journalRecord{Type: "action", ID: rec.ID, Step: rec.Step, Hash: rec.Hash, Op: rec.Op,
-		Outputs: maps.Clone(rec.Outputs), Start: rec.Start, End: rec.End})
+	return j.append(rs...)
 }
 
 // RecordOutputs adds outputs of a completed action that were read after its
@@ -398,21 +409,28 @@ func (j *Journal) End(status string, cause error) error {
 }
 
 // append writes a record of the current run and adds it to the state.
-func (j *Journal) append(r journalRecord) error {
+func (j *Journal) append(rs ...journalRecord) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.run == "" {
-		return fmt.Errorf("journal: %s record before Begin", r.Type)
+		return fmt.Errorf("journal: %s record before Begin", rs[0].Type)
 	}
-	return j.appendLocked(r)
+	return j.appendLocked(rs...)
 }
 
-func (j *Journal) appendLocked(r journalRecord) error {
-	r.Run = j.run
-	if err := j.write(r); err != nil {
+func (j *Journal) appendLocked(rs ...journalRecord) error {
+	for i := range rs {
+		rs[i].Run = j.run
+	}
+	if err := j.write(rs...); err != nil {
 		return err
 	}
-	return j.st.apply(r, 0)
+	for _, r := range rs {
+		if err := j.st.apply(r, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reset starts the journal afresh for a full (not resumed) run: the current

@@ -73,10 +73,12 @@ func (r *memRecorder) RecordStart(a Action, _ time.Time) error {
 	return nil
 }
 
-func (r *memRecorder) Record(rec ActionRecord) error {
+func (r *memRecorder) Record(recs ...ActionRecord) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, fmt.Sprintf("done %s %s", rec.ID, rec.Outputs["done"]))
+	for _, rec := range recs {
+		r.events = append(r.events, fmt.Sprintf("done %s %s", rec.ID, rec.Outputs["done"]))
+	}
 	return nil
 }
 

@@ -115,8 +115,18 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		return exitOK
 	}
 	fmt.Fprintln(progress)
-	if err := interp.ApplyChanges(ctx, drivers, planned, progress); err != nil {
+	journal, release, err := lf.openJournal(plan, stderr)
+	if err != nil {
 		return fail(exitFailure, "%v", err)
+	}
+	defer release()
+	ctx = interp.WithRecorder(interp.WithOutputs(ctx, journal.Outputs()), journal)
+	err = interp.ApplyChanges(ctx, drivers, planned, progress)
+	if endErr := endRun(ctx, journal, err); endErr != nil {
+		return fail(exitFailure, "%v", endErr)
+	}
+	if err != nil {
+		return fail(exitFailure, "%v\nthe journal %s records what was done: run again with --resume to continue", err, journal.Path())
 	}
 	xt("applied")
 	return exitOK
