@@ -44,6 +44,23 @@ type OutputReader interface {
 	ReadOutput(ctx context.Context, id, attr string) (string, error)
 }
 
+// PrefixReader is an OutputReader that also produces outputs for IDs that
+// name no action of the plan: "host/NAME" futures (a host's chassis name) are
+// read from the host by the driver that reaches its OVS database. The engine
+// asks it for every future whose ID starts with OutputPrefix.
+type PrefixReader interface {
+	OutputReader
+	OutputPrefix() string
+}
+
+// PartialError is implemented by driver errors after which some of the
+// changes given to Apply were nonetheless carried out (on the hosts that did
+// not fail): the engine journals those.
+type PartialError interface {
+	error
+	AppliedIDs() []string
+}
+
 // Preflighter is implemented by drivers that can refuse a whole run before
 // anything is applied, such as the NB driver refusing rows ovnrun did not
 // create. ApplyChanges calls Preflight with every change of the driver, all
@@ -65,7 +82,8 @@ type resolver struct {
 	mu       sync.Mutex // lanes of a step resolve concurrently
 	outputs  Outputs
 	readers  map[string]OutputReader // action ID -> its driver; nil while planning
-	recorder Recorder                // nil unless journaling
+	prefixes []PrefixReader
+	recorder Recorder // nil unless journaling
 }
 
 // merge records outputs a driver returned.
@@ -106,6 +124,11 @@ func Resolve(ctx context.Context, f *Future) (string, error) {
 	r.mu.Unlock()
 	if ok {
 		return v, nil
+	}
+	for _, p := range r.prefixes {
+		if rd == nil && r.readers != nil && strings.HasPrefix(f.From, p.OutputPrefix()) {
+			rd = p
+		}
 	}
 	if rd == nil {
 		return "", &UnresolvedError{f}
@@ -242,6 +265,11 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 	}
 	r := &resolver{outputs: outputsFrom(ctx), readers: map[string]OutputReader{}}
 	r.recorder, _ = ctx.Value(recorderKey{}).(Recorder)
+	for _, d := range drivers {
+		if p, ok := d.(PrefixReader); ok {
+			r.prefixes = append(r.prefixes, p)
+		}
+	}
 	ctx = context.WithValue(ctx, resolverKey{}, r)
 	if err := preflight(ctx, drivers, planned); err != nil {
 		return err
@@ -341,6 +369,27 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 		}
 		out, err := d.Apply(ctx, b.changes)
 		if err != nil {
+			// What was done before the failure is journaled, so that a
+			// resumed run skips it.
+			var partial PartialError
+			if errors.As(err, &partial) && r.recorder != nil {
+				done := map[string]bool{}
+				for _, id := range partial.AppliedIDs() {
+					done[id] = true
+				}
+				var recs []ActionRecord
+				for _, c := range b.changes {
+					if id := c.Action.Meta().ID; done[id] {
+						recs = append(recs, NewActionRecord(c.Action, c.Op, out[id], t0, time.Now()))
+					}
+				}
+				if len(recs) > 0 {
+					r.merge(out)
+					if jerr := r.recorder.Record(recs...); jerr != nil {
+						err = errors.Join(err, jerr)
+					}
+				}
+			}
 			return fmt.Errorf("%s: %w", target, err)
 		}
 		r.merge(out)

@@ -3,9 +3,13 @@
 // commands, systemd services, the Open_vSwitch table's external_ids that
 // configure ovn-controller, OVS bridges, the OVN databases' connections and
 // static routes. Builtins only validate their arguments and append typed
-// actions to the plan; the drivers that apply them live apart.
+// actions to the plan; the drivers that apply them ("host" and "ovs", in
+// hosts.go, hostdriver.go, ovsdriver.go and the other *driver.go files) live
+// apart.
 //
-// It may import only interp and go.starlark.net (and the standard library).
+// The builtins import only interp and go.starlark.net (and the standard
+// library); the drivers also import internal/remote, internal/ovsdbmodel
+// and libovsdb.
 package host
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,6 +20,7 @@ type liveFlags struct {
 	adopt, destroy bool
 	wait           string
 	journalFlags
+	hosts hostFlags
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
@@ -30,6 +30,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row this runbook created, and nothing else")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for ovn-northd (sb) or every chassis (hv)")
 	addJournalFlags(fs, &f.journalFlags)
+	addHostFlags(fs, &f.hosts)
 }
 
 // runLive plans steps against the live NB, prints the plan in output
@@ -45,40 +46,58 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	default:
 		return fail(exitUsage, "--wait %q: want sb, hv or none", lf.wait)
 	}
+	// Refuse before dialing anything: a run that cannot finish must not
+	// start.
+	needed := map[string]bool{"nb": lf.destroy}
 	if !lf.destroy {
-		// Refuse before dialing anything: a run that cannot finish must
-		// not start.
-		if err := onlyNB(steps); err != nil {
-			return fail(exitUsage, "%v\nthis build applies OVN Northbound actions only: select the NB steps with --only (for the seed runbook: --only topology)", err)
+		for _, s := range steps {
+			for i, a := range s.Actions {
+				name := a.Meta().Driver
+				if !builtDrivers[name] {
+					err := &interp.MissingDriverError{Driver: name, Step: s.Name, Index: i + 1, Action: a}
+					return fail(exitUsage, "%v\nthis build has no driver for %s actions yet: select other steps with --only", err, name)
+				}
+				needed[name] = true
+			}
 		}
 	}
-	endpoints := ovn.SplitEndpoints(lf.nb)
-	if len(endpoints) == 0 {
-		if v, ok := plan.Setting("nb"); ok {
-			s, _ := v.(string)
-			endpoints = ovn.SplitEndpoints(s)
+	drivers := map[string]interp.Driver{}
+	defer func() {
+		for _, d := range drivers {
+			d.Close()
 		}
+	}()
+	// Outputs known before planning (chassis names hosts already report)
+	// let the plan show real values instead of "(known after apply)".
+	known := interp.Outputs{}
+	var nb *ovn.NBDriver
+	if needed["nb"] {
+		var err error
+		if nb, err = connectNB(ctx, lf, plan, stderr); err != nil {
+			return fail(exitFailure, "%v", err)
+		}
+		drivers[nb.Name()] = nb
 	}
-	if len(endpoints) == 0 {
-		return fail(exitUsage, "no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
+	if needed["host"] || needed["ovs"] {
+		ds, k, err := openHostDrivers(ctx, &lf.hosts, plan, stderr)
+		if err != nil {
+			return fail(exitFailure, "%v", err)
+		}
+		for _, d := range ds {
+			drivers[d.Name()] = d
+		}
+		known.Merge(k)
 	}
-	xt("pre-connect")
-	d, err := ovn.ConnectNB(ctx, ovn.NBConfig{Endpoints: endpoints, Owner: ovn.Owner(plan.Runbook),
-		ConnectTimeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait, Log: stderr})
-	if err != nil {
-		return fail(exitFailure, "%v", err)
-	}
-	xt("connected")
-	defer func() { d.Close(); xt("closed") }()
-	drivers := map[string]interp.Driver{d.Name(): d}
+	ctx = interp.WithOutputs(ctx, known)
 
 	var planned []interp.StepChanges
+	var err error
 	if lf.destroy {
 		var actions []interp.Action
 		for _, s := range plan.Steps {
 			actions = append(actions, s.Actions...)
 		}
-		cs, err := d.PlanDestroy(ctx, actions)
+		cs, err := nb.PlanDestroy(ctx, actions)
 		if err != nil {
 			return fail(exitFailure, "%v", err)
 		}
@@ -99,7 +118,6 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		}
 	}
 
-	xt("planned")
 	progress := stdout
 	if output == "json" {
 		err = interp.WriteJSON(stdout, plan, planned)
@@ -110,7 +128,6 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
-	xt("written")
 	if dryRun {
 		return exitOK
 	}
@@ -120,7 +137,9 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		return fail(exitFailure, "%v", err)
 	}
 	defer release()
-	ctx = interp.WithRecorder(interp.WithOutputs(ctx, journal.Outputs()), journal)
+	outputs := journal.Outputs()
+	outputs.Merge(known)
+	ctx = interp.WithRecorder(interp.WithOutputs(ctx, outputs), journal)
 	err = interp.ApplyChanges(ctx, drivers, planned, progress)
 	if endErr := endRun(ctx, journal, err); endErr != nil {
 		return fail(exitFailure, "%v", endErr)
@@ -128,27 +147,24 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v\nthe journal %s records what was done: run again with --resume to continue", err, journal.Path())
 	}
-	xt("applied")
 	return exitOK
 }
 
-var xstart = time.Now()
+// builtDrivers are the drivers of this build, by Meta.Driver name.
+var builtDrivers = map[string]bool{"nb": true, "host": true, "ovs": true}
 
-func xt(what string) {
-	if os.Getenv("XTIME") != "" {
-		fmt.Fprintf(os.Stderr, "XT %-12s %v\n", what, time.Since(xstart).Round(time.Millisecond))
-	}
-}
-
-// onlyNB returns a *interp.MissingDriverError for the first action of steps
-// that is not an NB action.
-func onlyNB(steps []*interp.Step) error {
-	for _, s := range steps {
-		for i, a := range s.Actions {
-			if d := a.Meta().Driver; d != "nb" {
-				return &interp.MissingDriverError{Driver: d, Step: s.Name, Index: i + 1, Action: a}
-			}
+// connectNB connects the NB driver to --nb, else to the runbook's ovn_nb().
+func connectNB(ctx context.Context, lf *liveFlags, plan *interp.Plan, stderr io.Writer) (*ovn.NBDriver, error) {
+	endpoints := ovn.SplitEndpoints(lf.nb)
+	if len(endpoints) == 0 {
+		if v, ok := plan.Setting("nb"); ok {
+			s, _ := v.(string)
+			endpoints = ovn.SplitEndpoints(s)
 		}
 	}
-	return nil
+	if len(endpoints) == 0 {
+		return nil, fmt.Errorf("no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
+	}
+	return ovn.ConnectNB(ctx, ovn.NBConfig{Endpoints: endpoints, Owner: ovn.Owner(plan.Runbook),
+		ConnectTimeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait, Log: stderr})
 }

@@ -264,7 +264,7 @@ func TestLiveRefusesNonNBSteps(t *testing.T) {
 	// The socket does not exist: had runLive dialed, the error would say so.
 	_, stderr, code := live(t, liveFlags{nb: "unix:/nonexistent/nb.sock"}, true, p, nil, "text")
 	if code != exitUsage || !strings.Contains(stderr, `no "libvirt" driver for action 1 of step "vms"`) ||
-		!strings.Contains(stderr, "--only topology") || strings.Contains(stderr, "connect") {
+		!strings.Contains(stderr, "select other steps with --only") || strings.Contains(stderr, "connect") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -186,7 +186,7 @@ func TestVarsAndStepFilters(t *testing.T) {
 // that does not exist, so even a broken check could not reach a real lab.
 func TestRefusesStepsWithoutDriver(t *testing.T) {
 	stdout, stderr, code := ovnrun(t, "--dry-run", "--nb", "unix:/nonexistent/nb.sock", "runbooks/dgp.star")
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "--only topology") {
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "select other steps with --only") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	_, stderr, code = ovnrun(t, "--offline", "runbooks/dgp.star")

@@ -106,7 +106,6 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitRunbook
 	}
-	xt("evaluated")
 	steps, err := plan.Select(f.only, f.from)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)

@@ -1,0 +1,156 @@
+#!/bin/sh
+# systemctl for an emulated ovnrun lab host (internal/labhost). There is no
+# systemd here, so this implements start, stop, restart and is-active for the
+# units the seed runbook uses, the way their unit files and ovs-ctl/ovn-ctl
+# would, in this host's own directories (OVS_RUNDIR, OVN_RUNDIR..., set by
+# the host's sshd). Daemons detach and write pidfiles there; the lab kills
+# whatever runs in the host's namespace when the test ends.
+set -u
+: "${OVS_RUNDIR:?}" "${OVS_DBDIR:?}" "${OVS_LOGDIR:?}" "${OVS_SYSCONFDIR:?}"
+: "${OVN_RUNDIR:?}" "${OVN_DBDIR:?}" "${OVN_LOGDIR:?}"
+
+log() { echo "$(date +%T.%N) $*" >>"$OVS_LOGDIR/systemctl.log"; }
+
+# alive PIDFILE: the process exists and is not a zombie.
+alive() {
+	[ -s "$1" ] || return 1
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# stop_pid PIDFILE: TERM, then KILL after 5 s; returns once it is gone.
+stop_pid() {
+	if alive "$1"; then
+		pid=$(cat "$1")
+		kill -TERM "$pid" 2>/dev/null
+		i=0
+		while alive "$1" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		if alive "$1"; then
+			kill -KILL "$pid" 2>/dev/null
+			while alive "$1"; do sleep 0.05; done
+		fi
+	fi
+	rm -f "$1"
+}
+
+# wait_sock PATH: until a daemon's socket exists (5 s at most).
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$1" ] || { echo "$1 did not appear" >&2; return 1; }
+}
+
+ovs_active() { alive "$OVS_RUNDIR/ovsdb-server.pid" && alive "$OVS_RUNDIR/ovs-vswitchd.pid"; }
+
+ovs_start() {
+	ovs_active && return 0
+	mkdir -p "$OVS_RUNDIR" "$OVS_DBDIR" "$OVS_LOGDIR" "$OVS_SYSCONFDIR"
+	db=$OVS_DBDIR/conf.db
+	[ -f "$db" ] || ovsdb-tool create "$db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+	if ! alive "$OVS_RUNDIR/ovsdb-server.pid"; then
+		ovsdb-server "$db" --detach --no-chdir --pidfile="$OVS_RUNDIR/ovsdb-server.pid" \
+			--unixctl="$OVS_RUNDIR/ovsdb-server.ctl" --remote="punix:$OVS_RUNDIR/db.sock" \
+			--remote=db:Open_vSwitch,Open_vSwitch,manager_options \
+			--log-file="$OVS_LOGDIR/ovsdb-server.log" -vconsole:off -vsyslog:off || return 1
+		wait_sock "$OVS_RUNDIR/db.sock" || return 1
+	fi
+	ovs-vsctl --no-wait init || return 1
+	# Like ovs-ctl --system-id=random: a chassis name kept across restarts.
+	if [ -z "$(ovs-vsctl --no-wait --if-exists get Open_vSwitch . external_ids:system-id)" ]; then
+		idfile=$OVS_SYSCONFDIR/system-id.conf
+		[ -s "$idfile" ] || cat /proc/sys/kernel/random/uuid >"$idfile"
+		ovs-vsctl --no-wait set Open_vSwitch . external_ids:system-id="$(cat "$idfile")" || return 1
+	fi
+	if ! alive "$OVS_RUNDIR/ovs-vswitchd.pid"; then
+		ovs-vswitchd "unix:$OVS_RUNDIR/db.sock" --detach --no-chdir --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
+			--log-file="$OVS_LOGDIR/ovs-vswitchd.log" -vconsole:off -vsyslog:off || return 1
+	fi
+}
+
+ovs_stop() {
+	stop_pid "$OVS_RUNDIR/ovs-vswitchd.pid"
+	stop_pid "$OVS_RUNDIR/ovsdb-server.pid"
+}
+
+# ovn_db nb|sb: one OVN database server, listening on the remotes its
+# Connection table names, as ovn-ctl starts it.
+ovn_db() {
+	name=ovn$1_db
+	case $1 in
+	nb) schema=ovn-nb table=OVN_Northbound,NB_Global,connections ;;
+	sb) schema=ovn-sb table=OVN_Southbound,SB_Global,connections ;;
+	esac
+	alive "$OVN_RUNDIR/$name.pid" && return 0
+	db=$OVN_DBDIR/$name.db
+	[ -f "$db" ] || ovsdb-tool create "$db" "/usr/share/ovn/$schema.ovsschema" || return 1
+	ovsdb-server "$db" --detach --no-chdir --pidfile="$OVN_RUNDIR/$name.pid" \
+		--unixctl="$OVN_RUNDIR/$name.ctl" --remote="punix:$OVN_RUNDIR/$name.sock" --remote="db:$table" \
+		--log-file="$OVN_LOGDIR/ovsdb-server-$1.log" -vconsole:off -vsyslog:off || return 1
+	wait_sock "$OVN_RUNDIR/$name.sock" || return 1
+	ovn-${1}ctl --no-leader-only --db="unix:$OVN_RUNDIR/$name.sock" init
+}
+
+northd_active() {
+	alive "$OVN_RUNDIR/ovnnb_db.pid" && alive "$OVN_RUNDIR/ovnsb_db.pid" && alive "$OVN_RUNDIR/ovn-northd.pid"
+}
+
+northd_start() {
+	northd_active && return 0
+	mkdir -p "$OVN_RUNDIR" "$OVN_DBDIR" "$OVN_LOGDIR"
+	ovn_db nb && ovn_db sb || return 1
+	alive "$OVN_RUNDIR/ovn-northd.pid" && return 0
+	ovn-northd --detach --no-chdir --pidfile="$OVN_RUNDIR/ovn-northd.pid" \
+		--ovnnb-db="unix:$OVN_RUNDIR/ovnnb_db.sock" --ovnsb-db="unix:$OVN_RUNDIR/ovnsb_db.sock" \
+		--log-file="$OVN_LOGDIR/ovn-northd.log" -vconsole:off -vsyslog:off
+}
+
+northd_stop() {
+	stop_pid "$OVN_RUNDIR/ovn-northd.pid"
+	stop_pid "$OVN_RUNDIR/ovnsb_db.pid"
+	stop_pid "$OVN_RUNDIR/ovnnb_db.pid"
+}
+
+controller_active() { alive "$OVN_RUNDIR/ovn-controller.pid"; }
+
+controller_start() {
+	controller_active && return 0
+	ovs_start || return 1 # the unit Requires openvswitch
+	mkdir -p "$OVN_RUNDIR" "$OVN_LOGDIR"
+	ovn-controller "unix:$OVS_RUNDIR/db.sock" --detach --no-chdir --pidfile="$OVN_RUNDIR/ovn-controller.pid" \
+		--log-file="$OVN_LOGDIR/ovn-controller.log" -vconsole:off -vsyslog:off
+}
+
+controller_stop() { stop_pid "$OVN_RUNDIR/ovn-controller.pid"; }
+
+# unit NAME: the shim's name for a unit, or nothing.
+unit() {
+	case ${1%.service} in
+	openvswitch | openvswitch-switch) echo ovs ;;
+	ovn-northd | ovn-central) echo northd ;;
+	ovn-controller | ovn-host) echo controller ;;
+	esac
+}
+
+[ $# -eq 2 ] || { echo "usage: systemctl start|stop|restart|is-active UNIT" >&2; exit 2; }
+verb=$1
+u=$(unit "$2")
+log "$verb $2"
+if [ -z "$u" ]; then
+	[ "$verb" = is-active ] && { echo inactive; exit 3; }
+	echo "Failed to $verb $2: Unit $2 not found." >&2
+	exit 5
+fi
+case $verb in
+start) ${u}_start ;;
+stop) ${u}_stop ;;
+restart) ${u}_stop && ${u}_start ;;
+is-active)
+	if ${u}_active; then echo active; else echo inactive; exit 3; fi
+	;;
+*) echo "systemctl (ovnrun lab shim): $verb is not supported" >&2; exit 2 ;;
+esac
+rc=$?
+[ $rc -eq 0 ] || echo "Job for $2 failed (the lab shim's log: $OVS_LOGDIR)." >&2
+log "$verb $2: $rc"
+exit $rc

@@ -1,0 +1,184 @@
+package remote
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Inventory says how to reach the hosts of a real lab, apart from the
+// runbook: the same runbook then builds a lab anywhere. It is a JSON file
+// (docs/hosts.md):
+//
+//	{
+//	  "known_hosts": "~/.ssh/known_hosts",
+//	  "hosts": {
+//	    "h0": {"address": "10.0.0.5", "user": "root", "identity_file": "~/.ssh/lab_ed25519"},
+//	    "h1": {"address": "10.0.0.6", "port": 2222, "password_env": "LAB_H1_PASSWORD",
+//	           "ovs_rundir": "/run/openvswitch", "ovn_rundir": "/run/ovn"}
+//	  }
+//	}
+//
+// Every field a host gives overrides what the runbook's host() says. Hosts
+// the runbook does not declare are ignored, so one inventory can serve
+// every runbook of a lab. It never holds a secret: password_env and
+// passphrase_env name environment variables read when ovnrun connects.
+type Inventory struct {
+	// KnownHosts is the known_hosts file to check host keys against.
+	KnownHosts string                   `json:"known_hosts,omitempty"`
+	Hosts      map[string]InventoryHost `json:"hosts"`
+}
+
+// InventoryHost is one host of an inventory. Empty fields keep the
+// runbook's value.
+type InventoryHost struct {
+	Address       string `json:"address,omitempty"`
+	Port          int    `json:"port,omitempty"`
+	User          string `json:"user,omitempty"`
+	IdentityFile  string `json:"identity_file,omitempty"`
+	PasswordEnv   string `json:"password_env,omitempty"`
+	PassphraseEnv string `json:"passphrase_env,omitempty"`
+	OVSRundir     string `json:"ovs_rundir,omitempty"`
+	OVNRundir     string `json:"ovn_rundir,omitempty"`
+	// Local runs this host's actions on this machine without SSH.
+	Local bool `json:"local,omitempty"`
+}
+
+// LoadInventory reads an inventory file. Relative paths in it are relative
+// to the file's directory.
+func LoadInventory(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	inv, err := ParseInventory(data, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", path, err)
+	}
+	return inv, nil
+}
+
+// secretField matches keys that would hold a secret in the file itself.
+var secretField = regexp.MustCompile(`(?i)"(password|passphrase|private_key|secret)"\s*:`)
+
+// ParseInventory parses an inventory; dir resolves relative paths.
+func ParseInventory(data []byte, dir string) (*Inventory, error) {
+	if m := secretField.FindSubmatch(data); m != nil {
+		// Said without quoting the value: it would be the secret.
+		return nil, fmt.Errorf("an inventory never holds a %s: put it in an environment variable and name the variable in %s_env", m[1], strings.ToLower(string(m[1])))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var inv Inventory
+	if err := dec.Decode(&inv); err != nil {
+		return nil, err
+	}
+	if inv.KnownHosts != "" {
+		inv.KnownHosts = resolvePath(dir, inv.KnownHosts)
+	}
+	var errs []error
+	for _, name := range inv.names() {
+		h := inv.Hosts[name]
+		if err := h.check(); err != nil {
+			errs = append(errs, fmt.Errorf("host %s: %w", name, err))
+		}
+		if h.IdentityFile != "" {
+			h.IdentityFile = resolvePath(dir, h.IdentityFile)
+		}
+		inv.Hosts[name] = h
+	}
+	return &inv, errors.Join(errs...)
+}
+
+func (inv *Inventory) names() []string {
+	names := make([]string, 0, len(inv.Hosts))
+	for n := range inv.Hosts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var (
+	dnsName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$`)
+	userRE  = regexp.MustCompile(`^[A-Za-z0-9._][A-Za-z0-9._-]*$`)
+)
+
+func (h InventoryHost) check() error {
+	var errs []error
+	if h.Address != "" {
+		_, err := netip.ParseAddr(h.Address)
+		labels := strings.Split(strings.TrimSuffix(h.Address, "."), ".")
+		// A name whose last label is numeric is a mistyped IPv4 address.
+		numeric := strings.Trim(labels[len(labels)-1], "0123456789") == ""
+		if err != nil && (numeric || !dnsName.MatchString(h.Address)) {
+			errs = append(errs, fmt.Errorf("address %q: want an IP address or DNS name", h.Address))
+		}
+	}
+	if h.Local && (h.Address != "" || h.Port != 0 || h.User != "" || h.IdentityFile != "" || h.PasswordEnv != "") {
+		errs = append(errs, errors.New("a local host takes no address, port, user, identity_file or password_env"))
+	}
+	if h.Port < 0 || h.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d is out of range 1..65535", h.Port))
+	}
+	if h.User != "" && !userRE.MatchString(h.User) {
+		errs = append(errs, fmt.Errorf("invalid user %q", h.User))
+	}
+	for _, d := range []struct{ field, v string }{{"ovs_rundir", h.OVSRundir}, {"ovn_rundir", h.OVNRundir}} {
+		if d.v != "" && !filepath.IsAbs(d.v) {
+			errs = append(errs, fmt.Errorf("%s %q is not absolute", d.field, d.v))
+		}
+	}
+	errs = append(errs, checkEnvName("password_env", h.PasswordEnv), checkEnvName("passphrase_env", h.PassphraseEnv))
+	return errors.Join(errs...)
+}
+
+func resolvePath(dir, p string) string {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "~/") || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// Apply returns t with the inventory's settings for t.Name applied, and
+// whether the inventory lists that host.
+func (inv *Inventory) Apply(t Target) (Target, bool) {
+	if inv == nil {
+		return t, false
+	}
+	h, ok := inv.Hosts[t.Name]
+	if !ok {
+		return t, false
+	}
+	if h.Local {
+		return Target{Name: t.Name, Local: true, OVSRundir: h.OVSRundir, OVNRundir: h.OVNRundir}, true
+	}
+	if h.Address != "" {
+		t.Local = false
+		t.Address = h.Address
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&t.User, h.User)
+	set(&t.PasswordEnv, h.PasswordEnv)
+	set(&t.PassphraseEnv, h.PassphraseEnv)
+	set(&t.OVSRundir, h.OVSRundir)
+	set(&t.OVNRundir, h.OVNRundir)
+	if h.Port != 0 {
+		t.Port = h.Port
+	}
+	if h.IdentityFile != "" {
+		t.IdentityFiles = []string{h.IdentityFile}
+	}
+	return t, true
+}
