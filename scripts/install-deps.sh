@@ -8,14 +8,14 @@ set -euo pipefail
 
 packages=(
 	ovn-central ovn-host openvswitch-switch openssh-server
-	iproute2 ethtool tcpdump busybox-static
+	iproute2 ethtool tcpdump busybox-static graphviz
 )
 
 # One binary per package: when all are present there is nothing to do.
 binaries=(
 	ovsdb-server ovsdb-tool ovs-appctl ovs-vsctl ovs-vswitchd
 	ovn-northd ovn-nbctl ovn-sbctl ovn-controller
-	sshd ip ethtool tcpdump busybox
+	sshd ip ethtool tcpdump busybox dot
 )
 
 # sbin directories are not on every PATH (non-login shells, sudo -E),

@@ -29,6 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "doc":
 			return docCommand(args[1:], stdout, stderr)
+		case "graph":
+			return graphCommand(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
@@ -41,7 +43,8 @@ const usage = `ovnrun - build OVN labs from Starlark runbooks
 
 Usage:
   ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
-  ovnrun doc [BUILTIN]               document every builtin, or one
+  ovnrun doc [--markdown] [BUILTIN]  document every builtin, or one
+  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png (ovnrun graph --help)
 
 Flags:
   --dry-run            print the plan, change nothing

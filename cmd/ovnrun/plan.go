@@ -88,23 +88,9 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitUsage
 	}
-	reg, err := newRegistry()
-	if err != nil {
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitInternal
-	}
-	plan, err := interp.Evaluate(path, nil, interp.Options{
-		Registry: reg, Vars: vars, LibDirs: f.libs, Stdlib: stdlib.FS,
-		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
-	})
-	if err != nil {
-		var e *interp.Error
-		if errors.As(err, &e) {
-			fmt.Fprintf(stderr, "error: %s\n", e.Detail())
-		} else {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-		}
-		return exitRunbook
+	plan, code := evaluateRunbook(path, vars, f.libs, stderr)
+	if plan == nil {
+		return code
 	}
 	steps, err := plan.Select(f.only, f.from)
 	if err != nil {
@@ -141,4 +127,29 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// evaluateRunbook evaluates a runbook with every builtin and the embedded
+// stdlib. On error it prints the error with its runbook position (and
+// backtrace) and returns a nil plan with the runbook exit code.
+func evaluateRunbook(path string, vars map[string]string, libs []string, stderr io.Writer) (*interp.Plan, int) {
+	reg, err := newRegistry()
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return nil, exitInternal
+	}
+	plan, err := interp.Evaluate(path, nil, interp.Options{
+		Registry: reg, Vars: vars, LibDirs: libs, Stdlib: stdlib.FS,
+		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
+	})
+	if err != nil {
+		var e *interp.Error
+		if errors.As(err, &e) {
+			fmt.Fprintf(stderr, "error: %s\n", e.Detail())
+		} else {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+		}
+		return nil, exitRunbook
+	}
+	return plan, exitOK
 }

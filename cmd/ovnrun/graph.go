@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/internal/topo"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+const graphUsage = `ovnrun graph - draw a lab's logical topology and the hosts and VMs behind it
+
+Usage:
+  ovnrun graph [flags] RUNBOOK.star     the topology the runbook builds (contacts nothing)
+  ovnrun graph --nb ADDR [RUNBOOK.star] the topology in a live Northbound database (read only);
+                                        a runbook adds its hosts, bridges and VMs
+
+Flags:
+  --format dot|mermaid|svg|png  output format (default: from -o's extension, else dot);
+                                svg and png need Graphviz's dot
+  -o, --out FILE                write to FILE instead of standard output
+  -D, --var NAME=VALUE          set a runbook variable read with var(); repeatable
+  --lib DIR                     search DIR for load() paths; repeatable
+  --nb ADDR[,ADDR]              read the logical topology from this NB (several: a clustered NB)
+  --nb-timeout DUR              give up connecting to the NB after DUR (default 10s)
+`
+
+type graphFlags struct {
+	format, output string
+	vars, libs     []string
+	nb             string
+	timeout        time.Duration
+}
+
+// formatsByExt guesses --format from the name given to -o.
+var formatsByExt = map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+
+func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, error) {
+	var f graphFlags
+	fs := pflag.NewFlagSet("ovnrun graph", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, graphUsage) }
+	fs.StringVar(&f.format, "format", "", "dot, mermaid, svg or png")
+	fs.StringVarP(&f.output, "out", "o", "", "output file")
+	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
+	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	fs.StringVar(&f.nb, "nb", "", "read the logical topology from this NB")
+	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "NB connect timeout")
+	if err := fs.Parse(args); err != nil {
+		return nil, "", err
+	}
+	var runbook string
+	switch {
+	case fs.NArg() == 1:
+		runbook = fs.Arg(0)
+	case fs.NArg() > 1:
+		return nil, "", fmt.Errorf("graph: want one runbook, got %d arguments", fs.NArg())
+	case f.nb == "":
+		return nil, "", fmt.Errorf("graph: want a runbook, or --nb ADDR to read a live NB")
+	case len(f.vars) > 0 || len(f.libs) > 0:
+		return nil, "", fmt.Errorf("graph: -D and --lib need a runbook")
+	}
+	if f.format == "" {
+		f.format = "dot"
+		if fmtName, ok := formatsByExt[filepath.Ext(f.output)]; ok {
+			f.format = fmtName
+		}
+	}
+	if _, ok := map[string]bool{"dot": true, "mermaid": true, "svg": true, "png": true}[f.format]; !ok {
+		return nil, "", fmt.Errorf("graph: --format %q: want dot, mermaid, svg or png", f.format)
+	}
+	return &f, runbook, nil
+}
+
+// graphCommand draws the topology of a runbook's plan, or of a live NB.
+func graphCommand(args []string, stdout, stderr io.Writer) int {
+	f, runbook, err := parseGraphFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitUsage
+	}
+	var plan *interp.Plan
+	if runbook != "" {
+		vars, err := parseVars(f.vars)
+		if err != nil {
+			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+			return exitUsage
+		}
+		var code int
+		if plan, code = evaluateRunbook(runbook, vars, f.libs, stderr); plan == nil {
+			return code
+		}
+	}
+	ctx := context.Background()
+	var t *topo.Topology
+	if f.nb != "" {
+		var hosts []*topo.Host
+		if plan != nil {
+			hosts = topo.HostsFromPlan(plan)
+		}
+		nctx, cancel := context.WithTimeout(ctx, f.timeout)
+		t, err = topo.ReadNB(nctx, ovn.SplitEndpoints(f.nb), hosts)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "ovnrun: graph: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		t = topo.FromPlan(plan)
+	}
+
+	var out bytes.Buffer
+	switch f.format {
+	case "dot":
+		err = topo.WriteDOT(&out, t)
+	case "mermaid":
+		err = topo.WriteMermaid(&out, t)
+	default:
+		err = topo.Render(ctx, &out, t, f.format)
+	}
+	if err == nil && f.output != "" {
+		err = os.WriteFile(f.output, out.Bytes(), 0o644)
+	} else if err == nil {
+		_, err = stdout.Write(out.Bytes())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: graph: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
