@@ -141,4 +141,3 @@ func graphCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
-
