@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
 scripts/install-deps.sh
+# libvirt and QEMU for the VM driver's tests; the tests build the guest kit themselves.
+scripts/install-virt-deps.sh
 
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then

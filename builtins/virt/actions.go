@@ -7,12 +7,15 @@ import "github.com/ovnrun/ovnrun/interp"
 type Domain struct {
 	interp.ActionMeta
 	Domain     string // the libvirt domain name
-	Image      string // http(s) URL or absolute path; "" for a blank disk
+	Image      string // http(s) URL, file:// URL or absolute path; "" for a blank disk or none
 	VCPUs      int
 	MemoryMiB  int
 	DiskGiB    int    // 0: the image's own size
 	DomainType string // "" (kvm when available, else qemu), kvm or qemu
 	OSVariant  string // osinfo short ID, such as rhel8.4; "" to detect
+	// Kernel and Initrd boot the VM directly (no boot loader): sources of
+	// the same forms as Image. Cmdline is the kernel's command line.
+	Kernel, Initrd, Cmdline string
 }
 
 // Fields implements interp.Action.
@@ -29,6 +32,9 @@ func (d *Domain) Fields() []interp.Field {
 		interp.F("disk_gib", disk),
 		interp.F("domain_type", d.DomainType),
 		interp.F("os_variant", d.OSVariant),
+		interp.F("kernel", d.Kernel),
+		interp.F("initrd", d.Initrd),
+		interp.F("cmdline", d.Cmdline),
 	}
 }
 

@@ -4,14 +4,17 @@
 // integration bridge, bound to an OVN logical switch port (what the seed
 // does with virsh attach-device and ovs-vsctl set interface ...
 // external-ids:iface-id). Builtins only validate arguments and append typed
-// actions; the libvirt driver applies them.
+// actions; the libvirt driver (libvirtdriver.go and the files it names)
+// applies them.
 //
-// It may import only interp and go.starlark.net (and the standard library).
+// The builtins import only interp and go.starlark.net; the driver also
+// go-libvirt, libvirtxml, libovsdb, internal/remote and internal/ovsdbmodel.
 package virt
 
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -22,7 +25,7 @@ import (
 func Register(r *interp.Registry) error {
 	return r.RegisterAll(
 		interp.Builtin{Name: "vm",
-			Signature: "vm(name, host=, image=, vcpus=1, memory_mib=1024, disk_gib=, domain_type=, os_variant=)",
+			Signature: "vm(name, host=, image=, vcpus=1, memory_mib=1024, disk_gib=, domain_type=, os_variant=, kernel=, initrd=, cmdline=)",
 			Domain:    "virt", Doc: vmDoc, Fn: vmBuiltin},
 		interp.Builtin{Name: "attach",
 			Signature: `attach(vm, port, dev=, bridge="br-int", mac=)`,
@@ -54,9 +57,13 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 		disk       int
 		domainType string
 		osVariant  string
+		kernel     image
+		initrd     image
+		cmdline    string
 	)
 	if err := c.Unpack(1, "name", &name, "host", &hv, "image?", &img, "vcpus?", &vcpus,
-		"memory_mib?", &memory, "disk_gib?", &disk, "domain_type?", &domainType, "os_variant?", &osVariant); err != nil {
+		"memory_mib?", &memory, "disk_gib?", &disk, "domain_type?", &domainType, "os_variant?", &osVariant,
+		"kernel?", &kernel, "initrd?", &initrd, "cmdline?", &cmdline); err != nil {
 		return nil, err
 	}
 	h, err := c.HostArg("host", hv)
@@ -70,15 +77,20 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, c.Errorf("memory_mib %d is below the minimum of 64", memory)
 	case disk < 0 || disk > 65536:
 		return nil, c.Errorf("disk_gib %d is out of range 1..65536", disk)
-	case img == "" && disk == 0:
-		return nil, c.Errorf("VM %q needs image= (a disk image to copy) or disk_gib= (a blank disk)", name)
+	case img == "" && disk == 0 && kernel == "":
+		return nil, c.Errorf("VM %q needs image= (a disk image to copy), disk_gib= (a blank disk) or kernel= (direct kernel boot)", name)
+	case kernel == "" && (initrd != "" || cmdline != ""):
+		return nil, c.Errorf("initrd= and cmdline= go with kernel= (direct kernel boot)")
+	case len(cmdline) > 4096 || strings.ContainsAny(cmdline, "\x00\n"):
+		return nil, c.Errorf("cmdline: want one line of at most 4096 bytes")
 	case domainType != "" && domainType != "kvm" && domainType != "qemu":
 		return nil, c.Errorf("domain_type %q: want kvm or qemu (or leave unset to pick kvm when available)", domainType)
 	case !validOSVariant(osVariant):
 		return nil, c.Errorf("os_variant %q: want an osinfo short ID such as rhel8.4 or fedora39", osVariant)
 	}
 	a := &Domain{Domain: string(name), Image: string(img), VCPUs: vcpus, MemoryMiB: memory,
-		DiskGiB: disk, DomainType: domainType, OSVariant: osVariant}
+		DiskGiB: disk, DomainType: domainType, OSVariant: osVariant,
+		Kernel: string(kernel), Initrd: string(initrd), Cmdline: cmdline}
 	a.M = interp.Meta{Kind: "vm", Name: h.Name + "/" + string(name), Driver: "libvirt", Host: h.Name}
 	if err := c.Add(a); err != nil {
 		return nil, err
@@ -93,6 +105,18 @@ func validOSVariant(s string) bool {
 		}
 	}
 	return true
+}
+
+// reservedDevPrefix returns the prefix of dev that libvirt keeps for the
+// tap names it generates itself (it replaces such a target dev on attach),
+// or "".
+func reservedDevPrefix(dev string) string {
+	for _, p := range []string{"vnet", "vif", "macvtap", "macvlan"} {
+		if strings.HasPrefix(dev, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func attachBuiltin(c *interp.Call) (starlark.Value, error) {
@@ -135,6 +159,9 @@ func attachBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("the port name cannot be the NIC's dev (%v); give dev=", err)
 		}
 		nic.Dev = nic.IfaceID
+	}
+	if p := reservedDevPrefix(nic.Dev); p != "" {
+		return nil, c.Errorf("dev %q: libvirt renames taps whose name starts with %q, so ovnrun could not find the NIC again; choose another dev=", nic.Dev, p)
 	}
 	pos := c.Pos()
 	if err := claimNIC(c, pos, vm.Host, nic); err != nil {

@@ -3,6 +3,7 @@ package virt
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -78,8 +79,10 @@ func (n *domainName) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// image is an Unpacker for a disk image source: an http(s) URL to download
-// or an absolute path on the VM's host.
+// image is an Unpacker for a file the VM boots from (a disk image, a kernel,
+// an initrd): an http(s) URL the host downloads, a file:// URL naming a file
+// on the machine running ovnrun (uploaded to the host), or an absolute path
+// on the VM's host.
 type image string
 
 func (im *image) Unpack(v starlark.Value) error {
@@ -87,16 +90,22 @@ func (im *image) Unpack(v starlark.Value) error {
 	if !ok {
 		return fmt.Errorf("got %s, want URL or path string", v.Type())
 	}
+	if strings.ContainsAny(s, "\x00\n") {
+		return fmt.Errorf("image %q contains a NUL or newline", s)
+	}
 	if strings.HasPrefix(s, "/") {
-		if strings.ContainsAny(s, "\x00\n") {
-			return fmt.Errorf("image path %q contains a NUL or newline", s)
-		}
 		*im = image(s)
 		return nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path == "" {
-		return fmt.Errorf("image %q: want an http:// or https:// URL or an absolute path", s)
+	switch {
+	case err == nil && u.Scheme == "file" && (u.Host == "" || u.Host == "localhost") && strings.HasPrefix(u.Path, "/") && u.RawQuery == "":
+	case err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path != "":
+	default:
+		return fmt.Errorf("image %q: want an http:// or https:// URL, a file:///PATH on this machine, or an absolute path on the host", s)
+	}
+	if path.Base(u.Path) == "/" || path.Base(u.Path) == "." {
+		return fmt.Errorf("image %q: the URL names no file", s)
 	}
 	*im = image(s)
 	return nil

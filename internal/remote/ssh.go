@@ -44,7 +44,10 @@ func (p *Pool) dialSSH(ctx context.Context, t Target) (*sshConn, error) {
 	start := time.Now()
 	raw, err := p.cfg.Dial(ctx, "tcp", addr)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
+		// The dial's own deadline comes from ctx and may fire a moment
+		// before ctx reports it: both are the dial timeout.
+		var ne net.Error
+		if ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout() {
 			return nil, fmt.Errorf("%s: cannot connect within %s: %w", where, p.cfg.DialTimeout, err)
 		}
 		return nil, fmt.Errorf("%s: cannot connect: %w", where, err)

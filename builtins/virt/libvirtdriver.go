@@ -1,0 +1,362 @@
+package virt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// The libvirt driver applies vm() and attach() actions: it defines and
+// starts libvirt domains and hot-plugs their NICs into the host's OVS
+// bridge, talking to each host's libvirtd with go-libvirt through the host's
+// connection (SSH direct-streamlocal to the libvirt socket, or the socket
+// itself on this machine). Files (images, per-VM disks) are handled with
+// commands on the host (curl, qemu-img) and libvirt volume uploads.
+//
+// Ownership: every domain it defines carries <metadata><ovnrun:owner
+// runbook=... action=.../></metadata>, and every NIC it attaches a user
+// alias "ua-ovnrun-DEV". It never changes, adopts or destroys a domain
+// without its runbook's tag, and never recreates one without consent.
+
+// DriverName is the value of Meta.Driver of vm and vm_nic actions.
+const DriverName = "libvirt"
+
+// Defaults of a host's libvirt settings.
+const (
+	DefaultSocket   = "/var/run/libvirt/libvirt-sock"
+	DefaultURI      = "qemu:///system"
+	DefaultImageDir = "/var/lib/libvirt/images/ovnrun"
+	DefaultPoolName = "ovnrun"
+)
+
+// HostConfig is how the driver reaches libvirt and OVS on one host. Empty
+// fields take the defaults.
+type HostConfig struct {
+	// Socket is libvirtd's read-write unix socket on the host.
+	Socket string
+	// URI is the libvirt connection URI libvirtd opens (qemu:///system;
+	// test:///default for libvirt's test driver).
+	URI string
+	// ImageDir holds downloaded and uploaded images and the per-VM disks;
+	// it becomes the libvirt storage pool PoolName.
+	ImageDir string
+	PoolName string
+	// OVSRundir holds the host's Open vSwitch db.sock, where the driver
+	// sets NICs' external_ids:iface-id.
+	OVSRundir string
+}
+
+func (h HostConfig) withDefaults() HostConfig {
+	def := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	def(&h.Socket, DefaultSocket)
+	def(&h.URI, DefaultURI)
+	def(&h.ImageDir, DefaultImageDir)
+	def(&h.PoolName, DefaultPoolName)
+	def(&h.OVSRundir, remote.DefaultOVSRundir)
+	return h
+}
+
+// ConnFunc returns the connection to a host: one per host per run, shared
+// with the host drivers when the command line wires them so.
+type ConnFunc func(ctx context.Context, host string) (remote.Conn, error)
+
+// PoolConn returns a ConnFunc that takes connections from pool, reaching
+// each host as targets says.
+func PoolConn(pool *remote.Pool, targets map[string]remote.Target) ConnFunc {
+	return func(ctx context.Context, host string) (remote.Conn, error) {
+		t, ok := targets[host]
+		if !ok {
+			return nil, fmt.Errorf("no host %q is declared", host)
+		}
+		return pool.Conn(ctx, t)
+	}
+}
+
+// HostConfigs returns the host settings implied by targets (each host's OVS
+// run directory), for Config.Hosts.
+func HostConfigs(targets map[string]remote.Target) map[string]HostConfig {
+	out := map[string]HostConfig{}
+	for name, t := range targets {
+		out[name] = HostConfig{OVSRundir: t.OVSDir()}
+	}
+	return out
+}
+
+// Config configures the libvirt driver.
+type Config struct {
+	// Conn reaches the hosts; required.
+	Conn ConnFunc
+	// Hosts holds per-host settings; a host it does not list gets the
+	// defaults. PlanDestroy looks for ovnrun's domains on these hosts and
+	// on every host an action names.
+	Hosts map[string]HostConfig
+	// Owner is the runbook tag of the domains this run owns (the runbook's
+	// base name, as the NB driver's ovn.Owner).
+	Owner string
+	// RecreateVMs consents to destroying and recreating a domain whose
+	// definition differs from the runbook (its disk is recreated from the
+	// image). Without it such a plan is refused before anything changes.
+	RecreateVMs bool
+	// Log receives notes (downloads, uploads); discarded when nil.
+	Log io.Writer
+}
+
+// Driver is the interp.Driver of vm and vm_nic actions ("libvirt").
+type Driver struct {
+	cfg Config
+
+	mu    sync.Mutex
+	hosts map[string]*hostState
+	logMu sync.Mutex
+}
+
+var (
+	_ interp.Driver       = (*Driver)(nil)
+	_ interp.Preflighter  = (*Driver)(nil)
+	_ interp.PartialError = (*ApplyError)(nil)
+)
+
+// NewDriver returns the libvirt driver. Nothing is dialled until an action
+// needs a host.
+func NewDriver(cfg Config) (*Driver, error) {
+	if cfg.Conn == nil {
+		return nil, errors.New("libvirt: no way to reach hosts (Config.Conn is nil)")
+	}
+	if cfg.Owner == "" {
+		return nil, errors.New("libvirt: no owner tag (Config.Owner is empty)")
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	return &Driver{cfg: cfg, hosts: map[string]*hostState{}}, nil
+}
+
+// Name implements interp.Driver.
+func (d *Driver) Name() string { return DriverName }
+
+// host returns the state of one host, created on first use.
+func (d *Driver) host(name string) *hostState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.hosts[name]
+	if h == nil {
+		h = &hostState{d: d, name: name, cfg: d.cfg.Hosts[name].withDefaults()}
+		d.hosts[name] = h
+	}
+	return h
+}
+
+func (d *Driver) logf(host, format string, args ...any) {
+	d.logMu.Lock()
+	defer d.logMu.Unlock()
+	fmt.Fprintf(d.cfg.Log, "[%s] "+format+"\n", append([]any{host}, args...)...)
+}
+
+// Close implements interp.Driver.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for _, h := range d.hosts {
+		errs = append(errs, h.close())
+	}
+	return errors.Join(errs...)
+}
+
+// Plan implements interp.Driver. Hosts are planned concurrently, the
+// actions of one host in order.
+func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
+	out := make([]interp.Change, len(actions))
+	err := d.lanes(ctx, len(actions), func(i int) string { return actions[i].Meta().Host },
+		func(ctx context.Context, h *hostState, i int) error {
+			c, err := h.plan(ctx, actions[i])
+			if err != nil {
+				return actionError(actions[i], err)
+			}
+			out[i] = c
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *hostState) plan(ctx context.Context, a interp.Action) (interp.Change, error) {
+	switch a := a.(type) {
+	case *Domain:
+		return h.planDomain(ctx, a)
+	case *Interface:
+		return h.planNIC(ctx, a)
+	}
+	return interp.Change{}, fmt.Errorf("the libvirt driver cannot apply %T", a)
+}
+
+// Apply implements interp.Driver. Each change is compared with live state
+// again: what an earlier change of the run did (a recreated domain drops
+// its NICs) is taken into account. It produces no outputs.
+func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+	var mu sync.Mutex
+	var applied []string
+	err := d.lanes(ctx, len(changes), func(i int) string { return changes[i].Action.Meta().Host },
+		func(ctx context.Context, h *hostState, i int) error {
+			c := changes[i]
+			if c.Op == interp.OpSkip {
+				return nil
+			}
+			var err error
+			switch a := c.Action.(type) {
+			case *Domain:
+				err = h.applyDomain(ctx, a)
+			case *Interface:
+				err = h.applyNIC(ctx, a)
+			case *ownedDomain:
+				err = h.destroyDomain(ctx, a)
+			case *ownedNIC:
+				err = h.detachOwnedNIC(ctx, a)
+			default:
+				err = fmt.Errorf("the libvirt driver cannot apply %T", a)
+			}
+			if err != nil {
+				return actionError(c.Action, err)
+			}
+			mu.Lock()
+			applied = append(applied, c.Action.Meta().ID)
+			mu.Unlock()
+			return nil
+		})
+	out := map[string]map[string]string{}
+	if err != nil {
+		sort.Strings(applied)
+		return out, &ApplyError{Err: err, Applied: applied}
+	}
+	return out, nil
+}
+
+// ApplyError is what Apply returns when some hosts failed: the failures,
+// and the IDs of the actions that were applied all the same (on other
+// hosts, or before the failure on the same one), which the engine
+// journals (interp.PartialError).
+type ApplyError struct {
+	Err     error
+	Applied []string
+}
+
+func (e *ApplyError) Error() string { return e.Err.Error() }
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// AppliedIDs implements interp.PartialError.
+func (e *ApplyError) AppliedIDs() []string { return e.Applied }
+
+// Preflight implements interp.Preflighter: it refuses a run that would
+// recreate a VM without consent, before anything is applied.
+func (d *Driver) Preflight(ctx context.Context, changes []interp.Change) error {
+	if d.cfg.RecreateVMs {
+		return nil
+	}
+	var errs []error
+	for _, c := range changes {
+		if a, ok := c.Action.(*Domain); ok && c.Op == interp.OpUpdate && needsRecreate(c.Diffs) {
+			errs = append(errs, actionError(a, &RecreateError{Diffs: c.Diffs}))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RecreateError says that a VM differs from its declaration in a way only
+// recreating it can fix, and that the user did not consent to that.
+type RecreateError struct{ Diffs []interp.FieldDiff }
+
+func (e *RecreateError) Error() string {
+	var parts []string
+	for _, d := range e.Diffs {
+		if d.Key != "state" {
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", d.Key, interp.FormatValue(d.Old), interp.FormatValue(d.New)))
+		}
+	}
+	return fmt.Sprintf("the live domain differs from the runbook (%s); ovnrun never recreates a VM silently: "+
+		"pass --recreate-vms to destroy it and define it anew (its disk is recreated from the image)", strings.Join(parts, ", "))
+}
+
+// lanes runs fn for items grouped by host: hosts concurrently, the items of
+// one host in order; a failure stops its host's lane only.
+func (d *Driver) lanes(ctx context.Context, n int, hostOf func(int) string, fn func(context.Context, *hostState, int) error) error {
+	var order []string
+	byHost := map[string][]int{}
+	for i := range n {
+		name := hostOf(i)
+		if _, ok := byHost[name]; !ok {
+			order = append(order, name)
+		}
+		byHost[name] = append(byHost[name], i)
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for k, name := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := d.host(name)
+			for _, i := range byHost[name] {
+				if err := fn(ctx, h, i); err != nil {
+					errs[k] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// actionError names the action and where the runbook declared it.
+func actionError(a interp.Action, err error) error {
+	m := a.Meta()
+	if p := m.Pos(); p.File != "" {
+		return fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, p, err)
+	}
+	return fmt.Errorf("%s %s: %w", m.Kind, m.Name, err)
+}
+
+// poll calls done until it reports true, timeout passes (errTimeout) or ctx
+// ends.
+func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		ok, err := done()
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+var errTimeout = errors.New("timed out")
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

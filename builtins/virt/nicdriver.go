@@ -1,0 +1,232 @@
+package virt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// A NIC is identified by its MAC and its target dev (the tap's name on the
+// host): attach() is idempotent by both. A NIC attached by hand with the
+// same MAC, dev and bridge (as the seed's virsh attach-device does) counts
+// as done; only its iface-id is converged.
+
+// nicState is a declared NIC as found on its domain.
+type nicState struct {
+	ds      *domainState
+	byMAC   *liveNIC // the domain's NIC with the declared MAC
+	byDev   *liveNIC // the domain's NIC with the declared dev
+	inLive  bool     // present in the running domain (when it runs)
+	inConf  bool     // present in the persistent definition
+	ifaceID string   // OVS external_ids:iface-id, when the port exists
+	ovsPort bool
+}
+
+// findNIC reads the state of a declared NIC. ds is nil when the domain is
+// not defined.
+func (h *hostState) findNIC(ctx context.Context, a *Interface) (*nicState, error) {
+	ds, err := h.lookup(ctx, a.VM)
+	if err != nil || ds == nil {
+		return &nicState{}, err
+	}
+	ns := &nicState{ds: ds}
+	conf := ds.live.NICs
+	nics := conf
+	if ds.active {
+		err := h.do(ctx, func(l *libvirt.Libvirt) error {
+			doc, err := l.DomainGetXMLDesc(ds.dom, 0)
+			if err != nil {
+				return err
+			}
+			live, _, err := parseDomain(doc)
+			if err == nil {
+				nics = live.NICs
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	mac := a.MAC.String()
+	for i := range nics {
+		n := &nics[i]
+		if n.MAC == mac {
+			ns.byMAC = n
+		}
+		if n.Dev == a.Dev {
+			ns.byDev = n
+		}
+	}
+	ns.inLive = ds.active && ns.byMAC != nil
+	for _, n := range conf {
+		if n.MAC == mac {
+			ns.inConf = true
+		}
+	}
+	if ds.active && ns.byMAC != nil && ns.byMAC.Dev == a.Dev {
+		ns.ifaceID, ns.ovsPort, err = h.ifaceID(ctx, a.Dev)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+// diffs compares the found NIC with the declaration.
+func (ns *nicState) diffs(a *Interface) []interp.FieldDiff {
+	var diffs []interp.FieldDiff
+	add := func(key string, old, new any) {
+		if old != new {
+			diffs = append(diffs, interp.FieldDiff{Key: key, Old: old, New: new})
+		}
+	}
+	n := ns.byMAC
+	if n == nil {
+		n = ns.byDev
+	}
+	add("mac", n.MAC, a.MAC.String())
+	add("dev", n.Dev, a.Dev)
+	add("bridge", n.Bridge, a.Bridge)
+	if !n.OVS {
+		add("virtualport", "none", "openvswitch")
+	}
+	if ns.ds.active && len(diffs) == 0 {
+		if !ns.inConf {
+			add("persistent", false, true)
+		}
+		if ns.ovsPort {
+			add("iface_id", ns.ifaceID, a.IfaceID)
+		}
+	}
+	return diffs
+}
+
+func (h *hostState) planNIC(ctx context.Context, a *Interface) (interp.Change, error) {
+	ns, err := h.findNIC(ctx, a)
+	if notRunning(err) {
+		return interp.Change{Action: a, Op: interp.OpCreate, Note: err.Error() + " yet"}, nil
+	}
+	if err != nil {
+		return interp.Change{}, err
+	}
+	if ns.ds == nil || (ns.byMAC == nil && ns.byDev == nil) {
+		c := interp.Change{Action: a, Op: interp.OpCreate}
+		if err := h.checkBridge(ctx, a.Bridge); err != nil {
+			// The bridge or Open vSwitch itself may come from an earlier
+			// step; apply refuses if they are still missing then.
+			var mb *MissingBridgeError
+			var nr *OVSNotRunningError
+			if !errors.As(err, &mb) && !errors.As(err, &nr) {
+				return interp.Change{}, err
+			}
+			c.Note = err.Error() + " yet"
+		}
+		return c, nil
+	}
+	h.mu.Lock()
+	recreated := h.recreated[a.VM]
+	h.mu.Unlock()
+	if recreated {
+		return interp.Change{Action: a, Op: interp.OpCreate, Note: "attached anew: its VM is recreated"}, nil
+	}
+	if d := ns.diffs(a); len(d) > 0 {
+		return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: d}, nil
+	}
+	return interp.Change{Action: a, Op: interp.OpUnchanged}, nil
+}
+
+// detachWait bounds waiting for a guest to release a NIC.
+const detachWait = 20 * time.Second
+
+// applyNIC converges one NIC: attach it (live and persistent) when
+// missing, replace one whose MAC, dev or bridge differs, and set its
+// iface-id on the host's OVS.
+func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
+	ns, err := h.findNIC(ctx, a)
+	if err != nil {
+		return err
+	}
+	if ns.ds == nil {
+		return fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
+	}
+	if ns.byMAC != nil || ns.byDev != nil {
+		if d := ns.diffs(a); len(d) == 1 && d[0].Key == "iface_id" {
+			return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+		} else if len(d) == 0 {
+			return nil
+		}
+		for _, old := range []*liveNIC{ns.byMAC, ns.byDev} {
+			if old == nil {
+				continue
+			}
+			if !old.owned() && old.MAC != a.MAC.String() {
+				return fmt.Errorf("dev %s of domain %s is a NIC with MAC %s that ovnrun did not attach; ovnrun leaves it alone: choose another dev=", old.Dev, a.VM, old.MAC)
+			}
+			if err := h.detach(ctx, ns.ds, old); err != nil {
+				return err
+			}
+			if old == ns.byDev && ns.byDev == ns.byMAC {
+				break
+			}
+		}
+	}
+	if err := h.checkBridge(ctx, a.Bridge); err != nil {
+		return err
+	}
+	doc, err := interfaceXML(a)
+	if err != nil {
+		return err
+	}
+	flags := uint32(libvirt.DomainDeviceModifyConfig)
+	if ns.ds.active {
+		flags |= uint32(libvirt.DomainDeviceModifyLive)
+	}
+	err = h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainAttachDeviceFlags(ns.ds.dom, doc, flags) })
+	if err != nil {
+		return fmt.Errorf("attach the NIC to domain %s: %w", a.VM, err)
+	}
+	if !ns.ds.active {
+		h.d.logf(h.name, "note: domain %s is not running: NIC %s is in its definition and gets its iface-id once it runs", a.VM, a.Dev)
+		return nil
+	}
+	return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+}
+
+// detach removes a NIC from a domain, live and persistent, and waits until
+// the guest has released it.
+func (h *hostState) detach(ctx context.Context, ds *domainState, n *liveNIC) error {
+	doc, err := n.XML.Marshal()
+	if err != nil {
+		return err
+	}
+	return h.do(ctx, func(l *libvirt.Libvirt) error {
+		if ds.active {
+			err := l.DomainDetachDeviceFlags(ds.dom, doc, uint32(libvirt.DomainDeviceModifyLive))
+			if err != nil && !isLibvirtErr(err, libvirt.ErrDeviceMissing) {
+				return fmt.Errorf("detach NIC %s (%s) from domain %s: %w", n.Dev, n.MAC, ds.dom.Name, err)
+			}
+			err = poll(ctx, detachWait, func() (bool, error) {
+				live, err := l.DomainGetXMLDesc(ds.dom, 0)
+				return err == nil && !strings.Contains(strings.ToLower(live), "'"+n.MAC+"'"), err
+			})
+			if errors.Is(err, errTimeout) {
+				return fmt.Errorf("the guest of domain %s did not release NIC %s (%s) within %s", ds.dom.Name, n.Dev, n.MAC, detachWait)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		err := l.DomainDetachDeviceFlags(ds.dom, doc, uint32(libvirt.DomainDeviceModifyConfig))
+		if err != nil && !isLibvirtErr(err, libvirt.ErrDeviceMissing) {
+			return fmt.Errorf("detach NIC %s (%s) from the definition of domain %s: %w", n.Dev, n.MAC, ds.dom.Name, err)
+		}
+		return nil
+	})
+}
