@@ -53,6 +53,11 @@ type PrefixReader interface {
 	OutputPrefix() string
 }
 
+// ResultOutput names the output in which a command action reports what it
+// found, in one line ("3/3 replies, rtt avg 0.61 ms"); the progress line of
+// the command shows it.
+const ResultOutput = "result"
+
 // PartialError is implemented by driver errors after which some of the
 // changes given to Apply were nonetheless carried out (on the hosts that did
 // not fail): the engine journals those.
@@ -279,7 +284,8 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 		parallel = DefaultParallel
 	}
 	out := &lockedWriter{w: progress}
-	start := time.Now()
+	t := timings{start: time.Now()}
+	defer t.write(out)
 	for _, st := range planned {
 		t0 := time.Now()
 		lanes, err := splitLanes(drivers, st)
@@ -301,11 +307,13 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
+			t.add(st, time.Since(t0), "failed")
 			return fmt.Errorf("step %q: %w", st.Step.Name, err)
 		}
 		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
+		t.add(st, time.Since(t0), countLine(st.Changes))
 	}
-	fmt.Fprintf(out, "Applied %d step(s) in %s.\n", len(planned), roundDuration(time.Since(start)))
+	t.done = true
 	return nil
 }
 
@@ -411,31 +419,14 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 			}
 		}
 		if l.host != "" {
-			fmt.Fprintf(progress, "  [%s] %s (%s)\n", l.host, batchLine(b), roundDuration(t1.Sub(t0)))
+			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b), roundDuration(t1.Sub(t0)))
+			if res := out[b.changes[0].Action.Meta().ID][ResultOutput]; b.command() && res != "" {
+				line += ": " + res
+			}
+			fmt.Fprintln(progress, line)
 		}
 	}
 	return nil
-}
-
-// batchLine describes a batch for the progress output.
-func batchLine(b batch) string {
-	if len(b.changes) == 1 {
-		m := b.changes[0].Action.Meta()
-		return fmt.Sprintf("%s %s: %s", m.Kind, m.Name, b.changes[0].Op)
-	}
-	return fmt.Sprintf("%s: %s", b.driver, countLine(b.changes))
-}
-
-// lockedWriter serialises progress lines from concurrent lanes.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
 }
 
 func preflight(ctx context.Context, drivers map[string]Driver, planned []StepChanges) error {
@@ -478,29 +469,4 @@ func groupChanges(drivers map[string]Driver, st StepChanges) (map[string][]Chang
 		groups[name] = append(groups[name], c)
 	}
 	return groups, order, nil
-}
-
-// countLine says what a step did: "2 created, 1 updated, 5 unchanged".
-func countLine(changes []Change) string {
-	s := Summarize([]StepChanges{{Changes: changes}})
-	var parts []string
-	for _, p := range []struct {
-		n    int
-		what string
-	}{{s.Add, "created"}, {s.Change, "updated"}, {s.Destroy, "destroyed"}, {s.Run, "run"}, {s.Unchanged, "unchanged"}, {s.Skip, "skipped"}} {
-		if p.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
-		}
-	}
-	if len(parts) == 0 {
-		return "no actions"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	if d > time.Second {
-		return d.Round(10 * time.Millisecond)
-	}
-	return d.Round(100 * time.Microsecond)
 }

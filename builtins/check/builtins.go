@@ -2,9 +2,11 @@
 // the checks a lab runs once it is built, such as pinging across the
 // logical topology. Checks are command actions: they run on every apply and
 // fail the run when the network does not behave as the runbook expects.
-// Builtins only validate arguments and append typed actions.
+// Builtins only validate arguments and append typed actions; the driver
+// (checkdriver.go) runs them on hosts and in VMs through other drivers.
 //
-// It may import only interp and go.starlark.net (and the standard library).
+// The builtins import only interp and go.starlark.net; the driver also
+// internal/remote.
 package check
 
 import (

@@ -71,6 +71,18 @@ func bridgeChange(a *OVSBridge, s *ovsState) (interp.Change, error) {
 	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: diffs}, nil
 }
 
+// newBridgeDatapath is the datapath type of a bridge about to be created:
+// the declared one, else the one ovn-controller gives br-int
+// (external_ids:ovn-bridge-datapath-type, set on hosts with a userspace
+// datapath): a bridge of bridge_mappings joins br-int through patch ports,
+// which only work between bridges of one datapath.
+func newBridgeDatapath(a *OVSBridge, s *ovsState) string {
+	if a.DatapathType != "" {
+		return a.DatapathType
+	}
+	return s.externalIDs()["ovn-bridge-datapath-type"]
+}
+
 // bridgeOps builds the operations of one bridge change.
 type bridgeOps struct {
 	ops []ovsdb.Operation
@@ -104,8 +116,8 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 			ports = append(ports, b.port(p, ""))
 		}
 		row := ovsdb.Row{"name": a.Bridge, "ports": uuidSet(ports...)}
-		if a.DatapathType != "" {
-			row["datapath_type"] = a.DatapathType
+		if dp := newBridgeDatapath(a, s); dp != "" {
+			row["datapath_type"] = dp
 		}
 		b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Bridge", UUIDName: "bridge", Row: row})
 		if s.root == nil {

@@ -1,8 +1,8 @@
 // Package host is the host domain of ovnrun: the Starlark face of the
 // machines a lab runs on. It declares hosts (how ovnrun reaches them), shell
 // commands, systemd services, the Open_vSwitch table's external_ids that
-// configure ovn-controller, OVS bridges, the OVN databases' connections and
-// static routes. Builtins only validate their arguments and append typed
+// configure ovn-controller, OVS bridges, the OVN databases' connections,
+// static routes and interface addresses. Builtins only validate their arguments and append typed
 // actions to the plan; the drivers that apply them ("host" and "ovs", in
 // hosts.go, hostdriver.go, ovsdriver.go and the other *driver.go files) live
 // apart.
@@ -43,6 +43,8 @@ func Register(r *interp.Registry) error {
 			Domain: "host", Doc: connectionDoc("sb"), Fn: connectionBuiltin("sb")},
 		interp.Builtin{Name: "ip_route", Signature: "ip_route(host, prefix, via, dev=)",
 			Domain: "host", Doc: ipRouteDoc, Fn: ipRouteBuiltin},
+		interp.Builtin{Name: "ip_address", Signature: "ip_address(host, address, dev=)",
+			Domain: "host", Doc: ipAddressDoc, Fn: ipAddressBuiltin},
 	)
 }
 

@@ -75,3 +75,10 @@ the seed's outside host reaches the VMs' 172.16.2.0/24 through the router's dist
 with ip_route(outside, "172.16.2.0/24", via="172.16.3.254", dev="ens3f1np1"). prefix is a network in
 CIDR form (host bits zero), via a gateway address of the same family, dev an optional interface name.
 One route per prefix and host; the plan shows prefix, via and dev.`
+
+const ipAddressDoc = `Puts an address on one of host's interfaces, as ip addr add ADDRESS dev DEV does: the seed's
+outside host needs 172.16.3.253/24 on ens3f1np1 before its route to the VMs through the gateway port
+(ip_route) has a next hop, so it declares ip_address(outside, "172.16.3.253/24", dev="ens3f1np1").
+address is an IPv4 or IPv6 address with its prefix length; dev, an interface name, is required and
+given by keyword. Other addresses of the interface are left alone, and an address that is already
+there is unchanged. Declare an address once per host and interface; the plan shows address and dev.`

@@ -34,8 +34,8 @@ func TestDocs(t *testing.T) {
 		n++
 		checkDoc(t, b)
 	}
-	if n != 9 {
-		t.Errorf("host domain registers %d builtins, want 9", n)
+	if n != 10 {
+		t.Errorf("host domain registers %d builtins, want 10", n)
 	}
 }
 
@@ -129,6 +129,7 @@ var (
 	_ interp.Action  = (*OVSBridge)(nil)
 	_ interp.Action  = (*DBConnection)(nil)
 	_ interp.Action  = (*Route)(nil)
+	_ interp.Action  = (*IPAddress)(nil)
 )
 
 // TestPlanShowsGuard evaluates a runbook and renders its plan: a guarded

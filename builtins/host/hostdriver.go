@@ -12,7 +12,7 @@ import (
 )
 
 // HostDriver is the interp.Driver of "host" actions: sh(), service(),
-// nb_connection(), sb_connection() and ip_route(). Commands run over the
+// nb_connection(), sb_connection(), ip_route() and ip_address(). Commands run over the
 // host's one SSH connection (or locally); the databases' connections are set
 // through the databases themselves.
 type HostDriver struct {
@@ -74,6 +74,8 @@ func (d *HostDriver) plan(ctx context.Context, h *hostState, a interp.Action) (i
 		return d.planService(ctx, h, a)
 	case *Route:
 		return d.planRoute(ctx, h, a)
+	case *IPAddress:
+		return d.planAddress(ctx, h, a)
 	case *DBConnection:
 		return d.planConnection(ctx, h, a)
 	}
@@ -109,10 +111,23 @@ func (d *HostDriver) apply(ctx context.Context, h *hostState, c interp.Change) e
 		return d.applyService(ctx, h, a)
 	case *Route:
 		return d.applyRoute(ctx, h, a)
+	case *IPAddress:
+		return d.applyAddress(ctx, h, a)
 	case *DBConnection:
 		return d.applyConnection(ctx, h, a)
 	}
 	return fmt.Errorf("the host driver cannot apply %T", c.Action)
+}
+
+// Run runs a command on a host of the run, over the connection every other
+// action on that host uses, for drivers of other domains: the check
+// driver's pings from a host. A non-zero exit is not an error here.
+func (d *HostDriver) Run(ctx context.Context, host string, cmd remote.Command) (*remote.Result, error) {
+	h, err := d.hs.host(host)
+	if err != nil {
+		return nil, err
+	}
+	return h.run(ctx, cmd)
 }
 
 // run runs a command on the host and returns its result; a non-zero exit

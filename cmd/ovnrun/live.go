@@ -21,21 +21,26 @@ type liveFlags struct {
 	wait           string
 	journalFlags
 	hosts hostFlags
+	lab   labFlags
+	virt  virtFlags
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.nb, "nb", "", "NB endpoint(s), comma-separated for a clustered NB; overrides the runbook's ovn_nb()")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
-	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row this runbook created, and nothing else")
+	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for ovn-northd (sb) or every chassis (hv)")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
+	addLabFlags(fs, &f.lab)
+	addVirtFlags(fs, &f.virt)
 }
 
 // runLive plans steps against the live NB, prints the plan in output
 // format (text or json) and, unless dryRun, applies it. With --destroy the
-// plan is the deletion of every row the runbook created.
+// plan is the deletion of every row the runbook created (and, in a lab, of
+// its VMs, after which the lab's hosts are reset).
 func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan, steps []*interp.Step, output string, stdout, stderr io.Writer) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(stderr, "ovnrun: "+format+"\n", args...)
@@ -46,20 +51,9 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	default:
 		return fail(exitUsage, "--wait %q: want sb, hv or none", lf.wait)
 	}
-	// Refuse before dialing anything: a run that cannot finish must not
-	// start.
-	needed := map[string]bool{"nb": lf.destroy}
-	if !lf.destroy {
-		for _, s := range steps {
-			for i, a := range s.Actions {
-				name := a.Meta().Driver
-				if !builtDrivers[name] {
-					err := &interp.MissingDriverError{Driver: name, Step: s.Name, Index: i + 1, Action: a}
-					return fail(exitUsage, "%v\nthis build has no driver for %s actions yet: select other steps with --only", err, name)
-				}
-				needed[name] = true
-			}
-		}
+	needed, err := neededDrivers(lf, steps)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	drivers := map[string]interp.Driver{}
 	defer func() {
@@ -67,43 +61,19 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 			d.Close()
 		}
 	}()
-	// Outputs known before planning (chassis names hosts already report)
-	// let the plan show real values instead of "(known after apply)".
-	known := interp.Outputs{}
-	var nb *ovn.NBDriver
-	if needed["nb"] {
-		var err error
-		if nb, err = connectNB(ctx, lf, plan, stderr); err != nil {
-			return fail(exitFailure, "%v", err)
-		}
-		drivers[nb.Name()] = nb
-	}
-	if needed["host"] || needed["ovs"] {
-		ds, k, err := openHostDrivers(ctx, &lf.hosts, plan, stderr)
-		if err != nil {
-			return fail(exitFailure, "%v", err)
-		}
-		for _, d := range ds {
-			drivers[d.Name()] = d
-		}
-		known.Merge(k)
+	known, err := openDrivers(ctx, lf, plan, steps, needed, drivers, stderr)
+	if err != nil {
+		return fail(exitFailure, "%v", err)
 	}
 	ctx = interp.WithOutputs(ctx, known)
 
 	var planned []interp.StepChanges
-	var err error
 	if lf.destroy {
-		var actions []interp.Action
-		for _, s := range plan.Steps {
-			actions = append(actions, s.Actions...)
-		}
-		cs, err := nb.PlanDestroy(ctx, actions)
-		if err != nil {
-			return fail(exitFailure, "%v", err)
-		}
-		step := &interp.Step{Name: "destroy", Pos: interp.Pos{File: plan.Runbook, Line: 1}}
-		planned = []interp.StepChanges{{Step: step, Changes: cs}}
-	} else if planned, err = interp.PlanChanges(ctx, drivers, steps); err != nil {
+		planned, err = planDestroy(ctx, drivers, plan)
+	} else {
+		planned, err = interp.PlanChanges(ctx, drivers, steps)
+	}
+	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
 	if lf.resume {
@@ -128,6 +98,9 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
+	if lf.destroy && lf.lab.lab != nil {
+		fmt.Fprintf(progress, "Then, in lab %s, every host is reset to as it was when the lab came up.\n", lf.lab.lab.Name)
+	}
 	if dryRun {
 		return exitOK
 	}
@@ -141,6 +114,9 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	outputs.Merge(known)
 	ctx = interp.WithRecorder(interp.WithOutputs(ctx, outputs), journal)
 	err = interp.ApplyChanges(ctx, drivers, planned, progress)
+	if err == nil && lf.destroy && lf.lab.lab != nil {
+		err = resetLabHosts(lf.lab.lab, progress)
+	}
 	if endErr := endRun(ctx, journal, err); endErr != nil {
 		return fail(exitFailure, "%v", endErr)
 	}
@@ -148,23 +124,4 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		return fail(exitFailure, "%v\nthe journal %s records what was done: run again with --resume to continue", err, journal.Path())
 	}
 	return exitOK
-}
-
-// builtDrivers are the drivers of this build, by Meta.Driver name.
-var builtDrivers = map[string]bool{"nb": true, "host": true, "ovs": true}
-
-// connectNB connects the NB driver to --nb, else to the runbook's ovn_nb().
-func connectNB(ctx context.Context, lf *liveFlags, plan *interp.Plan, stderr io.Writer) (*ovn.NBDriver, error) {
-	endpoints := ovn.SplitEndpoints(lf.nb)
-	if len(endpoints) == 0 {
-		if v, ok := plan.Setting("nb"); ok {
-			s, _ := v.(string)
-			endpoints = ovn.SplitEndpoints(s)
-		}
-	}
-	if len(endpoints) == 0 {
-		return nil, fmt.Errorf("no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
-	}
-	return ovn.ConnectNB(ctx, ovn.NBConfig{Endpoints: endpoints, Owner: ovn.Owner(plan.Runbook),
-		ConnectTimeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait, Log: stderr})
 }

@@ -31,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return docCommand(args[1:], stdout, stderr)
 		case "graph":
 			return graphCommand(args[1:], stdout, stderr)
+		case "lab":
+			return labCommand(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
@@ -45,6 +47,7 @@ Usage:
   ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
   ovnrun doc [--markdown] [BUILTIN]  document every builtin, or one
   ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png (ovnrun graph --help)
+  ovnrun lab up|down|status          an emulated lab on this machine (ovnrun lab --help)
 
 Flags:
   --dry-run            print the plan, change nothing
@@ -57,8 +60,11 @@ Flags:
   --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
   --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
   --adopt              take over same-named NB rows this runbook did not create
-  --destroy            delete exactly the NB rows this runbook created
+  --destroy            delete exactly the NB rows this runbook created (with --lab, also
+                       its VMs, then reset the lab's hosts)
   --wait sb|hv|none    after each NB transaction, wait for northd (sb) or all chassis (hv)
+  --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
+  --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests
 
 Exit status: 0 done, 1 failure while planning or applying, 2 bad command line,
 3 invalid runbook (nothing was changed).

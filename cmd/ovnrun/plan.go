@@ -55,6 +55,9 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	if f.offline && !f.dryRun {
 		return nil, "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
+	if err := checkLabFlags(&f); err != nil {
+		return nil, "", err
+	}
 	return &f, fs.Arg(0), nil
 }
 
@@ -91,6 +94,11 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	plan, code := evaluateRunbook(path, vars, f.libs, stderr)
 	if plan == nil {
 		return code
+	}
+	if f.live.lab.on {
+		if code := enterLab(f, plan, args, stdout, stderr); code >= 0 {
+			return code
+		}
 	}
 	steps, err := plan.Select(f.only, f.from)
 	if err != nil {

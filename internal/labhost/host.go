@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ovnrun/ovnrun/internal/lab"
 )
 
 // Host is one emulated machine: a network namespace with an sshd and the
@@ -70,11 +72,9 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 		Dir: filepath.Join(l.Dir, name), lab: l}
 	h.OVSRundir, h.OVNRundir = filepath.Join(h.Dir, "ovs"), filepath.Join(h.Dir, "ovn")
 	h.LogDir, h.EtcDir = filepath.Join(h.Dir, "log"), filepath.Join(h.Dir, "etc")
-	for _, d := range []string{h.OVSRundir, h.OVNRundir, h.LogDir, h.EtcDir, filepath.Join(h.Dir, "bin"), filepath.Join(h.Dir, "home")} {
-		l.must(os.MkdirAll(d, 0o755))
-	}
+	l.must(lab.HostDirs(h.Dir))
 	l.hosts = append(l.hosts, h) // from here on, cleanup removes it
-	l.must(run("ip", "netns", "add", h.NS))
+	l.must(lab.Run("ip", "netns", "add", h.NS))
 	veth := fmt.Sprintf("vh%d", i)
 	l.ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", h.NS)
 	l.ip("link", "set", veth, "master", "br0", "up")
@@ -83,22 +83,14 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 		{"addr", "add", h.Addr + "/24", "dev", "eth0"},
 		{"link", "set", "eth0", "up"},
 	} {
-		l.must(run("ip", append([]string{"-n", h.NS}, args...)...))
+		l.must(lab.Run("ip", append([]string{"-n", h.NS}, args...)...))
 	}
 	for j, ifname := range cfg.interfaces {
-		l.must(run("ip", "-n", h.NS, "link", "add", ifname, "type", "veth", "peer", "name", fmt.Sprintf("peer%d", j)))
-		l.must(run("ip", "-n", h.NS, "link", "set", ifname, "up"))
-		l.must(run("ip", "-n", h.NS, "link", "set", fmt.Sprintf("peer%d", j), "up"))
+		l.must(lab.Run("ip", "-n", h.NS, "link", "add", ifname, "type", "veth", "peer", "name", fmt.Sprintf("peer%d", j)))
+		l.must(lab.Run("ip", "-n", h.NS, "link", "set", ifname, "up"))
+		l.must(lab.Run("ip", "-n", h.NS, "link", "set", fmt.Sprintf("peer%d", j), "up"))
 	}
-	h.env = []string{
-		"PATH=" + filepath.Join(h.Dir, "bin") + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		// Its own HOME keeps the machine's ~/.bashrc (slow, and not the
-		// lab's) out of every session.
-		"HOME=" + filepath.Join(h.Dir, "home"),
-		"OVS_RUNDIR=" + h.OVSRundir, "OVS_DBDIR=" + h.OVSRundir, "OVS_LOGDIR=" + h.LogDir, "OVS_SYSCONFDIR=" + h.EtcDir,
-		"OVN_RUNDIR=" + h.OVNRundir, "OVN_DBDIR=" + h.OVNRundir, "OVN_LOGDIR=" + h.LogDir, "OVN_SYSCONFDIR=" + h.EtcDir,
-	}
-	l.must(os.WriteFile(filepath.Join(h.Dir, "bin", "systemctl"), systemctlShim, 0o755))
+	h.env = lab.HostEnv(h.Dir)
 	h.startSSHD(cfg.password)
 	if cfg.startOVS {
 		if out, err := h.Exec("systemctl", "start", "openvswitch"); err != nil {
@@ -112,34 +104,12 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 // host's namespace, in the foreground as a child of the test.
 func (h *Host) startSSHD(password string) {
 	l := h.lab
-	key, pub := newKey(l.t)
-	h.HostKey = pub
 	keyFile := filepath.Join(h.Dir, "etc", "ssh_host_ed25519_key")
-	l.must(writeKey(keyFile, key, nil))
-	l.must(os.MkdirAll("/run/sshd", 0o755)) // sshd's privilege separation directory
-	pwAuth := "no"
-	if password != "" {
-		pwAuth = "yes"
-	}
-	conf := fmt.Sprintf(`ListenAddress %s
-Port 22
-HostKey %s
-AuthorizedKeysFile %s
-# The lab's files live under /tmp, which StrictModes would refuse.
-StrictModes no
-UsePAM no
-PermitRootLogin yes
-PasswordAuthentication %s
-KbdInteractiveAuthentication no
-MaxSessions 64
-MaxStartups 64
-AllowStreamLocalForwarding yes
-X11Forwarding no
-PrintMotd no
-PidFile none
-LogLevel VERBOSE
-SetEnv %s
-`, h.Addr, keyFile, filepath.Join(l.Dir, "authorized_keys"), pwAuth, strings.Join(h.env, " "))
+	pub, err := lab.NewHostKey(keyFile)
+	l.must(err)
+	h.HostKey = pub
+	conf := lab.SSHD{Listen: h.Addr, HostKey: keyFile, AuthorizedKeys: filepath.Join(l.Dir, "authorized_keys"),
+		Env: h.env, Password: password != ""}.Config()
 	confFile := filepath.Join(h.Dir, "etc", "sshd_config")
 	l.must(os.WriteFile(confFile, []byte(conf), 0o600))
 	sshdArgs := []string{"/usr/sbin/sshd", "-D", "-e", "-f", confFile, "-E", filepath.Join(h.LogDir, "sshd.log")}
@@ -182,7 +152,7 @@ func (h *Host) waitSSHD() {
 		}
 		select {
 		case <-h.done:
-			h.lab.t.Fatalf("labhost: sshd of %s exited: %v\n%s", h.Name, err, tailFile(filepath.Join(h.LogDir, "sshd.log"), 10))
+			h.lab.t.Fatalf("labhost: sshd of %s exited: %v\n%s", h.Name, err, lab.TailFile(filepath.Join(h.LogDir, "sshd.log"), 10))
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -231,11 +201,11 @@ func (h *Host) stopSSHD() {
 func (h *Host) Exec(name string, args ...string) (string, error) {
 	argv := append([]string{"netns", "exec", h.NS, "env", "-i"}, h.env...)
 	argv = append(argv, name)
-	return output("ip", append(argv, args...)...)
+	return lab.Output("ip", append(argv, args...)...)
 }
 
 // Pids returns the processes running in the host's namespace.
-func (h *Host) Pids() []int { return pidsIn(h.NS) }
+func (h *Host) Pids() []int { return lab.PIDsIn(h.NS) }
 
 // Env returns the environment of the host's SSH sessions.
 func (h *Host) Env() []string { return append([]string(nil), h.env...) }
@@ -244,18 +214,6 @@ func (h *Host) Env() []string { return append([]string(nil), h.env...) }
 func (h *Host) logTails(t testing.TB) {
 	logs, _ := filepath.Glob(filepath.Join(h.LogDir, "*.log"))
 	for _, f := range logs {
-		t.Logf("labhost: %s: last lines of %s:\n%s", h.Name, filepath.Base(f), tailFile(f, 8))
+		t.Logf("labhost: %s: last lines of %s:\n%s", h.Name, filepath.Base(f), lab.TailFile(f, 8))
 	}
-}
-
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

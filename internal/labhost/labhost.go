@@ -14,33 +14,29 @@
 // removes the lab's files; a lab left behind by a killed test run is swept
 // by the next one.
 //
-// It imports golang.org/x/crypto/ssh and the standard library only, and
-// must only be imported by tests.
+// The namespaces, sshd and systemctl shim are internal/lab's, which builds
+// the labs of `ovnrun lab`; this package adds what tests want (a testing.TB,
+// options per host, dialling from the client namespace). It must only be
+// imported by tests.
 package labhost
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
-	"golang.org/x/sys/unix"
-)
 
-//go:embed systemctl.sh
-var systemctlShim []byte
+	"github.com/ovnrun/ovnrun/internal/lab"
+)
 
 // nsPrefix starts the name of every namespace a lab creates, followed by
 // the creating process's PID so that stale labs can be recognized.
@@ -78,7 +74,7 @@ func New(t testing.TB) *Lab {
 	l.Dir = dir
 	l.ClientNS = nsPrefix + l.id + "-client"
 	t.Cleanup(l.close)
-	l.must(run("ip", "netns", "add", l.ClientNS))
+	l.must(lab.Run("ip", "netns", "add", l.ClientNS))
 	l.ip("link", "set", "lo", "up")
 	l.ip("link", "add", "br0", "type", "bridge")
 	l.ip("addr", "add", l.addr(1)+"/24", "dev", "br0")
@@ -86,7 +82,7 @@ func New(t testing.TB) *Lab {
 
 	key, pub := newKey(t)
 	l.ClientKey = filepath.Join(dir, "client_ed25519")
-	l.must(writeKey(l.ClientKey, key, nil))
+	l.must(lab.WriteKey(l.ClientKey, key, nil))
 	l.must(os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(pub), 0o600))
 	l.KnownHosts = filepath.Join(dir, "known_hosts")
 	l.must(os.WriteFile(l.KnownHosts, nil, 0o600))
@@ -106,7 +102,7 @@ func (l *Lab) UnusedAddr() string { return l.addr(250) }
 
 func (l *Lab) ip(args ...string) {
 	l.t.Helper()
-	l.must(run("ip", append([]string{"-n", l.ClientNS}, args...)...))
+	l.must(lab.Run("ip", append([]string{"-n", l.ClientNS}, args...)...))
 }
 
 func (l *Lab) must(err error) {
@@ -128,40 +124,13 @@ func (l *Lab) Dial(ctx context.Context, network, address string) (net.Conn, erro
 		return nil, fmt.Errorf("labhost: refusing to dial %s: not an address of the lab %s", address, l.Subnet)
 	}
 	var conn net.Conn
-	err = inNamespace(l.ClientNS, func() error {
+	err = lab.InNamespace(l.ClientNS, func() error {
 		var d net.Dialer
 		var err error
 		conn, err = d.DialContext(ctx, network, address)
 		return err
 	})
 	return conn, err
-}
-
-// inNamespace runs fn on an OS thread that has entered the network
-// namespace ns; sockets fn creates stay in ns. The thread is thrown away
-// if it cannot be returned to its own namespace.
-func inNamespace(ns string, fn func() error) error {
-	target, err := os.Open("/run/netns/" + ns)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
-	runtime.LockOSThread()
-	self, err := os.Open(fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer self.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("labhost: enter %s: %w", ns, err)
-	}
-	ferr := fn()
-	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err == nil {
-		runtime.UnlockOSThread() // else the locked thread exits with the goroutine
-	}
-	return ferr
 }
 
 // Hosts returns the lab's hosts in creation order.
@@ -216,29 +185,12 @@ func (l *Lab) close() {
 		h.stopSSHD()
 	}
 	for i := len(l.hosts) - 1; i >= 0; i-- {
-		if err := removeNamespace(l.hosts[i].NS); err != nil {
+		if err := lab.RemoveNamespace(l.hosts[i].NS); err != nil {
 			l.t.Errorf("labhost: %v", err)
 		}
 	}
-	if err := removeNamespace(l.ClientNS); err != nil {
+	if err := lab.RemoveNamespace(l.ClientNS); err != nil {
 		l.t.Errorf("labhost: %v", err)
 	}
 	os.RemoveAll(l.Dir)
-}
-
-// run runs a command on this machine and returns an error carrying its
-// output when it fails.
-func run(name string, args ...string) error {
-	_, err := output(name, args...)
-	return err
-}
-
-func output(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
 }

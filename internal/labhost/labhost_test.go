@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ovnrun/ovnrun/internal/lab"
 )
 
 // TestLabHost builds a host, starts Open vSwitch through the systemctl
@@ -47,7 +49,7 @@ func TestLabHost(t *testing.T) {
 		return
 	}
 	for _, pid := range pids {
-		if !gone(pid) {
+		if !lab.Gone(pid) {
 			t.Errorf("process %d is still running", pid)
 		}
 	}

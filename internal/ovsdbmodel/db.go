@@ -8,12 +8,14 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+	"github.com/ovnrun/ovnrun/internal/dialguard"
 )
 
 // DB is a connected libovsdb client whose model was built from the server's
@@ -60,6 +62,13 @@ func WithClientOptions(opts ...client.Option) Option {
 func Connect(ctx context.Context, endpoints []string, dbName string, want map[string][]string, opts ...Option) (*DB, error) {
 	if len(endpoints) == 0 {
 		return nil, errors.New("ovsdbmodel: no endpoints")
+	}
+	for _, ep := range endpoints {
+		if network, addr, ok := strings.Cut(ep, ":"); ok && (network == "tcp" || network == "ssl") {
+			if err := dialguard.Check("tcp", addr); err != nil {
+				return nil, err
+			}
+		}
 	}
 	copts := defaultOptions(endpoints)
 	for _, o := range opts {

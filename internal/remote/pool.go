@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/ovnrun/ovnrun/internal/dialguard"
 )
 
 // Target says how to reach one host. It holds the names of the variables
@@ -140,7 +142,12 @@ func NewPool(cfg Config) (*Pool, error) {
 	}
 	if cfg.Dial == nil {
 		var d net.Dialer
-		cfg.Dial = d.DialContext
+		cfg.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if err := dialguard.Check(network, addr); err != nil {
+				return nil, err
+			}
+			return d.DialContext(ctx, network, addr)
+		}
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

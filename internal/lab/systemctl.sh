@@ -1,5 +1,5 @@
 #!/bin/sh
-# systemctl for an emulated ovnrun lab host (internal/labhost). There is no
+# systemctl for an emulated ovnrun lab host (internal/lab). There is no
 # systemd here, so this implements start, stop, restart and is-active for the
 # units the seed runbook uses, the way their unit files and ovs-ctl/ovn-ctl
 # would, in this host's own directories (OVS_RUNDIR, OVN_RUNDIR..., set by
@@ -66,6 +66,47 @@ ovs_start() {
 		ovs-vswitchd "unix:$OVS_RUNDIR/db.sock" --detach --no-chdir --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
 			--log-file="$OVS_LOGDIR/ovs-vswitchd.log" -vconsole:off -vsyslog:off || return 1
 	fi
+	lab_underlay
+}
+
+# lab_underlay: on a host of an `ovnrun lab` (OVNRUN_LAB_UNDERLAY names its
+# underlay interface) there is no kernel datapath. Like a DPDK host, Open
+# vSwitch is set up for the userspace datapath: ovn-controller creates br-int
+# with ovn-bridge-datapath-type, and ovnrun's bridge() follows it. Userspace
+# tunnels leave through an OVS bridge that holds the host's address, so the
+# underlay interface goes into br-lab, and its addresses and routes onto
+# br-lab (they are written down on the first start: br-lab's tap, and what
+# is on it, goes away whenever ovs-vswitchd stops).
+lab_underlay() {
+	dev=${OVNRUN_LAB_UNDERLAY:-}
+	[ -n "$dev" ] || return 0
+	if [ -z "$(ovs-vsctl --if-exists get Open_vSwitch . external_ids:ovn-bridge-datapath-type)" ]; then
+		ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-datapath-type=netdev || return 1
+	fi
+	conf=$OVS_SYSCONFDIR/lab-underlay
+	if [ ! -s "$conf" ]; then
+		{
+			ip -o -4 addr show dev "$dev" | while read -r _ _ _ a _; do echo "addr $a"; done
+			ip -4 route show dev "$dev" scope link | while read -r dst _; do echo "route $dst"; done
+		} >"$conf.new" && mv "$conf.new" "$conf" || return 1
+	fi
+	# br-lab takes $dev's MAC, so that the neighbours that learnt it before
+	# the move still reach the host.
+	mac=$(ip -o link show dev "$dev" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	ovs-vsctl --may-exist add-br br-lab -- set Bridge br-lab datapath_type=netdev other-config:hwaddr="\"$mac\"" \
+		-- --may-exist add-port br-lab "$dev" || return 1
+	ip link set br-lab up || return 1
+	while read -r kind x; do
+		case $kind in
+		addr) ip addr replace "$x" dev br-lab ;;
+		route) ip route replace "$x" dev br-lab ;;
+		esac || return 1
+	done <"$conf"
+	# The kernel must not also take the underlay's packets from $dev, nor
+	# answer ARP there: br-lab does, through ovs-vswitchd.
+	ip addr flush dev "$dev" && ip link set "$dev" arp off &&
+		echo 1 >"/proc/sys/net/ipv4/conf/$dev/rp_filter" &&
+		echo 1 >"/proc/sys/net/ipv6/conf/$dev/disable_ipv6"
 }
 
 ovs_stop() {

@@ -1,0 +1,175 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// The check driver runs ping() for real: from a host over the host driver's
+// connection, or from a VM through whichever VM driver the run has. It
+// imports internal/remote for commands and their results.
+
+// HostRunner runs commands on the run's hosts; the host driver is one.
+type HostRunner interface {
+	Run(ctx context.Context, host string, cmd remote.Command) (*remote.Result, error)
+}
+
+// GuestRunner runs commands inside VMs. The lab's namespace VMs provide it;
+// the libvirt driver can, through the QEMU guest agent or the console,
+// without this driver changing.
+type GuestRunner interface {
+	GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error)
+}
+
+// Driver is the interp.Driver of "check" actions.
+type Driver struct {
+	hosts  HostRunner
+	guests GuestRunner
+}
+
+var _ interp.Driver = (*Driver)(nil)
+
+// NewDriver returns the check driver. guests may be nil: a ping from a VM
+// is then refused when planned.
+func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
+	return &Driver{hosts: hosts, guests: guests}
+}
+
+// Name implements interp.Driver.
+func (d *Driver) Name() string { return "check" }
+
+// Close implements interp.Driver; the runners belong to other drivers.
+func (d *Driver) Close() error { return nil }
+
+// Plan implements interp.Driver: a check runs on every apply.
+func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
+	out := make([]interp.Change, len(actions))
+	for i, a := range actions {
+		p, ok := a.(*Ping)
+		if !ok {
+			return nil, fmt.Errorf("the check driver cannot apply %T", a)
+		}
+		if p.Guest != "" && d.guests == nil {
+			return nil, fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (namespace VMs of --lab can; libvirt guests cannot yet)",
+				p.M.Kind, p.M.Name, p.M.Pos())
+		}
+		out[i] = interp.Change{Action: a, Op: interp.OpRun}
+	}
+	return out, nil
+}
+
+// Apply implements interp.Driver. Each ping's output ResultOutput is what
+// it found ("3/3 replies, rtt avg 0.61 ms"), which the progress line shows.
+func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	for _, c := range changes {
+		p, ok := c.Action.(*Ping)
+		if !ok {
+			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
+		}
+		result, err := d.ping(ctx, p)
+		if err != nil {
+			return out, fmt.Errorf("%s %s (%s): %w", p.M.Kind, p.M.Name, p.M.Pos(), err)
+		}
+		out[p.M.ID] = map[string]string{interp.ResultOutput: result}
+	}
+	return out, nil
+}
+
+// ping runs the check. Expecting success, it pings until replies come back
+// or timeout_s has passed: a VM may still be waiting for its DHCP lease, or
+// the first packets of a path wait for ARP, so early failures are retried.
+// Expecting failure, one round of count requests must get no reply.
+func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
+	dst, err := destination(ctx, p.Dst)
+	if err != nil {
+		return "", err
+	}
+	// Options common to iputils and busybox ping: a VM may only have the
+	// latter. -W 1 waits a second for the last reply.
+	argv := []string{"ping", "-c", strconv.Itoa(p.Count), "-i", "0.2", "-W", "1", dst}
+	start := time.Now()
+	deadline := start.Add(time.Duration(p.TimeoutS) * time.Second)
+	for attempt := 1; ; attempt++ {
+		r, err := d.run(ctx, p, argv)
+		if err != nil {
+			return "", err
+		}
+		replied := r.Status == 0
+		switch {
+		case p.Expect == "failure" && replied:
+			return "", fmt.Errorf("replies came back from %s, expected none (%s)\n%s", dst, summary(r), indent(r.Stdout+r.Stderr))
+		case p.Expect == "failure":
+			return fmt.Sprintf("no reply from %s, as expected", dst), nil
+		case replied:
+			s := fmt.Sprintf("%s from %s", summary(r), dst)
+			if attempt > 1 {
+				s += fmt.Sprintf(", after %d attempts in %s", attempt, time.Since(start).Round(10*time.Millisecond))
+			}
+			return s, nil
+		case time.Now().After(deadline):
+			return "", fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// run runs argv where the ping runs: in the guest, or on the host.
+func (d *Driver) run(ctx context.Context, p *Ping, argv []string) (*remote.Result, error) {
+	limit := time.Duration(p.Count)*200*time.Millisecond + 10*time.Second
+	if p.Guest != "" {
+		ctx, cancel := context.WithTimeout(ctx, limit)
+		defer cancel()
+		return d.guests.GuestExec(ctx, p.M.Host, p.Guest, argv)
+	}
+	return d.hosts.Run(ctx, p.M.Host, remote.Argv(argv...).WithTimeout(limit))
+}
+
+// destination is the address to ping, resolved when only apply knows it
+// (a dynamic address, which waits for ovn-northd).
+func destination(ctx context.Context, dst any) (string, error) {
+	switch v := dst.(type) {
+	case *interp.Future:
+		return interp.Resolve(ctx, v)
+	case interp.IP:
+		return v.String(), nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("destination of type %T", dst)
+}
+
+var (
+	countsRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
+	rttRE    = regexp.MustCompile(`= [\d.]+/([\d.]+)/[\d.]+`)
+)
+
+// summary reads "3/3 replies, rtt avg 0.61 ms" from iputils' or busybox'
+// ping output.
+func summary(r *remote.Result) string {
+	m := countsRE.FindStringSubmatch(r.Stdout)
+	if m == nil {
+		return "exit status " + strconv.Itoa(r.Status)
+	}
+	s := fmt.Sprintf("%s/%s replies", m[2], m[1])
+	if rtt := rttRE.FindStringSubmatch(r.Stdout); rtt != nil {
+		s += ", rtt avg " + rtt[1] + " ms"
+	}
+	return s
+}
+
+func indent(s string) string {
+	s = strings.TrimSpace(s)
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}

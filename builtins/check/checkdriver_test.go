@@ -1,0 +1,144 @@
+package check
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+const (
+	busyboxOK = `PING 172.16.3.253 (172.16.3.253): 56 data bytes
+64 bytes from 172.16.3.253: seq=0 ttl=63 time=1.96 ms
+
+--- 172.16.3.253 ping statistics ---
+3 packets transmitted, 3 packets received, 0% packet loss
+round-trip min/avg/max = 0.073/0.206/0.427 ms
+`
+	iputilsLost = `PING 172.16.2.2 (172.16.2.2) 56(84) bytes of data.
+
+--- 172.16.2.2 ping statistics ---
+3 packets transmitted, 0 received, 100% packet loss, time 2041ms
+`
+)
+
+// runner answers commands from a script of results, recording the argvs.
+type runner struct {
+	mu      sync.Mutex
+	results []*remote.Result
+	argvs   [][]string
+}
+
+func (r *runner) next(argv []string) *remote.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.argvs = append(r.argvs, argv)
+	res := r.results[0]
+	if len(r.results) > 1 {
+		r.results = r.results[1:]
+	}
+	return res
+}
+
+func (r *runner) Run(_ context.Context, _ string, cmd remote.Command) (*remote.Result, error) {
+	return r.next(cmd.Argv), nil
+}
+
+func (r *runner) GuestExec(_ context.Context, _, _ string, argv []string) (*remote.Result, error) {
+	return r.next(argv), nil
+}
+
+func ping(guest string, dst any, timeout int, expect string) *Ping {
+	p := &Ping{Src: "h1/v0", Guest: guest, Dst: dst, Count: 3, TimeoutS: timeout, Expect: expect}
+	p.M = interp.Meta{ID: "ping/x", Kind: "ping", Name: "h1/v0 -> x", Mode: interp.Command, Driver: "check", Host: "h1"}
+	return p
+}
+
+// apply plans and applies one ping through the engine, with outputs
+// holding the dynamic address a future names.
+func apply(t *testing.T, d *Driver, p *Ping) (string, error) {
+	t.Helper()
+	ctx := interp.WithOutputs(context.Background(), interp.Outputs{"logical_switch_port/h1_v0_vnet2": {"dynamic_addresses.ipv4": "172.16.2.2"}})
+	steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{p}}}
+	drivers := map[string]interp.Driver{"check": d}
+	planned, err := interp.PlanChanges(ctx, drivers, steps)
+	if err != nil {
+		return "", err
+	}
+	var progress strings.Builder
+	err = interp.ApplyChanges(ctx, drivers, planned, &progress)
+	return progress.String(), err
+}
+
+func TestPing(t *testing.T) {
+	unreachable := &remote.Result{Status: 1, Stderr: "ping: sendto: Network is unreachable\n"}
+	for _, tc := range []struct {
+		name    string
+		p       *Ping
+		results []*remote.Result
+		want    string // in the progress output, or in the error
+		fails   bool
+		argv    string // the last command
+	}{
+		{"from a host", ping("", interp.NewFuture("logical_switch_port/h1_v0_vnet2", "dynamic_addresses.ipv4"), 10, "success"),
+			[]*remote.Result{{Stdout: busyboxOK}},
+			"ping h1/v0 -> x: run (", false, "ping -c 3 -i 0.2 -W 1 172.16.2.2"},
+		{"from a VM, retried while its lease is pending", ping("v0", mustIP(t, "172.16.3.253"), 10, "success"),
+			[]*remote.Result{unreachable, unreachable, {Stdout: busyboxOK}},
+			"3/3 replies, rtt avg 0.206 ms from 172.16.3.253, after 3 attempts", false, "ping -c 3 -i 0.2 -W 1 172.16.3.253"},
+		{"no reply within the timeout", ping("v0", "hp-dl388g8-22", 1, "success"),
+			[]*remote.Result{{Status: 1, Stdout: iputilsLost}},
+			"no reply from hp-dl388g8-22 within 1s", true, ""},
+		{"expected failure", ping("", mustIP(t, "172.16.2.2"), 10, "failure"),
+			[]*remote.Result{{Status: 1, Stdout: iputilsLost}},
+			"no reply from 172.16.2.2, as expected", false, ""},
+		{"unexpected reply", ping("", mustIP(t, "172.16.2.2"), 10, "failure"),
+			[]*remote.Result{{Stdout: busyboxOK}},
+			"replies came back from 172.16.2.2, expected none (3/3 replies", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &runner{results: tc.results}
+			out, err := apply(t, NewDriver(r, r), tc.p)
+			got := out
+			if err != nil {
+				got = err.Error()
+			}
+			if (err != nil) != tc.fails || !strings.Contains(got, tc.want) {
+				t.Errorf("got error %v, output:\n%s\nwant %q", err, out, tc.want)
+			}
+			if tc.argv != "" && strings.Join(r.argvs[len(r.argvs)-1], " ") != tc.argv {
+				t.Errorf("last command %q, want %q", r.argvs[len(r.argvs)-1], tc.argv)
+			}
+		})
+	}
+}
+
+func TestPingFromVMNeedsGuestRunner(t *testing.T) {
+	_, err := apply(t, NewDriver(&runner{}, nil), ping("v0", mustIP(t, "172.16.3.253"), 10, "success"))
+	if err == nil || !strings.Contains(err.Error(), "no driver of this run can run commands inside VMs") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	for out, want := range map[string]string{
+		busyboxOK:   "3/3 replies, rtt avg 0.206 ms",
+		iputilsLost: "0/3 replies",
+		"":          "exit status 0",
+	} {
+		if got := summary(&remote.Result{Stdout: out}); got != want {
+			t.Errorf("summary = %q, want %q", got, want)
+		}
+	}
+}
+
+func mustIP(t *testing.T, s string) interp.IP {
+	ip, err := interp.ParseIP(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ip
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/lab"
+)
+
+// The seed's runbooks end to end in emulated labs: namespace hosts with
+// sshd, Open vSwitch and OVN, namespace VMs that get their addresses from
+// OVN's DHCP, and the runbooks' pings. Each test starts its lab itself and
+// tears it down; its packets stay in the lab's namespaces.
+
+// requireLab stops a test that cannot build a lab: a failure under CI=true
+// (which runs scripts/install-deps.sh first), a skip elsewhere.
+func requireLab(t *testing.T) {
+	t.Helper()
+	if missing := lab.Requirements(); len(missing) > 0 {
+		msg := "lab: needs " + strings.Join(missing, ", ") + " (run scripts/install-deps.sh as root)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// labRunbook copies runbooks/NAME.star under a name of this process's own,
+// so that its lab (named after the runbook, with namespaces of that name)
+// never meets a user's, and points the labs' files at the test's directory.
+func labRunbook(t *testing.T, name string) (path, labName string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "runbooks", name+".star"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv("OVNRUN_LAB_DIR", filepath.Join(dir, "labs"))
+	path = filepath.Join(dir, fmt.Sprintf("t%d%s.star", os.Getpid(), name))
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	labName = lab.NameFor(path)
+	t.Cleanup(func() {
+		if err := lab.Down(labName); err != nil {
+			t.Error(err)
+		}
+	})
+	return path, labName
+}
+
+// ovnrunProcess runs the test binary as ovnrun (see TestMain) in a process
+// of its own, as --lab needs: it runs itself again inside the lab.
+func ovnrunProcess(t *testing.T, args ...string) (string, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("ovnrun %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), took
+}
+
+var pingLine = regexp.MustCompile(`(?m)^  \[[^]]+\] ping .*: run \(.*\): (\d+)/\d+ replies`)
+
+// checkPings fails t unless the output reports n pings that got replies.
+func checkPings(t *testing.T, out string, n int) {
+	t.Helper()
+	got := pingLine.FindAllStringSubmatch(out, -1)
+	for _, m := range got {
+		if m[1] == "0" {
+			t.Errorf("a ping got no reply: %s", m[0])
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d pings reported replies, want %d:\n%s", len(got), n, out)
+	}
+}
+
+// checkDestroyed runs --destroy: it deletes the runbook's NB rows and VMs
+// (none kept), then resets the lab's hosts to as they were when the lab
+// came up; a run after it builds everything again from nothing.
+func checkDestroyed(t *testing.T, path, name string, rows int) {
+	t.Helper()
+	out, _ := ovnrunProcess(t, "--lab", "--destroy", path)
+	for _, want := range []string{fmt.Sprintf("Step destroy: %d destroyed (", rows), "- logical_switch ls1 ",
+		"- vm_nic ", "- vm ", "every host is as it was when the lab came up"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("destroy lacks %q:\n%s", want, out)
+		}
+	}
+	l, err := lab.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range l.Hosts {
+		if vms := lab.Namespaces(h.NS + "+"); len(vms) > 0 {
+			t.Errorf("after destroy, VMs are left: %v", vms)
+		}
+		// As the lab brought it up: sshd alone, its address on the underlay.
+		if pids := lab.PIDsIn(h.NS); len(pids) != 1 {
+			t.Errorf("after destroy, %d processes run on %s, want its sshd alone", len(pids), h.Name)
+		}
+		addrs, _ := lab.Output("ip", "-n", h.NS, "-o", "-4", "addr", "show", "dev", lab.Underlay)
+		if !strings.Contains(addrs, " "+h.Address+"/") {
+			t.Errorf("after destroy, %s's underlay is %q", h.Name, addrs)
+		}
+	}
+	// A run after destroy builds the lab's contents again, from nothing.
+	out, _ = ovnrunProcess(t, "--lab", path)
+	if !strings.Contains(out, "NB not reachable yet") || !strings.Contains(out, "Applied ") {
+		t.Errorf("run after destroy:\n%s", out)
+	}
+}
+
+// checkDown tears the lab down with `ovnrun lab down` and checks that no
+// namespace, process or file of it is left.
+func checkDown(t *testing.T, path, name string) {
+	t.Helper()
+	pids := lab.Processes(name)
+	if len(pids) == 0 {
+		t.Error("no process runs in the lab")
+	}
+	if stdout, stderr, code := ovnrun(t, "lab", "down", path); code != exitOK || !strings.Contains(stdout, "is down") {
+		t.Fatalf("lab down: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if left := lab.Leftovers(name); len(left) > 0 {
+		t.Errorf("left behind by lab down: %v", left)
+	}
+	for _, pid := range pids {
+		if !lab.Gone(pid) {
+			t.Errorf("process %d of the lab is still running", pid)
+		}
+	}
+	if entries, _ := os.ReadDir(lab.BaseDir()); len(entries) > 0 {
+		t.Errorf("%s is not empty: %v", lab.BaseDir(), entries)
+	}
+}
+
+// TestLabSeed is runbooks/dgp.star from nothing to verified pings, then
+// again (no changes, the pings run again), --destroy, and lab down.
+func TestLabSeed(t *testing.T) {
+	requireLab(t)
+	path, name := labRunbook(t, "dgp")
+	out, took := ovnrunProcess(t, "--lab", path)
+	checkPings(t, out, 3)
+	for _, want := range []string{"Lab " + name + " is up", "NB not reachable yet: it is started by step server; planned as if empty",
+		"Timing:", "Applied 6 step(s) in "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first run lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("seed lab (runbooks/dgp.star, namespace VMs) from nothing to verified pings: %s", took.Round(10*time.Millisecond))
+	if took > 10*time.Second {
+		t.Errorf("from nothing to verified pings took %s, want under 10s", took)
+	}
+
+	out, took = ovnrunProcess(t, "--lab", path)
+	checkPings(t, out, 3)
+	if !strings.Contains(out, "\n4 command(s) will run.\nNo changes.\n") {
+		t.Errorf("second run plans changes:\n%s", out)
+	}
+	t.Logf("second run: %s", took.Round(10*time.Millisecond))
+
+	checkDestroyed(t, path, name, 20+12) // NB rows, then 8 NICs and 4 VMs
+	checkDown(t, path, name)
+}
+
+// TestLabL3Gateway brings the lab up with `ovnrun lab up`, runs
+// runbooks/l3gateway.star in it twice, checks `lab status`, destroys and
+// tears it down.
+func TestLabL3Gateway(t *testing.T) {
+	requireLab(t)
+	path, name := labRunbook(t, "l3gateway")
+	stdout, stderr, code := ovnrun(t, "lab", "up", path)
+	if code != exitOK || !strings.Contains(stdout, "Lab "+name+" is up") || !strings.Contains(stdout, "ovnrun --lab "+path) {
+		t.Fatalf("lab up: exit %d\n%s%s", code, stdout, stderr)
+	}
+	out, took := ovnrunProcess(t, "--lab", path)
+	checkPings(t, out, 3)
+	if strings.Contains(out, "is up (") {
+		t.Errorf("--lab built the lab again:\n%s", out)
+	}
+	t.Logf("runbooks/l3gateway.star in a lab that is up, to verified pings: %s", took.Round(10*time.Millisecond))
+
+	out, _ = ovnrunProcess(t, "--lab", path)
+	checkPings(t, out, 3)
+	if !strings.Contains(out, "\n3 command(s) will run.\nNo changes.\n") {
+		t.Errorf("second run plans changes:\n%s", out)
+	}
+	stdout, _, _ = ovnrun(t, "lab", "status")
+	for _, want := range []string{"Lab " + name, "ovn-northd running", "vm vm0: namespace ", "172.16.1."} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("lab status lacks %q:\n%s", want, stdout)
+		}
+	}
+	checkDestroyed(t, path, name, 11+4) // NB rows, then 2 NICs and 2 VMs
+	checkDown(t, path, name)
+}
+
+func TestLabFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lab", "--offline", "--dry-run", "runbooks/dgp.star"}, "cannot be --offline"},
+		{[]string{"--lab", "--inventory", "x.json", "runbooks/dgp.star"}, "supplies the inventory"},
+		{[]string{"--lab", "--lab-vms", "qemu", "runbooks/dgp.star"}, "needs a libvirtd in each lab host"},
+		{[]string{"--lab-vms", "qemu", "runbooks/dgp.star"}, "--lab-vms needs --lab"},
+		{[]string{"lab", "down"}, "a runbook or lab name, or --all"},
+		{[]string{"lab", "up", "-D", "x=1"}, "lab up takes one runbook"},
+	} {
+		_, stderr, code := ovnrun(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("ovnrun %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, stderr, exitUsage, tc.want)
+		}
+	}
+}

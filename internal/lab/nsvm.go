@@ -1,0 +1,403 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// VMDriver applies vm() and attach() in a lab with light VMs: it stands in
+// for the libvirt driver (Meta.Driver "libvirt"). A VM is a network
+// namespace; a NIC is a veth pair whose host end, named as attach() names
+// the NIC's dev, is in the host's namespace, plugged into the bridge with
+// external_ids:iface-id, and whose VM end, of the same name, has the NIC's
+// MAC and a DHCP client (busybox udhcpc) that keeps asking until OVN
+// answers: the seed attaches NICs before it builds the topology. Image,
+// CPUs and memory mean nothing to a namespace and are not used.
+//
+// It works on this machine directly (namespaces, veths, the host's OVS
+// database socket), as only a lab can; it also runs commands in VMs for the
+// check driver (GuestExec) and reads a VM's address (ReadOutput "ipv4").
+type VMDriver struct {
+	lab *Lab
+	mu  sync.Mutex
+	vms map[string][2]string // vm action ID -> host, VM name
+}
+
+var (
+	_ interp.Driver       = (*VMDriver)(nil)
+	_ interp.OutputReader = (*VMDriver)(nil)
+)
+
+// NewVMDriver returns the light VM driver of lab l.
+func NewVMDriver(l *Lab) *VMDriver { return &VMDriver{lab: l, vms: map[string][2]string{}} }
+
+// Name implements interp.Driver.
+func (d *VMDriver) Name() string { return "libvirt" }
+
+// Close implements interp.Driver. The VMs outlive the run.
+func (d *VMDriver) Close() error { return nil }
+
+// nicWait bounds waiting for the bridge a NIC plugs into: ovn-controller
+// creates br-int a moment after it starts.
+const nicWait = 10 * time.Second
+
+// Plan implements interp.Driver.
+func (d *VMDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
+	out := make([]interp.Change, len(actions))
+	for i, a := range actions {
+		c, err := d.plan(a)
+		if err != nil {
+			m := a.Meta()
+			return nil, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func (d *VMDriver) plan(a interp.Action) (interp.Change, error) {
+	switch a := a.(type) {
+	case *virt.Domain:
+		d.remember(a)
+		if exists(NamespacePath(d.lab.VMNS(a.M.Host, a.Domain))) {
+			return interp.Change{Action: a, Op: interp.OpUnchanged}, nil
+		}
+		return interp.Change{Action: a, Op: interp.OpCreate, Note: "lab VM: a network namespace (image, CPUs and memory are not used)"}, nil
+	case *virt.Interface:
+		diffs, err := d.nicDiffs(a)
+		switch {
+		case err != nil:
+			return interp.Change{}, err
+		case diffs == nil:
+			return interp.Change{Action: a, Op: interp.OpCreate}, nil
+		case len(diffs) == 0:
+			return interp.Change{Action: a, Op: interp.OpUnchanged}, nil
+		}
+		return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: diffs}, nil
+	}
+	return interp.Change{}, fmt.Errorf("the lab VM driver cannot apply %T", a)
+}
+
+func (d *VMDriver) remember(a *virt.Domain) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.vms[a.M.ID] = [2]string{a.M.Host, a.Domain}
+}
+
+// Apply implements interp.Driver. Each change is compared with the lab
+// again first, so that a second apply changes nothing.
+func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+	for _, c := range changes {
+		var err error
+		switch a := c.Action.(type) {
+		case *virt.Domain:
+			d.remember(a)
+			if c.Op == interp.OpDelete {
+				err = d.deleteVM(a)
+			} else {
+				err = d.createVM(a)
+			}
+		case *virt.Interface:
+			if c.Op == interp.OpDelete {
+				err = d.deleteNIC(a)
+			} else {
+				err = d.applyNIC(ctx, a)
+			}
+		default:
+			err = fmt.Errorf("the lab VM driver cannot apply %T", a)
+		}
+		if err != nil {
+			m := c.Action.Meta()
+			return nil, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
+		}
+	}
+	return map[string]map[string]string{}, nil
+}
+
+func (d *VMDriver) host(name string) (*Host, error) {
+	h, ok := d.lab.Host(name)
+	if !ok {
+		return nil, fmt.Errorf("lab %s has no host %s", d.lab.Name, name)
+	}
+	return h, nil
+}
+
+func (d *VMDriver) createVM(a *virt.Domain) error {
+	if _, err := d.host(a.M.Host); err != nil {
+		return err
+	}
+	ns := d.lab.VMNS(a.M.Host, a.Domain)
+	if exists(NamespacePath(ns)) {
+		return nil
+	}
+	if err := os.MkdirAll(d.lab.vmDir(a.M.Host, a.Domain), 0o700); err != nil {
+		return err
+	}
+	if err := Run("ip", "netns", "add", ns); err != nil {
+		return err
+	}
+	return Run("ip", "-n", ns, "link", "set", "lo", "up")
+}
+
+// nicState is what the lab has of a NIC.
+type nicState struct {
+	hostEnd, vmEnd bool
+	mac            string // of the VM end
+	bridge         string // the bridge holding the host end, "" when none
+	ifaceID        string
+	dhcp           bool // its DHCP client runs
+}
+
+func (d *VMDriver) nicState(a *virt.Interface) (nicState, error) {
+	var s nicState
+	h, err := d.host(a.M.Host)
+	if err != nil {
+		return s, err
+	}
+	s.hostEnd = Run("ip", "-n", h.NS, "link", "show", "dev", a.Dev) == nil
+	if out, err := Output("ip", "-n", d.lab.VMNS(a.M.Host, a.VM), "-o", "link", "show", "dev", a.Dev); err == nil {
+		s.vmEnd = true
+		if f := strings.Fields(out); len(f) > 0 {
+			for i := range f[:len(f)-1] {
+				if f[i] == "link/ether" {
+					s.mac = f[i+1]
+				}
+			}
+		}
+	}
+	if s.hostEnd {
+		db := "--db=unix:" + filepath.Join(h.OVSRundir(), "db.sock")
+		if out, err := Output("ovs-vsctl", db, "--timeout=5", "port-to-br", a.Dev); err == nil {
+			s.bridge = strings.TrimSpace(out)
+			out, _ = Output("ovs-vsctl", db, "--timeout=5", "--if-exists", "get", "Interface", a.Dev, "external_ids:iface-id")
+			s.ifaceID = strings.Trim(strings.TrimSpace(out), `"`)
+		}
+	}
+	pid, ok := readPID(d.dhcpPidfile(a))
+	s.dhcp = ok && !Gone(pid)
+	return s, nil
+}
+
+// nicDiffs compares a NIC with the lab: nil when it does not exist at all.
+func (d *VMDriver) nicDiffs(a *virt.Interface) ([]interp.FieldDiff, error) {
+	s, err := d.nicState(a)
+	if err != nil || (!s.hostEnd && !s.vmEnd) {
+		return nil, err
+	}
+	diffs := []interp.FieldDiff{}
+	if !s.hostEnd || !s.vmEnd {
+		diffs = append(diffs, interp.FieldDiff{Key: "dev", Old: "one end only", New: a.Dev})
+	}
+	if s.mac != a.MAC.String() {
+		diffs = append(diffs, interp.FieldDiff{Key: "mac", Old: s.mac, New: a.MAC})
+	}
+	if s.bridge != a.Bridge {
+		diffs = append(diffs, interp.FieldDiff{Key: "bridge", Old: s.bridge, New: a.Bridge})
+	}
+	if s.ifaceID != a.IfaceID {
+		diffs = append(diffs, interp.FieldDiff{Key: "iface_id", Old: s.ifaceID, New: a.IfaceID})
+	}
+	if !s.dhcp {
+		diffs = append(diffs, interp.FieldDiff{Key: "dhcp_client", Old: "not running", New: "running"})
+	}
+	return diffs, nil
+}
+
+// applyNIC makes whatever of the NIC is missing or wrong: the veth pair,
+// the MAC, the OVS port and its iface-id, the DHCP client.
+func (d *VMDriver) applyNIC(ctx context.Context, a *virt.Interface) error {
+	h, err := d.host(a.M.Host)
+	if err != nil {
+		return err
+	}
+	vmNS := d.lab.VMNS(a.M.Host, a.VM)
+	if !exists(NamespacePath(vmNS)) {
+		return fmt.Errorf("VM %s on %s does not exist", a.VM, a.M.Host)
+	}
+	s, err := d.nicState(a)
+	if err != nil {
+		return err
+	}
+	if !s.hostEnd || !s.vmEnd {
+		if s.hostEnd {
+			Run("ip", "-n", h.NS, "link", "del", a.Dev) // half a pair: start again
+		}
+		if err := Run("ip", "-n", h.NS, "link", "add", a.Dev, "type", "veth", "peer", "name", a.Dev, "netns", vmNS); err != nil {
+			return err
+		}
+		if err := txOff(h.NS, a.Dev); err != nil {
+			return err
+		}
+		if err := txOff(vmNS, a.Dev); err != nil {
+			return err
+		}
+		s.mac = ""
+	}
+	if s.mac != a.MAC.String() {
+		if err := Run("ip", "-n", vmNS, "link", "set", "dev", a.Dev, "address", a.MAC.String()); err != nil {
+			return err
+		}
+	}
+	if err := Run("ip", "-n", vmNS, "link", "set", "dev", a.Dev, "up"); err != nil {
+		return err
+	}
+	if err := Run("ip", "-n", h.NS, "link", "set", "dev", a.Dev, "up"); err != nil {
+		return err
+	}
+	if s.bridge != a.Bridge || s.ifaceID != a.IfaceID {
+		if err := plugNIC(ctx, h, a, s.bridge); err != nil {
+			return err
+		}
+	}
+	if s.dhcp {
+		return nil
+	}
+	return d.startDHCP(a, vmNS)
+}
+
+// plugNIC puts the host end into the bridge with the NIC's iface-id (what
+// libvirt and the seed's ovs-vsctl set interface do), waiting for the
+// bridge to exist.
+func plugNIC(ctx context.Context, h *Host, a *virt.Interface, oldBridge string) error {
+	db := "--db=unix:" + filepath.Join(h.OVSRundir(), "db.sock")
+	deadline := time.Now().Add(nicWait)
+	for Run("ovs-vsctl", db, "--timeout=5", "br-exists", a.Bridge) != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bridge %s does not exist on %s after %s: is Open vSwitch running, and ovn-controller (which creates br-int)?", a.Bridge, a.M.Host, nicWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	args := []string{db, "--timeout=10"}
+	if oldBridge != "" && oldBridge != a.Bridge {
+		args = append(args, "--", "del-port", oldBridge, a.Dev)
+	}
+	args = append(args, "--", "--may-exist", "add-port", a.Bridge, a.Dev,
+		"--", "set", "Interface", a.Dev, "external_ids:iface-id="+a.IfaceID, "external_ids:attached-mac="+a.MAC.String())
+	return Run("ovs-vsctl", args...)
+}
+
+func (d *VMDriver) dhcpPidfile(a *virt.Interface) string {
+	return filepath.Join(d.lab.vmDir(a.M.Host, a.VM), a.Dev+".udhcpc.pid")
+}
+
+// dhcpScript is the DHCP client's script: it sets the address and the
+// default route, and never touches /etc/resolv.conf, which is this
+// machine's.
+const dhcpScript = `#!/bin/sh
+case "$1" in
+deconfig) ip link set dev "$interface" up; ip -4 addr flush dev "$interface" ;;
+bound|renew)
+	ip addr replace "$ip/$mask" dev "$interface"
+	[ -z "$router" ] || ip route replace default via "${router%% *}" dev "$interface"
+	;;
+esac
+exit 0
+`
+
+// startDHCP starts the NIC's DHCP client in the VM, detached: it outlives
+// the run, and asks every second until OVN answers.
+func (d *VMDriver) startDHCP(a *virt.Interface, vmNS string) error {
+	dir := d.lab.vmDir(a.M.Host, a.VM)
+	bb, err := LookPath("busybox")
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, a.Dev+".udhcpc.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command("ip", "netns", "exec", vmNS, bb, "udhcpc", "-f", "-i", a.Dev, "-s", d.lab.dhcpScript(),
+		"-p", d.dhcpPidfile(a), "-t", "1000000", "-T", "1")
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the DHCP client: %w", err)
+	}
+	// Reap it if it dies while this run lasts; it outlives the run.
+	go cmd.Wait()
+	return nil
+}
+
+// GuestExec runs argv in a VM: the check driver's pings. It implements
+// check.GuestRunner.
+func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error) {
+	ns := d.lab.VMNS(host, vm)
+	if !exists(NamespacePath(ns)) {
+		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
+	}
+	args := append([]string{"netns", "exec", ns, "env", "PATH=" + d.lab.BinDir() + ":/usr/sbin:/usr/bin:/sbin:/bin"}, argv...)
+	cmd := exec.CommandContext(ctx, "ip", args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	res := &remote.Result{Host: host + "/" + vm, Cmd: remote.Argv(argv...).String(), Stdout: stdout.String(),
+		Stderr: stderr.String(), Duration: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("%s: `%s`: %w", res.Host, res.Cmd, ctx.Err())
+	case errors.As(err, &exit):
+		res.Status = exit.ExitCode()
+	case err != nil:
+		return nil, err
+	}
+	return res, nil
+}
+
+// vmWait bounds waiting for a VM's DHCP lease.
+const vmWait = 30 * time.Second
+
+// ReadOutput implements interp.OutputReader: a VM's "ipv4", the first
+// address its DHCP clients got, waiting for one.
+func (d *VMDriver) ReadOutput(ctx context.Context, id, attr string) (string, error) {
+	d.mu.Lock()
+	vm, ok := d.vms[id]
+	d.mu.Unlock()
+	if !ok || attr != "ipv4" {
+		return "", fmt.Errorf("the lab VM driver has no output %s of %s", attr, id)
+	}
+	ns := d.lab.VMNS(vm[0], vm[1])
+	deadline := time.Now().Add(vmWait)
+	for {
+		out, err := Output("ip", "-n", ns, "-o", "-4", "addr", "show", "scope", "global")
+		if err != nil {
+			return "", err
+		}
+		if f := strings.Fields(out); len(f) >= 4 {
+			addr, _, _ := strings.Cut(f[3], "/")
+			return addr, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("VM %s on %s has no IPv4 address after %s: did OVN answer its DHCP requests?", vm[1], vm[0], vmWait)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

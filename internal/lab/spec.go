@@ -1,0 +1,160 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/ovnrun/ovnrun/builtins/host"
+	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Spec is what a lab is built from: the hosts a runbook declares, with
+// their addresses and the interfaces it names on them.
+type Spec struct {
+	Name    string
+	Runbook string
+	Hosts   []HostSpec
+}
+
+// HostSpec is one host to emulate.
+type HostSpec struct {
+	Name string
+	// Address is the address the runbook declares: an IPv4 address, which
+	// the host gets on the underlay, or a DNS name, for which the lab
+	// picks one (and the inventory says which).
+	Address string
+	// Ifaces are the interfaces the runbook names as physical ones (a
+	// bridge's ports, a route's or an address's dev): they are plugged
+	// into the outside segment.
+	Ifaces []string
+}
+
+// SpecFor returns the spec of the lab of plan (after -D variables, before
+// any inventory rewrote its hosts).
+func SpecFor(plan *interp.Plan) (Spec, error) {
+	s := Spec{Name: NameFor(plan.Runbook), Runbook: plan.Runbook}
+	ifaces := map[string]map[string]bool{} // host -> interface names
+	nics := map[string]map[string]bool{}   // host -> VM NIC devs, made by the VM driver
+	add := func(m map[string]map[string]bool, h, name string) {
+		if name == "" || name == Underlay {
+			return
+		}
+		if m[h] == nil {
+			m[h] = map[string]bool{}
+		}
+		m[h][name] = true
+	}
+	for _, st := range plan.Steps {
+		for _, a := range st.Actions {
+			h := a.Meta().Host
+			switch a := a.(type) {
+			case *host.OVSBridge:
+				for _, p := range a.Ports {
+					add(ifaces, h, p)
+				}
+			case *host.Route:
+				add(ifaces, h, a.Dev)
+			case *host.IPAddress:
+				add(ifaces, h, a.Dev)
+			case *virt.Interface:
+				add(nics, h, a.Dev)
+			}
+		}
+	}
+	for _, h := range plan.HostList() {
+		if h.Local {
+			return Spec{}, fmt.Errorf("lab: host %q is local=True: the lab emulates hosts reached over SSH only", h.Name)
+		}
+		if a, err := netip.ParseAddr(h.Address); err == nil && !a.Is4() {
+			return Spec{}, fmt.Errorf("lab: host %q has the IPv6 address %s: the lab's underlay is IPv4 only (give it another with -D or an inventory)", h.Name, h.Address)
+		}
+		hs := HostSpec{Name: h.Name, Address: h.Address}
+		for name := range ifaces[h.Name] {
+			if !nics[h.Name][name] {
+				hs.Ifaces = append(hs.Ifaces, name)
+			}
+		}
+		sort.Strings(hs.Ifaces)
+		s.Hosts = append(s.Hosts, hs)
+	}
+	if len(s.Hosts) == 0 {
+		return Spec{}, fmt.Errorf("lab: %s declares no host", plan.Runbook)
+	}
+	return s, nil
+}
+
+// matches reports how the lab differs from spec, "" when it does not.
+func (l *Lab) matches(s Spec) string {
+	if len(l.Hosts) != len(s.Hosts) {
+		return fmt.Sprintf("it has %d hosts, the runbook declares %d", len(l.Hosts), len(s.Hosts))
+	}
+	for i, hs := range s.Hosts {
+		h := l.Hosts[i]
+		switch {
+		case h.Name != hs.Name:
+			return fmt.Sprintf("it has host %s where the runbook declares %s", h.Name, hs.Name)
+		case h.Declared != hs.Address:
+			return fmt.Sprintf("host %s has address %s, the runbook says %s", h.Name, h.Declared, hs.Address)
+		case !slices.Equal(h.Ifaces, hs.Ifaces):
+			return fmt.Sprintf("host %s has interfaces %v, the runbook names %v", h.Name, h.Ifaces, hs.Ifaces)
+		}
+	}
+	return ""
+}
+
+// addresses gives every host its lab address and picks the control
+// namespace's: a host declared by IP address keeps it, the others get one
+// from 198.18.0.0/24 (the range RFC 2544 sets aside for test labs) that no
+// host declares. Every address is a /32 with a route to each other one,
+// except that the hosts declared by IP address share the smallest subnet
+// that holds them all: Open vSwitch's userspace tunnels only find a route
+// to a peer that is on the subnet of a local address.
+func addresses(s Spec) (ctl string, hosts []netip.Prefix) {
+	used := map[netip.Addr]bool{}
+	for _, h := range s.Hosts {
+		if a, err := netip.ParseAddr(h.Address); err == nil {
+			used[a] = true
+		}
+	}
+	bits := commonBits(used)
+	next := netip.MustParseAddr("198.18.0.1")
+	pick := func() string {
+		for used[next] {
+			next = next.Next()
+		}
+		used[next] = true
+		return next.String()
+	}
+	ctl = pick()
+	for _, h := range s.Hosts {
+		if a, err := netip.ParseAddr(h.Address); err == nil {
+			hosts = append(hosts, netip.PrefixFrom(a, bits))
+		} else {
+			hosts = append(hosts, netip.PrefixFrom(netip.MustParseAddr(pick()), 32))
+		}
+	}
+	return ctl, hosts
+}
+
+// commonBits is the length of the longest prefix that all of addrs share
+// (32 for one address).
+func commonBits(addrs map[netip.Addr]bool) int {
+	var first netip.Addr
+	bits := 32
+	for a := range addrs {
+		if !first.IsValid() {
+			first = a
+			continue
+		}
+		for bits > 0 {
+			if p, _ := first.Prefix(bits); p.Contains(a) {
+				break
+			}
+			bits--
+		}
+	}
+	return bits
+}
