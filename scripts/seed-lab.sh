@@ -18,7 +18,7 @@ if ((EUID != 0)); then
 fi
 scripts/install-deps.sh
 if ! command -v go >/dev/null; then
-	echo "seed-lab: no Go toolchain on PATH: install Go $(sed -n 's/^go //p' go.mod) or later from https://go.dev/dl" >&2
+	echo "seed-lab: no Go toolchain on PATH: install Go $(sed -n 's/^go //p' go.mod) or later" >&2
 	exit 1
 fi
 go build -o ovnrun ./cmd/ovnrun
