@@ -150,3 +150,59 @@ func TestKilledApplyResumes(t *testing.T) {
 		t.Errorf("only %d of %d trials were killed after some actions were done: the test hardly tests resuming", killedMidway, trials)
 	}
 }
+
+// TestNBRestartMidApply restarts the NB server while ovnrun applies: the
+// run either rides it out (libovsdb reconnects) or fails with a clear error;
+// after a resume the NB is as an uninterrupted run leaves it.
+func TestNBRestartMidApply(t *testing.T) {
+	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+	dir := t.TempDir()
+	runbook := filepath.Join(dir, "fault.star")
+	if err := os.WriteFile(runbook, []byte(faultRunbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(nb *daemons.Server, journal string, args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], append([]string{"--nb", nb.Sock, "--nb-timeout", "20s", "--journal", journal}, append(args, runbook)...)...)
+		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
+		return cmd
+	}
+	ref := daemons.StartNB(t)
+	if out, err := run(ref, filepath.Join(dir, "ref.journal")).CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	want := nbState(t, ref)
+
+	// Each trial restarts the NB once the run has journaled its first n
+	// actions: after step one, in the middle of the run, near its end.
+	for trial, n := range []int{1, 500, 900} {
+		nb := daemons.StartNB(t)
+		journal := filepath.Join(dir, fmt.Sprintf("restart%d.journal", trial))
+		cmd := run(nb, journal)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(journal)
+			if strings.Count(string(b), `"type":"action"`) >= n || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		nb.Restart(t)
+		err := cmd.Wait()
+		if err != nil && !strings.Contains(out.String(), "nb: ") {
+			t.Errorf("trial %d: the failure does not name the NB:\n%s", trial, out.String())
+		}
+		rout, rerr := run(nb, journal, "--resume").CombinedOutput()
+		if rerr != nil {
+			t.Fatalf("trial %d: resume after an NB restart failed: %v\n%s\nfirst run (%v):\n%s", trial, rerr, rout, err, out.String())
+		}
+		if got := nbState(t, nb); got != want {
+			t.Fatalf("trial %d: after the restart and resume the NB differs:\n%s", trial, lineDiff(want, got))
+		}
+		t.Logf("trial %d: restart after %d actions; first run: %v", trial, n, err)
+	}
+}

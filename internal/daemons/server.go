@@ -157,3 +157,12 @@ func (s *Server) Kill() {
 
 // Alive reports whether the server process is still running.
 func (s *Server) Alive() bool { return !s.proc.exited() }
+
+// Restart kills a standalone server, as a crash would, and starts it again
+// on the same database and socket (without a TCP remote), returning once it
+// answers: for tests of clients that must survive their server restarting.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Kill()
+	s.serve(t, filepath.Join(s.Dir, s.name+".db"), false)
+}

@@ -37,6 +37,9 @@ type Target struct {
 	// daemons put their sockets; DefaultOVSRundir and DefaultOVNRundir
 	// when empty.
 	OVSRundir, OVNRundir string
+	// LibvirtSocket is libvirtd's socket on the host; "" for the libvirt
+	// driver's default.
+	LibvirtSocket string
 }
 
 // Default run directories of the Open vSwitch and OVN packages.
@@ -94,8 +97,9 @@ type Config struct {
 	// DialTimeout bounds connecting, the SSH handshake and
 	// authentication; 10 s when zero.
 	DialTimeout time.Duration
-	// KeepAlive is the interval of SSH keepalives, 15 s when zero; a host
-	// that misses one is disconnected. Negative disables them.
+	// KeepAlive is the interval of SSH keepalives, 5 s when zero; a host
+	// that misses one is disconnected, so a host that vanishes fails the
+	// commands waiting on it within two intervals. Negative disables them.
 	KeepAlive time.Duration
 	// Dial opens the TCP connection; a net.Dialer when nil. Tests use it
 	// to dial from inside a network namespace.
@@ -138,7 +142,7 @@ func NewPool(cfg Config) (*Pool, error) {
 		cfg.DialTimeout = 10 * time.Second
 	}
 	if cfg.KeepAlive == 0 {
-		cfg.KeepAlive = 15 * time.Second
+		cfg.KeepAlive = 5 * time.Second
 	}
 	if cfg.Dial == nil {
 		var d net.Dialer
