@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/daemons"
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // TestMain lets the test binary act as the ovnrun command, so fault tests
@@ -204,5 +205,55 @@ func TestNBRestartMidApply(t *testing.T) {
 			t.Fatalf("trial %d: after the restart and resume the NB differs:\n%s", trial, lineDiff(want, got))
 		}
 		t.Logf("trial %d: restart after %d actions; first run: %v", trial, n, err)
+	}
+}
+
+// TestRunLock: while one apply of a runbook holds its lock (here, this test
+// process), another cannot start; after an apply is killed, a plain run is
+// refused with what to do, and --resume continues.
+func TestRunLock(t *testing.T) {
+	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+	dir := t.TempDir()
+	runbook := filepath.Join(dir, "fault.star")
+	if err := os.WriteFile(runbook, []byte(faultRunbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := daemons.StartNB(t)
+	journal := filepath.Join(dir, "journal")
+	run := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], append([]string{"--nb", nb.Sock, "--journal", journal}, append(args, runbook)...)...)
+		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
+		return cmd
+	}
+
+	lock, err := interp.AcquireLock(interp.LockPath(journal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run().CombinedOutput()
+	if err == nil || !strings.Contains(string(out), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("a second apply while the lock is held: %v\n%s", err, out)
+	}
+	lock.Release()
+
+	cmd := run()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		b, _ := os.ReadFile(journal)
+		if strings.Contains(string(b), `"type":"action"`) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	out, err = run().CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "died without finishing") || !strings.Contains(string(out), "--resume") {
+		t.Errorf("a plain run after a killed one: %v\n%s", err, out)
+	}
+	if out, err := run("--resume").CombinedOutput(); err != nil {
+		t.Errorf("--resume after a killed run: %v\n%s", err, out)
 	}
 }
