@@ -279,6 +279,19 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 	if err := preflight(ctx, drivers, planned); err != nil {
 		return err
 	}
+	// Actions an earlier run applied (skipped now, or found unchanged) are
+	// live already: their drivers can read outputs the journal lacks, such
+	// as a dynamic address northd assigned after that run recorded them.
+	for _, st := range planned {
+		for _, c := range st.Changes {
+			if c.Op != OpSkip && c.Op != OpUnchanged {
+				continue
+			}
+			if rd, ok := drivers[c.Action.Meta().Driver].(OutputReader); ok {
+				r.readers[c.Action.Meta().ID] = rd
+			}
+		}
+	}
 	parallel, _ := ctx.Value(parallelKey{}).(int)
 	if parallel <= 0 {
 		parallel = DefaultParallel

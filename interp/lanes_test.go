@@ -166,3 +166,25 @@ func TestFailingHostKeepsOthers(t *testing.T) {
 		t.Errorf("journal %q, want h0's action recorded and h1's not", got)
 	}
 }
+
+// TestSkippedActionOutputsAreReadable: a resumed run skips an action an
+// earlier run applied; an output of it the journal lacks is read from its
+// driver when a later action needs it.
+func TestSkippedActionOutputsAreReadable(t *testing.T) {
+	var log []string
+	a := &fakeDriver{name: "a", log: &log}
+	b := &fakeDriver{name: "b", log: &log, readable: map[string]string{"fake/b1.late": "L"}}
+	drivers := map[string]Driver{"a": a, "b": b}
+	b1, a2 := act("b", "b1"), act("a", "a2")
+	a2.needs = NewFuture("fake/b1", "late")
+	planned := []StepChanges{
+		{Step: &Step{Name: "one"}, Changes: []Change{{Action: b1, Op: OpSkip, Note: "done in run r1"}}},
+		{Step: &Step{Name: "two"}, Changes: []Change{{Action: a2, Op: OpCreate}}},
+	}
+	if err := ApplyChanges(context.Background(), drivers, planned, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(log, " "); !strings.Contains(got, "a.Apply(a2=L)") || strings.Contains(got, "b.Apply") {
+		t.Errorf("calls %q: want a2 to get b1's output from b, and b1 not applied", got)
+	}
+}

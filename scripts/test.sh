@@ -10,8 +10,10 @@ export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 export OVNRUN_DIAL_GUARD=1
 
 scripts/install-deps.sh
-# libvirt and QEMU for the VM driver's tests; the tests build the guest kit themselves.
+# libvirt and QEMU for the VM driver's tests and the lab with QEMU guests, and
+# their guest (tests would build it too, if missing, but several at once).
 scripts/install-virt-deps.sh
+scripts/build-guest-kit.sh
 
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then

@@ -1,17 +1,16 @@
 // Package check is the verification domain of ovnrun: the Starlark face of
 // the checks a lab runs once it is built, such as pinging across the
-// logical topology. Checks are command actions: they run on every apply and
-// fail the run when the network does not behave as the runbook expects.
-// Builtins only validate arguments and append typed actions; the driver
-// (checkdriver.go) runs them on hosts and in VMs through other drivers.
+// logical topology or tracing a packet's path with ovn-trace. Checks are
+// command actions: they run on every apply and fail the run when the
+// network does not behave as the runbook expects. Builtins only validate
+// arguments and append typed actions; the driver (checkdriver.go,
+// tracedriver.go) runs them on hosts and in VMs through other drivers.
 //
 // The builtins import only interp and go.starlark.net; the driver also
 // internal/remote.
 package check
 
 import (
-	"strconv"
-
 	"go.starlark.net/starlark"
 
 	"github.com/ovnrun/ovnrun/interp"
@@ -22,6 +21,8 @@ func Register(r *interp.Registry) error {
 	return r.RegisterAll(
 		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success")`,
 			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
+		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None)`,
+			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
 	)
 }
 
@@ -63,7 +64,7 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect}
 	a.M = interp.Meta{Kind: "ping", Name: src.label + " -> " + dst.label, Mode: interp.Command,
-		Driver: "check", Host: src.host.Name, ID: pingID(c, src.label+"->"+dst.label)}
+		Driver: "check", Host: src.host.Name, ID: checkID(c, "ping", src.label+"->"+dst.label)}
 	for _, d := range []string{src.dep, dst.dep} {
 		if d != "" {
 			a.M.DependsOn = append(a.M.DependsOn, d)
@@ -73,16 +74,4 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, err
 	}
 	return starlark.None, nil
-}
-
-// pingID names the n-th ping between the same ends "ping/<pair>#n", so a
-// runbook can check a path before and after a change.
-func pingID(c *interp.Call, pair string) string {
-	seen := c.Ev.Domain("check", func() any { return map[string]int{} }).(map[string]int)
-	seen[pair]++
-	id := "ping/" + pair
-	if n := seen[pair]; n > 1 {
-		id += "#" + strconv.Itoa(n)
-	}
-	return id
 }

@@ -13,17 +13,18 @@ import (
 )
 
 // The check driver runs ping() for real: from a host over the host driver's
-// connection, or from a VM through whichever VM driver the run has. It
-// imports internal/remote for commands and their results.
+// connection, or from a VM through whichever VM driver the run has; and
+// trace() with ovn-trace on the central host (tracedriver.go). It imports
+// internal/remote for commands and their results.
 
 // HostRunner runs commands on the run's hosts; the host driver is one.
 type HostRunner interface {
 	Run(ctx context.Context, host string, cmd remote.Command) (*remote.Result, error)
 }
 
-// GuestRunner runs commands inside VMs. The lab's namespace VMs provide it;
-// the libvirt driver can, through the QEMU guest agent or the console,
-// without this driver changing.
+// GuestRunner runs commands inside VMs. The lab's namespace VMs provide it,
+// and so does the libvirt driver, through a virtio-serial channel that its
+// guests serve (builtins/virt/guestexec.go).
 type GuestRunner interface {
 	GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error)
 }
@@ -52,33 +53,43 @@ func (d *Driver) Close() error { return nil }
 func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
 	out := make([]interp.Change, len(actions))
 	for i, a := range actions {
-		p, ok := a.(*Ping)
-		if !ok {
+		switch a := a.(type) {
+		case *Ping:
+			if a.Guest != "" && d.guests == nil {
+				return nil, fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (the lab's namespace VMs can, and libvirt guests that serve ovnrun's command channel)",
+					a.M.Kind, a.M.Name, a.M.Pos())
+			}
+		case *Trace:
+		default:
 			return nil, fmt.Errorf("the check driver cannot apply %T", a)
-		}
-		if p.Guest != "" && d.guests == nil {
-			return nil, fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (namespace VMs of --lab can; libvirt guests cannot yet)",
-				p.M.Kind, p.M.Name, p.M.Pos())
 		}
 		out[i] = interp.Change{Action: a, Op: interp.OpRun}
 	}
 	return out, nil
 }
 
-// Apply implements interp.Driver. Each ping's output ResultOutput is what
-// it found ("3/3 replies, rtt avg 0.61 ms"), which the progress line shows.
+// Apply implements interp.Driver. Each check's output ResultOutput is what
+// it found ("3/3 replies, rtt avg 0.61 ms", or a trace's path by chassis),
+// which the progress line shows.
 func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
 	for _, c := range changes {
-		p, ok := c.Action.(*Ping)
-		if !ok {
+		var (
+			result string
+			err    error
+		)
+		switch a := c.Action.(type) {
+		case *Ping:
+			result, err = d.ping(ctx, a)
+		case *Trace:
+			result, err = d.trace(ctx, a)
+		default:
 			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
 		}
-		result, err := d.ping(ctx, p)
-		if err != nil {
-			return out, fmt.Errorf("%s %s (%s): %w", p.M.Kind, p.M.Name, p.M.Pos(), err)
+		if m := c.Action.Meta(); err != nil {
+			return out, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
 		}
-		out[p.M.ID] = map[string]string{interp.ResultOutput: result}
+		out[c.Action.Meta().ID] = map[string]string{interp.ResultOutput: result}
 	}
 	return out, nil
 }

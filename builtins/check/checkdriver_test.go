@@ -57,9 +57,9 @@ func ping(guest string, dst any, timeout int, expect string) *Ping {
 	return p
 }
 
-// apply plans and applies one ping through the engine, with outputs
+// apply plans and applies one check through the engine, with outputs
 // holding the dynamic address a future names.
-func apply(t *testing.T, d *Driver, p *Ping) (string, error) {
+func apply(t *testing.T, d *Driver, p interp.Action) (string, error) {
 	t.Helper()
 	ctx := interp.WithOutputs(context.Background(), interp.Outputs{"logical_switch_port/h1_v0_vnet2": {"dynamic_addresses.ipv4": "172.16.2.2"}})
 	steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{p}}}

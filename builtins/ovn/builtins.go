@@ -40,13 +40,17 @@ set to network_name, which each chassis maps to a bridge through external_ids:ov
 it a gateway router pinned to that chassis (the seed's "l3gateway" kind); a host whose chassis name is
 not declared is resolved at apply time. options= adds further options. Returns a router with
 attributes name and options.`},
-	{Domain: "ovn", Name: "lrp", Signature: "lrp(router, name, mac=, networks=, peer=, peer_port=)", Fn: lrpBuiltin,
+	{Domain: "ovn", Name: "lrp", Signature: `lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses="mac")`, Fn: lrpBuiltin,
 		Doc: `Declares a Logical_Router_Port on router with mac= and networks= (one or more address/length
 values such as "172.16.1.254/24"). peer= (a switch) also declares the matching port on that switch:
 type router, addresses set to the router port's MAC, options:router-port set to name, named
 "<switch>-<router>" unless peer_port= names it: the four ovn-nbctl commands the seed runs by hand for
-each link. Returns a router port with attributes name, mac, networks, ip (the first network's
-address), ips, router and peer.`},
+each link. peer_addresses="router" gives that port the addresses "router" instead (ovn-nbctl
+lsp-set-addresses PORT router): ovn-northd then derives them from the router port, adding the
+external_mac of each distributed NAT rule (nat() with logical_port=), which the switch of a
+distributed gateway port needs to deliver a floating IP's frames on the VM's own chassis. Returns a
+router port with attributes name, mac, networks, ip (the first network's address), ips, router and
+peer.`},
 	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, **options)", Fn: dhcpBuiltin,
 		Doc: `Declares a DHCP_Options row for cidr; the options are keyword arguments and are checked against
 what ovn-northd knows for the family of cidr. DHCPv4 needs server_id, server_mac and lease_time (int),

@@ -81,7 +81,11 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 		if isPending && key == "" {
 			continue // the whole column waits for a future: reported below
 		}
-		old, want := s.canon(c, rp.live.cols[c]), w.cols[c]
+		live, want := rp.live.cols[c], w.cols[c]
+		if !isPending && s.sameAsLive(c, live, want) {
+			continue
+		}
+		old := s.canon(c, live)
 		if isPending {
 			old, want = withoutKey(old, key), withoutKey(want, key)
 		}

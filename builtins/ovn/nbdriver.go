@@ -14,9 +14,10 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-// The NB driver applies the OVN actions of a plan to a Northbound database
-// through one libovsdb connection whose models are built from the server's
-// own schema (internal/ovsdbmodel), so one binary serves OVN 22.03 to 26.03.
+// The NB driver applies the OVN actions of a plan to a Northbound database.
+// It sends transactions through a libovsdb client and reads the NB through an
+// ovsdbmodel.Replica of the columns it manages, on a second connection; both
+// take the server's own schema, so one binary serves OVN 22.03 to 26.03.
 //
 // Identity: Logical_Switch, Logical_Switch_Port, Logical_Router,
 // Logical_Router_Port and Gateway_Chassis rows are found by name.
@@ -85,8 +86,9 @@ func SplitEndpoints(s string) []string {
 
 // NBDriver is the interp.Driver of NB actions ("nb").
 type NBDriver struct {
-	cfg NBConfig
-	db  *ovsdbmodel.DB
+	cfg     NBConfig
+	db      *ovsdbmodel.DB
+	replica *ovsdbmodel.Replica
 	// last is the latest snapshot, reused while the cache is unchanged;
 	// diffs memoises comparisons against it. The engine calls a driver
 	// from one goroutine at a time.
@@ -128,7 +130,15 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	db, err := ovsdbmodel.Connect(cctx, cfg.Endpoints, "OVN_Northbound", monitored())
+	// Transactions go through libovsdb; the NB is read through a replica
+	// on a second connection (see ovsdbmodel.Replica for why).
+	db, err := ovsdbmodel.Open(cctx, cfg.Endpoints, "OVN_Northbound")
+	var rep *ovsdbmodel.Replica
+	if err == nil {
+		if rep, err = replicate(cctx, db); err != nil {
+			db.Close()
+		}
+	}
 	if err != nil {
 		eps := strings.Join(cfg.Endpoints, ",")
 		if cctx.Err() != nil && ctx.Err() == nil {
@@ -136,7 +146,40 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 		}
 		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
 	}
-	return &NBDriver{cfg: cfg, db: db}, nil
+	return &NBDriver{cfg: cfg, db: db, replica: rep}, nil
+}
+
+func replicate(ctx context.Context, db *ovsdbmodel.DB) (*ovsdbmodel.Replica, error) {
+	schema := db.Schema()
+	return ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, monitored())
+}
+
+// currentReplica returns a replica of the NB the transactions go to. It
+// replaces one whose connection was lost, or which reads from another server
+// than the one libovsdb now sends transactions to (the new leader of a
+// cluster). While libovsdb is reconnecting (it has no endpoint), a live
+// replica is kept and a lost one is a *connectionError, which Apply retries.
+func (d *NBDriver) currentReplica(ctx context.Context) (*ovsdbmodel.Replica, error) {
+	ep := d.db.Endpoint()
+	lost := d.replica.Err()
+	if lost == nil && (ep == "" || ep == d.replica.Endpoint()) {
+		return d.replica, nil
+	}
+	if ep == "" {
+		return nil, &connectionError{lost, "while reading the NB"}
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
+	defer cancel()
+	rep, err := replicate(cctx, d.db)
+	if err != nil {
+		if ctx.Err() == nil {
+			return nil, &connectionError{err, "while reading the NB"}
+		}
+		return nil, err
+	}
+	d.replica.Close()
+	d.replica = rep
+	return rep, nil
 }
 
 // Name implements interp.Driver.
@@ -144,6 +187,7 @@ func (d *NBDriver) Name() string { return driverName }
 
 // Close implements interp.Driver.
 func (d *NBDriver) Close() error {
+	d.replica.Close()
 	d.db.Close()
 	return nil
 }
@@ -283,22 +327,28 @@ func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]in
 	return applied, nil
 }
 
-// connectionError is a transaction that failed for want of a connection:
-// it may or may not have been committed.
-type connectionError struct{ err error }
+// connectionError is a transaction that failed for want of a connection
+// (it may or may not have been committed), or a read of the NB that did.
+type connectionError struct {
+	err  error
+	when string // "during the transaction", "while reading the NB"
+}
 
 func (e *connectionError) Error() string {
-	return "connection lost during the transaction: " + e.err.Error()
+	return "connection lost " + e.when + ": " + e.err.Error()
 }
 func (e *connectionError) Unwrap() error { return e.err }
 
 // waitConnected waits until libovsdb has noticed the lost connection, then
-// until it has reconnected (to the new leader of a cluster) and refilled the
-// cache, so that the retry compares against the NB as it is now.
+// until it has reconnected (to the new leader of a cluster), and replicates
+// the NB from there, so that the retry compares against the NB as it is now.
 func (d *NBDriver) waitConnected(ctx context.Context) error {
 	c := d.db.Client()
 	_ = poll(ctx, time.Second, func() (bool, error) { return !c.Connected(), nil })
-	err := poll(ctx, d.cfg.ConnectTimeout, func() (bool, error) { return c.Connected(), nil })
+	err := poll(ctx, d.cfg.ConnectTimeout, func() (bool, error) { return c.Connected() && d.db.Endpoint() != "", nil })
+	if err == nil {
+		_, err = d.currentReplica(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("nb: reconnecting to %s: %w", strings.Join(d.cfg.Endpoints, ","), err)
 	}

@@ -5,9 +5,8 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"sync"
 
-	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 )
 
 // liveRow is one row of the driver's cache: its columns as libovsdb's native
@@ -15,13 +14,14 @@ import (
 type liveRow struct {
 	table string
 	uuid  string
-	cols  map[string]any
+	cols  map[string]any // shared with row: never modified
+	row   *ovsdbmodel.Row
 	// Read once: the name column and the ownership tags.
 	rowName, runbook, action string
 }
 
-func newLiveRow(table, uuid string, m model.Model) *liveRow {
-	r := &liveRow{table: table, uuid: uuid, cols: columnsOf(m)}
+func newLiveRow(table string, row *ovsdbmodel.Row) *liveRow {
+	r := &liveRow{table: table, uuid: row.UUID, cols: row.Cols, row: row}
 	r.rowName, _ = r.cols["name"].(string)
 	ext := r.externalIDs()
 	r.runbook, r.action = ext[TagRunbook], ext[TagAction]
@@ -52,7 +52,7 @@ func (r *liveRow) refs(column string) []string {
 // every managed row, indexed the ways the driver looks rows up.
 type snapshot struct {
 	owner    string
-	models   map[string]map[string]model.Model // table -> UUID -> the cache's row
+	state    *ovsdbmodel.ReplicaState // what it was made from
 	byUUID   map[string]*liveRow
 	byTable  map[string][]*liveRow // sorted by UUID
 	byName   map[string]map[string][]*liveRow
@@ -73,62 +73,53 @@ func (d *NBDriver) snapshot(ctx context.Context) (*snapshot, error) {
 	return d.read(ctx)
 }
 
-// read returns the driver's view of the NB now. Reading the cache is
-// cheap (libovsdb replaces a cached row on every change and never modifies
-// it, so pointer identity tells changed rows apart): when no row changed
-// since the last snapshot, that snapshot is returned as is, and otherwise
-// only changed rows are read again. Snapshots are never modified.
+// read returns the driver's view of the NB now. Reading the replica is
+// cheap: its states and rows are never modified, so an unchanged state gives
+// back the last snapshot as is, and otherwise only changed rows are read
+// again. Snapshots are never modified.
 func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	rep, err := d.currentReplica(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := rep.State()
+	if d.last != nil && d.last.state == st {
+		return d.last, nil
 	}
 	names := []string{"NB_Global"}
 	for _, t := range tables {
 		names = append(names, t.name)
 	}
-	cache := d.db.Client().Cache()
-	views := map[string]map[string]model.Model{}
-	same := d.last != nil
+	n := 0
 	for _, table := range names {
-		if d.db.Table(table) == nil || cache == nil || cache.Table(table) == nil {
-			continue // Check reports it when an action needs it
-		}
-		rows := cache.Table(table).RowsShallow()
-		views[table] = rows
-		if same {
-			prev := d.last.models[table]
-			same = len(prev) == len(rows)
-			for u, m := range rows {
-				if !same {
-					break
-				}
-				same = prev[u] == m
-			}
-		}
-	}
-	if same {
-		return d.last, nil
+		n += len(st.Tables[table])
 	}
 	s := &snapshot{
 		owner:    d.cfg.Owner,
-		models:   views,
-		byUUID:   map[string]*liveRow{},
+		state:    st,
+		byUUID:   make(map[string]*liveRow, n),
 		byTable:  map[string][]*liveRow{},
 		byName:   map[string]map[string][]*liveRow{},
 		owned:    map[string]map[string]*liveRow{},
 		parentOf: map[string]*liveRow{},
 	}
 	for _, table := range names {
-		s.byName[table] = map[string][]*liveRow{}
-		s.owned[table] = map[string]*liveRow{}
-		rows := views[table]
+		rows := st.Tables[table] // nil when the server lacks the table: Check reports it when an action needs it
+		s.byName[table] = make(map[string][]*liveRow, len(rows))
+		s.owned[table] = make(map[string]*liveRow, len(rows))
+		s.byTable[table] = make([]*liveRow, 0, len(rows))
 		for _, uuid := range slices.Sorted(maps.Keys(rows)) {
 			r := (*liveRow)(nil)
-			if d.last != nil && d.last.models[table][uuid] == rows[uuid] {
-				r = d.last.byUUID[uuid]
+			if d.last != nil {
+				if prev := d.last.byUUID[uuid]; prev != nil && prev.row == rows[uuid] {
+					r = prev
+				}
 			}
 			if r == nil {
-				r = newLiveRow(table, uuid, rows[uuid])
+				r = newLiveRow(table, rows[uuid])
 			}
 			s.add(r)
 		}
@@ -215,6 +206,48 @@ func (s *snapshot) canon(column string, v any) any {
 	return v
 }
 
+// sameAsLive reports whether the live value v of column equals the
+// canonical desired value want, as reflect.DeepEqual(s.canon(column, v),
+// want) would, without building the canonical form: comparing every column
+// of every action is most of planning a large runbook.
+func (s *snapshot) sameAsLive(column string, v, want any) bool {
+	switch v := v.(type) {
+	case string:
+		w, ok := want.(string)
+		return ok && w == v
+	case int:
+		w, ok := want.(int)
+		return ok && w == v
+	case bool:
+		w, ok := want.(bool)
+		return ok && w == v
+	case *string:
+		if v == nil || isDHCPRef(column) {
+			break // canon resolves references to rows of this runbook
+		}
+		w, ok := want.(string)
+		return ok && w == *v
+	case []string:
+		if len(v) == 0 {
+			return want == nil
+		}
+		w, ok := want.([]string)
+		if !ok || len(w) != len(v) {
+			return false
+		}
+		if slices.IsSorted(v) {
+			return slices.Equal(v, w)
+		}
+	case map[string]string:
+		if len(v) == 0 {
+			return want == nil
+		}
+		w, ok := want.(map[string]string)
+		return ok && maps.Equal(v, w)
+	}
+	return reflect.DeepEqual(s.canon(column, v), want)
+}
+
 func isDHCPRef(column string) bool {
 	for _, c := range dhcpRefColumns {
 		if c == column {
@@ -222,33 +255,4 @@ func isDHCPRef(column string) bool {
 		}
 	}
 	return false
-}
-
-// fieldIndexes caches, per model type, which struct field holds which
-// column, so reading thousands of rows costs one reflection pass each.
-var fieldIndexes sync.Map // reflect.Type -> []fieldColumn
-
-type fieldColumn struct {
-	index  int
-	column string
-}
-
-// columnsOf reads every modelled column of a row built by ovsdbmodel.
-func columnsOf(m model.Model) map[string]any {
-	v := reflect.ValueOf(m).Elem()
-	fcs, ok := fieldIndexes.Load(v.Type())
-	if !ok {
-		var list []fieldColumn
-		for i := range v.NumField() {
-			if c := v.Type().Field(i).Tag.Get("ovsdb"); c != "" {
-				list = append(list, fieldColumn{i, c})
-			}
-		}
-		fcs, _ = fieldIndexes.LoadOrStore(v.Type(), list)
-	}
-	cols := map[string]any{}
-	for _, fc := range fcs.([]fieldColumn) {
-		cols[fc.column] = v.Field(fc.index).Interface()
-	}
-	return cols
 }

@@ -103,15 +103,13 @@ type desired struct {
 func (d *NBDriver) desiredFor(ctx context.Context, a interp.Action) (*desired, error) {
 	m := a.Meta()
 	tags := func(extra map[string]string) map[string]string {
-		t := maps.Clone(extra)
-		if t == nil {
-			t = map[string]string{}
-		}
+		t := make(map[string]string, len(extra)+2)
+		maps.Copy(t, extra)
 		t[TagRunbook] = d.cfg.Owner
 		t[TagAction] = m.ID
 		return t
 	}
-	w := &desired{action: a, cols: map[string]any{}}
+	w := &desired{action: a, cols: make(map[string]any, 9)}
 	switch a := a.(type) {
 	case *LogicalSwitch:
 		w.spec, w.name = specSwitch, m.Name

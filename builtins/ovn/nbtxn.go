@@ -292,7 +292,7 @@ func (t *txn) commit(ctx context.Context) error {
 	res, err := t.d.db.Client().Transact(ctx, t.ops...)
 	if err != nil {
 		if ctx.Err() == nil && isConnectionLoss(err) {
-			return &connectionError{err}
+			return &connectionError{err, "during the transaction"}
 		}
 		return fmt.Errorf("nb: transaction of %d operations: %w", n, err)
 	}

@@ -52,8 +52,8 @@ type unsettled struct {
 
 // settle waits until the driver's cache shows the transaction just sent:
 // every applied action compares unchanged and every deleted row is gone.
-// libovsdb updates the cache asynchronously, and the next step's plan must
-// see this step's rows.
+// The replica hears of the transaction asynchronously, on its own
+// connection, and the next step's plan must see this step's rows.
 func (d *NBDriver) settle(ctx context.Context, applied []interp.Action, deleted []string) error {
 	var last *rowPlan
 	err := poll(ctx, settleTimeout, func() (bool, error) {
@@ -125,12 +125,15 @@ func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult)
 	column := d.cfg.Wait + "_cfg"
 	start := time.Now()
 	err := poll(ctx, nbWaitTimeout, func() (bool, error) {
-		rows, err := d.db.List(ctx, "NB_Global")
-		if err != nil || len(rows) == 0 {
+		rep, err := d.currentReplica(ctx)
+		if err != nil {
 			return false, err
 		}
-		got, _ := columnsOf(rows[0])[column].(int)
-		return got >= want, nil
+		for _, g := range rep.State().Tables["NB_Global"] {
+			got, _ := g.Cols[column].(int)
+			return got >= want, nil
+		}
+		return false, nil
 	})
 	waited := time.Since(start).Round(100 * time.Microsecond)
 	if err == errTimeout {

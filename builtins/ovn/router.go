@@ -37,18 +37,22 @@ func lrBuiltin(c *interp.Call) (starlark.Value, error) {
 	return r, nil
 }
 
-// lrp(router, name, mac=, networks=, peer=, peer_port=)
+// lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses=)
 func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
-		rv, peer starlark.Value
-		name     interp.Name
-		mac      interp.MAC
-		networks interp.StringList
-		peerPort interp.Name
+		rv, peer      starlark.Value
+		name          interp.Name
+		mac           interp.MAC
+		networks      interp.StringList
+		peerPort      interp.Name
+		peerAddresses = "mac"
 	)
 	if err := c.Unpack(2, "router", &rv, "name", &name, "mac", &mac, "networks", &networks,
-		"peer?", &peer, "peer_port?", &peerPort); err != nil {
+		"peer?", &peer, "peer_port?", &peerPort, "peer_addresses?", &peerAddresses); err != nil {
 		return nil, err
+	}
+	if peerAddresses != "mac" && peerAddresses != "router" {
+		return nil, c.Errorf("peer_addresses %q: want mac or router", peerAddresses)
 	}
 	st := stateOf(c)
 	r, err := st.routerRef(c, "router", rv)
@@ -67,6 +71,9 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	if peerPort != "" && peer == nil {
 		return nil, c.Errorf("peer_port= names the port on the peer switch; it needs peer=")
 	}
+	if peerAddresses != "mac" && peer == nil {
+		return nil, c.Errorf("peer_addresses= sets the addresses of the port on the peer switch; it needs peer=")
+	}
 	if pos, taken := st.portNameTaken(string(name)); taken {
 		return nil, c.Errorf("port %q is already declared at %s (switch and router ports share one namespace)", name, pos)
 	}
@@ -78,7 +85,7 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	rp := &RouterPort{handle: handle{"logical_router_port", string(name)}, a: a, router: r, addrs: addrs, peer: starlark.None}
 	st.routerPorts[string(name)] = rp
 	if peer != nil {
-		p, err := peerSwitchPort(c, rp, peer, string(peerPort))
+		p, err := peerSwitchPort(c, rp, peer, string(peerPort), peerAddresses)
 		if err != nil {
 			return nil, err
 		}
@@ -89,8 +96,11 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 
 // peerSwitchPort declares the router-type port on switch peer that connects
 // it to rp, as the seed does by hand with lsp-add, lsp-set-type router,
-// lsp-set-addresses MAC and lsp-set-options router-port=.
-func peerSwitchPort(c *interp.Call, rp *RouterPort, peer starlark.Value, name string) (*Port, error) {
+// lsp-set-addresses MAC and lsp-set-options router-port=. With addresses
+// "router" ovn-northd takes the addresses from rp, adding the external MACs
+// of its router's distributed NAT rules: the switch then forwards frames
+// for a floating IP's MAC to the router on the chassis of the VM behind it.
+func peerSwitchPort(c *interp.Call, rp *RouterPort, peer starlark.Value, name, addresses string) (*Port, error) {
 	sw, err := stateOf(c).switchRef(c, "peer", peer)
 	if err != nil {
 		return nil, err
@@ -106,6 +116,9 @@ func peerSwitchPort(c *interp.Call, rp *RouterPort, peer starlark.Value, name st
 	p := &LogicalSwitchPort{ActionMeta: meta(KindSwitchPort, name, sw.a.M.ID, rp.a.M.ID),
 		Switch: sw.name, Type: "router", Addresses: []string{rp.a.MAC.String()},
 		Options: map[string]string{"router-port": rp.name}}
+	if addresses == "router" {
+		p.Addresses = []string{"router"}
+	}
 	return addPort(c, sw, p, rp.a.MAC, ipsArg{})
 }
 

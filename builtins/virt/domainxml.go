@@ -109,6 +109,7 @@ func consoleLog(domain string) string { return "/var/log/libvirt/qemu/" + domain
 // ACPI with no extra controllers, which q35 would need (pcie-root-ports).
 // ACPI is on for the same reason. The serial console is a pty (virsh
 // console) logged to a file, so a guest's boot can be read after the fact.
+// A virtio-serial channel carries commands to a guest that serves it.
 func domainXML(s domainSpec) (string, error) {
 	port := uint(0)
 	dom := &libvirtxml.Domain{
@@ -138,6 +139,12 @@ func domainXML(s domainSpec) (string, error) {
 				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
 				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
 			}},
+			// The command channel (guestexec.go): libvirt picks the
+			// socket's path when the domain starts.
+			Channels: []libvirtxml.DomainChannel{{
+				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestChannel}},
+			}},
 		},
 	}
 	if s.Type == "kvm" {
@@ -153,6 +160,23 @@ func domainXML(s domainSpec) (string, error) {
 		}}
 	}
 	return dom.Marshal()
+}
+
+// channelOf returns the host socket of a live domain's command channel
+// and its state ("connected" while the guest has it open); "" when it has
+// none.
+func channelOf(devs *libvirtxml.DomainDeviceList) (path, state string) {
+	if devs == nil {
+		return "", ""
+	}
+	for _, c := range devs.Channels {
+		if c.Target == nil || c.Target.VirtIO == nil || c.Target.VirtIO.Name != GuestChannel ||
+			c.Source == nil || c.Source.UNIX == nil {
+			continue
+		}
+		return c.Source.UNIX.Path, c.Target.VirtIO.State
+	}
+	return "", ""
 }
 
 // liveDomain is what the driver reads back from a domain's XML.

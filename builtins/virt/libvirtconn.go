@@ -31,6 +31,9 @@ type hostState struct {
 	// recreated holds the domains this run's plan recreates (with
 	// consent): their NICs are planned as attached anew.
 	recreated map[string]bool
+	// guests holds one token per domain: a conversation on its command
+	// channel (guestexec.go) holds it.
+	guests map[string]chan struct{}
 }
 
 // connectTimeout bounds dialling libvirtd and opening the connection.

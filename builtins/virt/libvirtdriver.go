@@ -85,11 +85,12 @@ func PoolConn(pool *remote.Pool, targets map[string]remote.Target) ConnFunc {
 }
 
 // HostConfigs returns the host settings implied by targets (each host's OVS
-// run directory), for Config.Hosts.
+// run directory and libvirt socket, as an inventory gives them), for
+// Config.Hosts.
 func HostConfigs(targets map[string]remote.Target) map[string]HostConfig {
 	out := map[string]HostConfig{}
 	for name, t := range targets {
-		out[name] = HostConfig{OVSRundir: t.OVSDir()}
+		out[name] = HostConfig{OVSRundir: t.OVSDir(), Socket: t.LibvirtSocket}
 	}
 	return out
 }
@@ -109,6 +110,15 @@ type Config struct {
 	// definition differs from the runbook (its disk is recreated from the
 	// image). Without it such a plan is refused before anything changes.
 	RecreateVMs bool
+	// BridgeWait bounds waiting for the bridge a NIC goes to;
+	// DefaultBridgeWait when zero.
+	BridgeWait time.Duration
+	// WaitGuests makes Apply wait, after starting domains, until their
+	// guests have opened the command channel (guestexec.go), up to
+	// GuestBootWait: a guest that serves it has booted. The emulated lab
+	// sets it for its guest kit, so that the runbook's checks meet guests
+	// that are up; a guest that does not serve the channel would fail.
+	WaitGuests bool
 	// Log receives notes (downloads, uploads); discarded when nil.
 	Log io.Writer
 }
@@ -210,6 +220,7 @@ func (h *hostState) plan(ctx context.Context, a interp.Action) (interp.Change, e
 func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
 	var mu sync.Mutex
 	var applied []string
+	var started []*Domain // domains created or started, whose guests boot
 	err := d.lanes(ctx, len(changes), func(i int) string { return changes[i].Action.Meta().Host },
 		func(ctx context.Context, h *hostState, i int) error {
 			c := changes[i]
@@ -233,10 +244,19 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string
 				return actionError(c.Action, err)
 			}
 			mu.Lock()
-			applied = append(applied, c.Action.Meta().ID)
+			if a, ok := c.Action.(*Domain); ok && d.cfg.WaitGuests {
+				started = append(started, a)
+			} else {
+				applied = append(applied, c.Action.Meta().ID)
+			}
 			mu.Unlock()
 			return nil
 		})
+	if len(started) > 0 {
+		booted, werr := d.waitGuests(ctx, started)
+		applied = append(applied, booted...)
+		err = errors.Join(err, werr)
+	}
 	out := map[string]map[string]string{}
 	if err != nil {
 		sort.Strings(applied)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,12 +35,27 @@ type lab struct {
 
 func newLab(t *testing.T, uri string, opts ...libvirttest.Option) *lab {
 	h := libvirttest.Start(t, opts...)
-	local := remote.NewLocal("h0")
+	local := &hostConn{Conn: remote.NewLocal("h0"), h: h}
 	return &lab{h: h, cfg: Config{
 		Conn:  func(context.Context, string) (remote.Conn, error) { return local, nil },
 		Hosts: map[string]HostConfig{"h0": {Socket: h.Socket, URI: uri, ImageDir: h.ImageDir, OVSRundir: h.OVSRundir}},
 		Owner: "lab.star",
 	}}
+}
+
+// hostConn is this machine as the host: commands run here, and sockets
+// that libvirt makes in its /var/lib/libvirt (guest channels) are reached
+// in the daemons' mount namespace.
+type hostConn struct {
+	remote.Conn
+	h *libvirttest.Host
+}
+
+func (c *hostConn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
+	if strings.HasPrefix(path, "/var/lib/libvirt/") {
+		path = c.h.InMountNS(path)
+	}
+	return c.Conn.DialUnix(ctx, path)
 }
 
 // driver returns a new driver (as a new run of ovnrun would make), closed

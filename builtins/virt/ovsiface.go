@@ -100,20 +100,30 @@ func (e *MissingBridgeError) Error() string {
 		"(bridge(%q, ...) in an earlier step, or let ovn-controller create br-int)", e.Bridge, e.Host, e.Bridge)
 }
 
-// checkBridge returns a *MissingBridgeError when bridge is not on the host.
+// DefaultBridgeWait is how long attach waits for a NIC's bridge unless
+// Config.BridgeWait says otherwise.
+const DefaultBridgeWait = 10 * time.Second
+
+// checkBridge returns a *MissingBridgeError when bridge is not on the host
+// within the driver's BridgeWait: ovn-controller creates br-int a moment
+// after it starts, which may be just before the NICs are attached.
 func (h *hostState) checkBridge(ctx context.Context, bridge string) error {
 	db, err := h.ovsDB(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := findRow(ctx, db, "Bridge", bridge)
-	if err != nil {
-		return err
+	wait := h.d.cfg.BridgeWait
+	if wait == 0 {
+		wait = DefaultBridgeWait
 	}
-	if r == nil {
+	err = poll(ctx, wait, func() (bool, error) {
+		r, err := findRow(ctx, db, "Bridge", bridge)
+		return r != nil, err
+	})
+	if errors.Is(err, errTimeout) {
 		return &MissingBridgeError{Bridge: bridge, Host: h.name}
 	}
-	return nil
+	return err
 }
 
 // ifaceID returns the iface-id of the OVS Interface dev, and whether the

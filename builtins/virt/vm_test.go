@@ -148,6 +148,31 @@ func TestVMOnOVN(t *testing.T) {
 	if err := libvirttest.WaitFor(10*time.Second, func() error { return probe.Ping(ip) }); err != nil {
 		t.Errorf("ping %s from the probe port: %v", ip, err)
 	}
+	// Commands in the guest, through the command channel (GuestExec): the
+	// check driver's pings from VMs.
+	t4 := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	r, err := l.driver(t).GuestExec(ctx, "h0", "g0", []string{"ping", "-c", "2", "-i", "0.2", "-W", "1", "172.16.1.250"})
+	if err != nil || r.Status != 0 || !strings.Contains(r.Stdout, "2 packets received") {
+		t.Errorf("ping from the guest: %+v, %v", r, err)
+	}
+	t.Logf("ping from the guest through the channel: %s", time.Since(t4).Round(time.Millisecond))
+	r, err = l.driver(t).GuestExec(ctx, "h0", "g0", []string{"sh", "-c", `printf '%s|' "$@"; echo oops >&2; exit 3`, "sh", "a b", "", "x\ty"})
+	if err != nil || r.Status != 3 || r.Stdout != "a b||x\ty|" || r.Stderr != "oops\n" {
+		t.Errorf("arguments through the channel: %+v, %v", r, err)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelShort()
+	if r, err = l.driver(t).GuestExec(short, "h0", "g0", []string{"sleep", "10"}); err != nil || r.Status == 0 {
+		t.Errorf("a command that outlives its bound: %+v, %v", r, err)
+	}
+	if r, err = l.driver(t).GuestExec(ctx, "h0", "g0", []string{"true"}); err != nil || r.Status != 0 {
+		t.Errorf("after a command that timed out: %+v, %v", r, err)
+	}
+	if _, err := l.driver(t).GuestExec(ctx, "h0", "nope", []string{"true"}); err == nil || !strings.Contains(err.Error(), "no domain nope") {
+		t.Errorf("command in a VM that does not exist: %v", err)
+	}
 
 	// Converged: a second run changes nothing.
 	if cs, err := run(t, l.driver(t), evaluate(t, nicSrc)); err != nil || ops(cs) != "unchanged vm/h0/g0; unchanged vm_nic/h0/tap-g0" {
@@ -171,7 +196,8 @@ func TestVMOnOVN(t *testing.T) {
 	nicSrc = moved
 
 	// A NIC for a bridge that does not exist is refused, naming its line.
-	_, err = run(t, l.driver(t), evaluate(t, nicSrc+"\n"+`attach(g0, "x", mac = "02:00:00:00:00:09", dev = "tap-x", bridge = "br-nope")`))
+	quick := func(c *Config) { c.BridgeWait = 200 * time.Millisecond }
+	_, err = run(t, l.driver(t, quick), evaluate(t, nicSrc+"\n"+`attach(g0, "x", mac = "02:00:00:00:00:09", dev = "tap-x", bridge = "br-nope")`))
 	var mb *MissingBridgeError
 	if !errors.As(err, &mb) || !strings.Contains(err.Error(), "vm_nic h0/tap-x (lab.star:4:7): bridge br-nope does not exist") {
 		t.Errorf("missing bridge: %v", err)

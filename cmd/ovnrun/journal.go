@@ -75,6 +75,18 @@ func (f *journalFlags) openJournal(plan *interp.Plan, stderr io.Writer) (*interp
 	return j, release, nil
 }
 
+// lastRunEnded reports, under the run lock, whether no earlier run holds it
+// or died holding it.
+func (f *journalFlags) lastRunEnded(plan *interp.Plan) (bool, error) {
+	lock, err := interp.AcquireLock(interp.LockPath(f.journalPath(plan)))
+	if err != nil {
+		return false, err
+	}
+	defer lock.Release()
+	_, died := lock.Previous()
+	return !died, nil
+}
+
 // resumePlan turns planned into the plan of a resumed run.
 func (f *journalFlags) resumePlan(j *interp.Journal, steps []*interp.Step, planned []interp.StepChanges, live bool) ([]interp.StepChanges, error) {
 	return interp.Resume(planned, j.ResumeDecisions(steps), interp.ResumeOptions{Live: live, RerunUnfinished: f.rerunUnfinished})

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/libvirtd"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -22,6 +23,9 @@ import (
 type labFlags struct {
 	on  bool
 	vms string // what a vm() is in the lab: "ns" or "qemu"
+	// vmsSet says that --lab-vms was given: a lab that is up with other
+	// VMs is then refused; without it, a lab that is up keeps its own.
+	vmsSet bool
 	// lab is the lab this process runs inside, once it has entered it.
 	lab *lab.Lab
 }
@@ -49,11 +53,7 @@ func checkLabFlags(f *planFlags) error {
 		return errors.New("--lab contacts the lab: it cannot be --offline")
 	case lf.hosts.inventory != "" || lf.hosts.knownHosts != "" || lf.hosts.acceptNewKeys:
 		return errors.New("--lab supplies the inventory and known_hosts itself: drop --inventory, --known-hosts and --accept-new-host-keys")
-	case lf.lab.vms == "qemu":
-		// The hook for QEMU guests in the lab: vm() and attach() would go to
-		// the libvirt driver, talking to a libvirtd of each lab host.
-		return errors.New("--lab-vms=qemu needs a libvirtd in each lab host, which the lab does not start yet; use --lab-vms=ns")
-	case lf.lab.vms != "ns":
+	case lf.lab.vms != lab.VMsNS && lf.lab.vms != lab.VMsQEMU:
 		return fmt.Errorf("--lab-vms %q: want ns or qemu", lf.lab.vms)
 	}
 	return nil
@@ -63,7 +63,7 @@ func checkLabFlags(f *planFlags) error {
 // the runbook's lab up (unless it is) and runs this ovnrun again, with the
 // same arguments, inside the lab's control namespace, from which only lab
 // addresses are reachable; it returns only on failure. Inside, it points the
-// run at the lab's inventory, known_hosts and journal, and returns -1.
+// run at the lab (useLab) and returns -1.
 func enterLab(f *planFlags, plan *interp.Plan, args []string, stdout, stderr io.Writer) int {
 	lf := &f.live
 	if name := os.Getenv(labInside); name != "" {
@@ -71,22 +71,20 @@ func enterLab(f *planFlags, plan *interp.Plan, args []string, stdout, stderr io.
 		if err == nil && !lab.InNamespaceNow(l.CtlNS) {
 			err = fmt.Errorf("%s=%s, but this process is not in the lab's namespace %s", labInside, name, l.CtlNS)
 		}
+		if err == nil {
+			err = useLab(lf, l, plan, progressOf(f, stdout, stderr))
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 			return exitFailure
 		}
-		lf.lab.lab = l
-		lf.hosts.inventory, lf.hosts.knownHosts = l.InventoryPath(), l.KnownHostsPath()
-		if lf.journal == "" {
-			lf.journal = l.JournalPath()
-		}
 		return -1
 	}
-	progress := stdout
-	if f.output == "json" {
-		progress = stderr
-	}
+	progress := progressOf(f, stdout, stderr)
 	spec, err := lab.SpecFor(plan)
+	if lf.lab.vmsSet {
+		spec.VMs = lf.lab.vms
+	}
 	var l *lab.Lab
 	switch {
 	case err != nil:
@@ -95,6 +93,9 @@ func enterLab(f *planFlags, plan *interp.Plan, args []string, stdout, stderr io.
 		if l, err = lab.Open(spec.Name); errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(progress, "Lab %s is not up: nothing to destroy.\n", spec.Name)
 			return exitOK
+		}
+		if err == nil && lf.lab.vmsSet && l.VMKind() != lf.lab.vms {
+			err = fmt.Errorf("lab %s is up with %s VMs, not %s: drop --lab-vms", l.Name, l.VMKind(), lf.lab.vms)
 		}
 	default:
 		l, _, err = lab.Up(spec, progress)
@@ -110,10 +111,50 @@ func enterLab(f *planFlags, plan *interp.Plan, args []string, stdout, stderr io.
 	return exitFailure
 }
 
-// openVMDriver returns the driver of vm() and attach(): namespaces in a lab,
-// libvirt elsewhere.
+// progressOf is where a run's progress goes: stdout, unless the plan is
+// printed there as JSON.
+func progressOf(f *planFlags, stdout, stderr io.Writer) io.Writer {
+	if f.output == "json" {
+		return stderr
+	}
+	return stdout
+}
+
+// useLab points a run inside lab l at the lab's inventory, known_hosts
+// and journal. With QEMU guests, the lab's VMs boot the guest kit
+// (lab.UseGuestKit), which it says.
+func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) error {
+	if lf.lab.vmsSet && lf.lab.vms != l.VMKind() {
+		return fmt.Errorf("lab %s is up with %s VMs, not %s: tear it down first (ovnrun lab down %s)", l.Name, l.VMKind(), lf.lab.vms, l.Name)
+	}
+	lf.lab.lab, lf.lab.vms = l, l.VMKind()
+	lf.hosts.inventory, lf.hosts.knownHosts = l.InventoryPath(), l.KnownHostsPath()
+	if lf.journal == "" {
+		lf.journal = l.JournalPath()
+	}
+	if l.VMKind() != lab.VMsQEMU {
+		return nil
+	}
+	// Apply waits for the guests to boot at the end of the step that
+	// starts them, so that the checks meet guests that are up.
+	lf.virt.waitGuests = true
+	kit, err := libvirtd.FindKit()
+	if err != nil {
+		return err
+	}
+	if n := lab.UseGuestKit(plan, kit); n > 0 && !lf.destroy {
+		fmt.Fprintf(progress, "Lab %s: the %d VM(s) are QEMU guests of the guest kit in %s (%d vCPU, %d MiB, direct kernel boot); "+
+			"the runbook's image, vcpus, memory_mib and disk_gib are for real hosts (docs/lab.md).\n\n",
+			l.Name, n, kit.Dir, lab.GuestVCPUs, lab.GuestMemoryMiB)
+	}
+	return nil
+}
+
+// openVMDriver returns the driver of vm() and attach(): namespaces in a lab
+// with light VMs, libvirt elsewhere (and in a lab with QEMU guests, whose
+// inventory gives each host's libvirt socket).
 func openVMDriver(lf *liveFlags, plan *interp.Plan, stderr io.Writer) (interp.Driver, error) {
-	if lf.lab.lab != nil && lf.lab.vms == "ns" {
+	if lf.lab.lab != nil && lf.lab.lab.VMKind() == lab.VMsNS {
 		return lab.NewVMDriver(lf.lab.lab), nil
 	}
 	return openVirtDriver(&lf.hosts, &lf.virt, plan, stderr)
@@ -131,8 +172,9 @@ func resetLabHosts(l *lab.Lab, progress io.Writer) error {
 }
 
 const labUsage = `Usage:
-  ovnrun lab up [-D NAME=VALUE]... [--lib DIR]... RUNBOOK
-                            bring up an emulated lab for the runbook's hosts
+  ovnrun lab up [-D NAME=VALUE]... [--lib DIR]... [--lab-vms ns|qemu] RUNBOOK
+                            bring up an emulated lab for the runbook's hosts,
+                            whose VMs are namespaces (ns) or QEMU guests
   ovnrun lab down RUNBOOK|LAB   tear a lab down: its namespaces, processes and files
   ovnrun lab down --all         tear every lab down
   ovnrun lab status             show the labs that are up
@@ -161,21 +203,25 @@ func labCommand(args []string, stdout, stderr io.Writer) int {
 	vars := fs.StringArrayP("var", "D", nil, "runbook variable NAME=VALUE")
 	libs := fs.StringArray("lib", nil, "library search directory")
 	all := fs.Bool("all", false, "every lab")
+	vms := fs.String("lab-vms", lab.VMsNS, "what the lab's VMs are: ns or qemu")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	if len(*vars)+len(*libs) > 0 && args[0] != "up" {
-		return usageErr("-D and --lib are for lab up")
+	if (len(*vars)+len(*libs) > 0 || fs.Changed("lab-vms")) && args[0] != "up" {
+		return usageErr("-D, --lib and --lab-vms are for lab up")
+	}
+	if *vms != lab.VMsNS && *vms != lab.VMsQEMU {
+		return usageErr("--lab-vms %q: want ns or qemu", *vms)
 	}
 	switch args[0] {
 	case "up":
 		if fs.NArg() != 1 || *all {
 			return usageErr("lab up takes one runbook")
 		}
-		return labUp(fs.Arg(0), *vars, *libs, stdout, stderr)
+		return labUp(fs.Arg(0), *vars, *libs, *vms, stdout, stderr)
 	case "down":
 		if (fs.NArg() == 1) == *all {
 			return usageErr("lab down takes a runbook or lab name, or --all")
@@ -211,7 +257,7 @@ func labName(arg string) string {
 	return arg
 }
 
-func labUp(path string, vars, libs []string, stdout, stderr io.Writer) int {
+func labUp(path string, vars, libs []string, vms string, stdout, stderr io.Writer) int {
 	values, err := parseVars(vars)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
@@ -222,6 +268,7 @@ func labUp(path string, vars, libs []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	spec, err := lab.SpecFor(plan)
+	spec.VMs = vms
 	var l *lab.Lab
 	var created bool
 	if err == nil {
@@ -235,7 +282,11 @@ func labUp(path string, vars, libs []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "Lab %s was already up.\n", l.Name)
 	}
 	fmt.Fprint(stdout, lab.StatusText(l))
-	fmt.Fprintf(stdout, "\nApply the runbook to it:  ovnrun --lab %s\n", path)
+	run := "ovnrun --lab "
+	if l.VMKind() == lab.VMsQEMU {
+		run += "--lab-vms=qemu "
+	}
+	fmt.Fprintf(stdout, "\nApply the runbook to it:  %s%s\n", run, path)
 	if len(l.Hosts) > 0 {
 		fmt.Fprintf(stdout, "Log in to a host:         ip netns exec %s ssh -i %s -o UserKnownHostsFile=%s root@%s\n",
 			l.CtlNS, l.KeyPath(), l.KnownHostsPath(), l.Hosts[0].Address)

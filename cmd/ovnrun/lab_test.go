@@ -169,7 +169,7 @@ func TestLabSeed(t *testing.T) {
 
 	out, took = ovnrunProcess(t, "--lab", path)
 	checkPings(t, out, 3)
-	if !strings.Contains(out, "\n4 command(s) will run.\nNo changes.\n") {
+	if !strings.Contains(out, "\n5 command(s) will run.\nNo changes.\n") {
 		t.Errorf("second run plans changes:\n%s", out)
 	}
 	t.Logf("second run: %s", took.Round(10*time.Millisecond))
@@ -217,7 +217,9 @@ func TestLabFlags(t *testing.T) {
 	}{
 		{[]string{"--lab", "--offline", "--dry-run", "runbooks/dgp.star"}, "cannot be --offline"},
 		{[]string{"--lab", "--inventory", "x.json", "runbooks/dgp.star"}, "supplies the inventory"},
-		{[]string{"--lab", "--lab-vms", "qemu", "runbooks/dgp.star"}, "needs a libvirtd in each lab host"},
+		{[]string{"--lab", "--lab-vms", "kvm", "runbooks/dgp.star"}, "want ns or qemu"},
+		{[]string{"lab", "down", "--lab-vms", "qemu", "dgp"}, "are for lab up"},
+		{[]string{"lab", "up", "--lab-vms", "kvm", "runbooks/dgp.star"}, "want ns or qemu"},
 		{[]string{"--lab-vms", "qemu", "runbooks/dgp.star"}, "--lab-vms needs --lab"},
 		{[]string{"lab", "down"}, "a runbook or lab name, or --all"},
 		{[]string{"lab", "up", "-D", "x=1"}, "lab up takes one runbook"},

@@ -104,6 +104,18 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if dryRun {
 		return exitOK
 	}
+	if s := interp.Summarize(planned); s.Add+s.Change+s.Destroy+s.Run == 0 && !lf.destroy && !lf.resume {
+		// Nothing to do: the journal already records this state, and
+		// rewriting it (one record per action) would be most of the time
+		// a no-op run takes. Unless the last run died: then the run goes
+		// on, and is refused, as the journal must be resumed first.
+		if quiet, err := lf.lastRunEnded(plan); err != nil {
+			return fail(exitFailure, "%v", err)
+		} else if quiet {
+			fmt.Fprintln(progress, "\nNothing to apply.")
+			return exitOK
+		}
+	}
 	fmt.Fprintln(progress)
 	journal, release, err := lf.openJournal(plan, stderr)
 	if err != nil {

@@ -42,6 +42,7 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	if err := fs.Parse(args); err != nil {
 		return nil, "", err
 	}
+	f.live.lab.vmsSet = fs.Changed("lab-vms")
 	if fs.NArg() != 1 {
 		return nil, "", fmt.Errorf("want exactly one runbook, got %d arguments", fs.NArg())
 	}
@@ -139,17 +140,23 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded
 // stdlib. On error it prints the error with its runbook position (and
-// backtrace) and returns a nil plan with the runbook exit code.
-func evaluateRunbook(path string, vars map[string]string, libs []string, stderr io.Writer) (*interp.Plan, int) {
+// backtrace) and returns a nil plan with the runbook exit code. onStart,
+// if given, is handed the evaluation before it runs (ovnrun trace looks
+// ports up by name in it).
+func evaluateRunbook(path string, vars map[string]string, libs []string, stderr io.Writer, onStart ...func(*interp.Eval)) (*interp.Plan, int) {
 	reg, err := newRegistry()
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return nil, exitInternal
 	}
-	plan, err := interp.Evaluate(path, nil, interp.Options{
+	opts := interp.Options{
 		Registry: reg, Vars: vars, LibDirs: libs, Stdlib: stdlib.FS,
 		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
-	})
+	}
+	if len(onStart) > 0 {
+		opts.OnStart = onStart[0]
+	}
+	plan, err := interp.Evaluate(path, nil, opts)
 	if err != nil {
 		var e *interp.Error
 		if errors.As(err, &e) {

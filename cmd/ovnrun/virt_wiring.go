@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/builtins/virt"
@@ -16,12 +17,18 @@ import (
 // virtFlags are the flags of the libvirt driver (docs/vms.md).
 type virtFlags struct {
 	recreateVMs bool
+	// waitGuests is set in a lab with QEMU guests, whose guest kit
+	// opens the command channel once booted (virt.Config.WaitGuests).
+	waitGuests bool
 }
 
 func addVirtFlags(fs *pflag.FlagSet, f *virtFlags) {
 	fs.BoolVar(&f.recreateVMs, "recreate-vms", false,
 		"destroy and define anew a VM whose domain differs from the runbook (its disk is recreated from the image); without it such a run is refused")
 }
+
+// The libvirt driver runs the check driver's pings inside its guests.
+var _ check.GuestRunner = (*virt.Driver)(nil)
 
 // virtDriver is the libvirt driver with the connection pool it reaches
 // hosts through, closed together.
@@ -61,6 +68,7 @@ func openVirtDriver(f *hostFlags, vf *virtFlags, plan *interp.Plan, stderr io.Wr
 		Hosts:       virt.HostConfigs(targets),
 		Owner:       ovn.Owner(plan.Runbook),
 		RecreateVMs: vf.recreateVMs,
+		WaitGuests:  vf.waitGuests,
 		Log:         stderr,
 	})
 	if err != nil {

@@ -18,14 +18,16 @@
 //     shim in the host's own directories;
 //   - per VM of the runbook, with the namespace VM driver (nsvm.go), a
 //     namespace ovnrun-dgp-HOST+VM whose NICs are veths plugged into the
-//     host's bridge.
+//     host's bridge; or, with QEMU guests (qemu.go), a libvirtd per host,
+//     in a mount namespace the host's sshd shares, and the libvirt driver.
 //
 // Its files (keys, known_hosts, inventory, the hosts' run directories, the
 // journal of `ovnrun --lab`) live in BaseDir()/NAME; `lab down` kills every
 // process of the lab's namespaces, deletes them and removes the files.
 //
 // It imports interp, builtins/host and builtins/virt (to read a plan's
-// hosts, interfaces and VMs), internal/remote, x/crypto/ssh and x/sys.
+// hosts, interfaces and VMs), internal/remote, internal/libvirtd,
+// x/crypto/ssh and x/sys.
 package lab
 
 import (
@@ -49,6 +51,9 @@ type Lab struct {
 	CtlAddr string    `json:"control_address"`
 	Hosts   []*Host   `json:"hosts"`
 	Created time.Time `json:"created"`
+	// VMs is what its VMs are: VMsNS ("" in labs of older builds) or
+	// VMsQEMU.
+	VMs string `json:"vms,omitempty"`
 	// Dir holds the lab's files.
 	Dir string `json:"-"`
 }
@@ -241,6 +246,7 @@ func down(name string) error {
 			errs = append(errs, err)
 		}
 	}
+	saveQEMUProbes(filepath.Join(BaseDir(), name))
 	if err := os.RemoveAll(filepath.Join(BaseDir(), name)); err != nil {
 		errs = append(errs, err)
 	}

@@ -48,6 +48,7 @@ func (l *Lab) resetHost(i int, h *Host) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	l.libvirt(h).SaveCache()
 	keyFile := filepath.Join(h.Dir, "etc", "ssh_host_ed25519_key")
 	key, err := os.ReadFile(keyFile)
 	if err != nil {

@@ -17,6 +17,9 @@ type Spec struct {
 	Name    string
 	Runbook string
 	Hosts   []HostSpec
+	// VMs is what the lab's VMs are (VMsNS, VMsQEMU); "" takes VMsNS for
+	// a new lab and accepts a lab that is up with either.
+	VMs string
 }
 
 // HostSpec is one host to emulate.
@@ -88,6 +91,9 @@ func SpecFor(plan *interp.Plan) (Spec, error) {
 
 // matches reports how the lab differs from spec, "" when it does not.
 func (l *Lab) matches(s Spec) string {
+	if s.VMs != "" && s.VMs != l.VMKind() {
+		return fmt.Sprintf("its VMs are %s, not %s (--lab-vms)", l.VMKind(), s.VMs)
+	}
 	if len(l.Hosts) != len(s.Hosts) {
 		return fmt.Sprintf("it has %d hosts, the runbook declares %d", len(l.Hosts), len(s.Hosts))
 	}

@@ -14,6 +14,9 @@ func StatusText(l *Lab) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Lab %s (%s), up since %s\n", l.Name, l.Runbook, l.Created.Format("2006-01-02 15:04:05 MST"))
 	fmt.Fprintf(&b, "  control namespace %s (%s)\n", l.CtlNS, l.CtlAddr)
+	if l.VMKind() == VMsQEMU {
+		fmt.Fprintf(&b, "  VMs are QEMU guests of the guest kit, through a libvirtd on each host\n")
+	}
 	fmt.Fprintf(&b, "  inventory %s\n", l.InventoryPath())
 	for _, h := range l.Hosts {
 		addr := h.Address
@@ -22,6 +25,9 @@ func StatusText(l *Lab) string {
 		}
 		fmt.Fprintf(&b, "  host %s: %s, namespace %s\n", h.Name, addr, h.NS)
 		fmt.Fprintf(&b, "    %s\n", strings.Join(h.daemons(), ", "))
+		for _, g := range l.guests(h) {
+			fmt.Fprintf(&b, "    %s\n", g)
+		}
 		if len(h.Ifaces) > 0 {
 			fmt.Fprintf(&b, "    on the outside segment: %s\n", strings.Join(h.Ifaces, ", "))
 		}
@@ -44,6 +50,7 @@ func (h *Host) daemons() []string {
 		{"ovn SB", filepath.Join(h.OVNRundir(), "ovnsb_db.pid")},
 		{"ovn-northd", filepath.Join(h.OVNRundir(), "ovn-northd.pid")},
 		{"ovn-controller", filepath.Join(h.OVNRundir(), "ovn-controller.pid")},
+		{"libvirtd", filepath.Join(h.Dir, "libvirt", "libvirtd.pid")},
 	} {
 		pid, ok := readPID(d.pidfile)
 		switch {

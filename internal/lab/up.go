@@ -43,6 +43,15 @@ func Up(spec Spec, log io.Writer) (l *Lab, created bool, err error) {
 	if missing := Requirements(); len(missing) > 0 {
 		return nil, false, fmt.Errorf("lab: this machine lacks %s (run scripts/install-deps.sh as root)", strings.Join(missing, ", "))
 	}
+	switch spec.VMs {
+	case "", VMsNS:
+	case VMsQEMU:
+		if err := qemuRequirements(); err != nil {
+			return nil, false, err
+		}
+	default:
+		return nil, false, fmt.Errorf("lab: VMs %q: want %s or %s", spec.VMs, VMsNS, VMsQEMU)
+	}
 	unlock, err := lock()
 	if err != nil {
 		return nil, false, err
@@ -67,13 +76,20 @@ func Up(spec Spec, log io.Writer) (l *Lab, created bool, err error) {
 		}
 		return nil, false, err
 	}
-	fmt.Fprintf(log, "Lab %s is up (%d hosts, %s).\n", l.Name, len(l.Hosts), time.Since(start).Round(time.Millisecond))
+	vms := ""
+	if l.VMKind() == VMsQEMU {
+		vms = ", a libvirtd on each for QEMU guests"
+	}
+	fmt.Fprintf(log, "Lab %s is up (%d hosts%s, %s).\n", l.Name, len(l.Hosts), vms, time.Since(start).Round(time.Millisecond))
 	return l, true, nil
 }
 
 func build(spec Spec) (*Lab, error) {
 	l := &Lab{Name: spec.Name, Runbook: spec.Runbook, Dir: filepath.Join(BaseDir(), spec.Name),
-		CtlNS: ctlNS(spec.Name), Created: time.Now().UTC().Round(time.Second)}
+		CtlNS: ctlNS(spec.Name), VMs: spec.VMs, Created: time.Now().UTC().Round(time.Second)}
+	if l.VMs == VMsNS {
+		l.VMs = "" // as labs of older builds
+	}
 	ctl, addrs := addresses(spec)
 	l.CtlAddr = ctl
 	for i, hs := range spec.Hosts {
@@ -246,7 +262,7 @@ func txOff(ns string, ifaces ...string) error {
 
 // startHost gives a host its directories and host key and starts its sshd
 // as a daemon (it outlives `ovnrun lab up`), then waits for it to answer
-// on the underlay.
+// on the underlay; with QEMU guests, it then starts the host's libvirtd.
 func (l *Lab) startHost(h *Host) (ssh.PublicKey, error) {
 	if err := HostDirs(h.Dir); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
@@ -272,11 +288,20 @@ func (l *Lab) startHost(h *Host) (ssh.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Run("ip", "netns", "exec", h.NS, sshd, "-f", confFile, "-E", conf.LogFile); err != nil {
+	argv, err := l.sshdArgv(h, sshd, confFile, conf.LogFile)
+	if err != nil {
+		return nil, fmt.Errorf("lab: host %s: %w", h.Name, err)
+	}
+	if err := Run(argv[0], argv[1:]...); err != nil {
 		return nil, fmt.Errorf("lab: host %s: start sshd: %w", h.Name, err)
 	}
 	if err := WaitSSH(l.CtlNS, h.Address, 10*time.Second, nil); err != nil {
 		return nil, fmt.Errorf("lab: host %s: %w\n%s", h.Name, err, TailFile(conf.LogFile, 10))
+	}
+	if l.VMKind() == VMsQEMU {
+		if err := l.startLibvirtd(h); err != nil {
+			return nil, err
+		}
 	}
 	return pub, nil
 }
@@ -308,6 +333,9 @@ func (l *Lab) writeAccess(keys []ssh.PublicKey) error {
 		kh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(h.Address)}, keys[i]) + "\n")
 		hosts[h.Name] = map[string]any{"address": h.Address, "port": 22, "user": "root", "identity_file": l.KeyPath(),
 			"ovs_rundir": h.OVSRundir(), "ovn_rundir": h.OVNRundir()}
+		if l.VMKind() == VMsQEMU {
+			hosts[h.Name]["libvirt_socket"] = l.LibvirtSocket(h)
+		}
 	}
 	inv, err := json.MarshalIndent(map[string]any{"known_hosts": l.KnownHostsPath(), "hosts": hosts}, "", "  ")
 	if err == nil {

@@ -5,26 +5,27 @@
 //   - optionally an Open vSwitch (ovsdb-server and ovs-vswitchd with their
 //     own run directory; bridges use the userspace datapath), and an
 //     ovn-controller;
-//   - virtlogd and libvirtd in a private mount namespace in which /run,
-//     /etc/libvirt, /var/lib/libvirt, /var/log/libvirt and
-//     /var/cache/libvirt are the test's own directories, so the daemons
-//     write nothing to the machine's; libvirtd's socket is in the test's
-//     directory, with auth_unix_rw="none"; it has OVS_RUNDIR, so the
-//     ovs-vsctl it runs to plug NICs reaches the test's Open vSwitch.
+//   - virtlogd and libvirtd, started by internal/libvirtd in a private
+//     mount namespace in which /run, /etc/libvirt, /var/lib/libvirt,
+//     /var/log/libvirt and /var/cache/libvirt are the test's own
+//     directories, so the daemons write nothing to the machine's;
+//     libvirtd's socket is in the test's directory, with
+//     auth_unix_rw="none"; it has OVS_RUNDIR, so the ovs-vsctl it runs to
+//     plug NICs reaches the test's Open vSwitch.
 //
 // QEMU guests, their taps and every packet stay in the namespace. Cleanup
 // kills every process in it (so also QEMU, which libvirtd detaches),
 // deletes it and removes the test's files; a Host left behind by a killed
 // test run is swept by the next one.
 //
-// It imports the standard library only and must only be imported by tests.
+// It imports the standard library and internal/libvirtd, and must only be
+// imported by tests.
 package libvirttest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +35,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ovnrun/ovnrun/internal/libvirtd"
 )
 
 // nsPrefix starts the name of every namespace and directory a Host
@@ -46,16 +49,14 @@ const readyTimeout = 30 * time.Second
 
 var hostCount atomic.Int32
 
-var binaries = []string{"libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "unshare", "ip"}
-
 // Require stops the test unless it runs as root with libvirtd, virtlogd and
 // QEMU installed (plus bins): it fails under CI=true, where
 // scripts/install-virt-deps.sh must have run, and skips elsewhere.
 func Require(t testing.TB, bins ...string) {
 	t.Helper()
-	var missing []string
-	for _, b := range append(append([]string(nil), binaries...), bins...) {
-		if _, err := lookPath(b); err != nil {
+	missing := libvirtd.Missing()
+	for _, b := range bins {
+		if _, err := libvirtd.LookPath(b); err != nil {
 			missing = append(missing, b)
 		}
 	}
@@ -88,9 +89,10 @@ type Host struct {
 	// OVSRundir holds the Open vSwitch's db.sock; "" without WithOVS.
 	OVSRundir string
 
-	t    testing.TB
-	env  []string
-	kids []*exec.Cmd
+	t      testing.TB
+	env    []string
+	kids   []*exec.Cmd
+	holder int // the process holding the daemons' mount namespace
 }
 
 // Option configures Start.
@@ -137,72 +139,34 @@ func (h *Host) must(err error) {
 	}
 }
 
-// Config files of the daemons. qemu.conf runs QEMU as root without
-// cgroups, namespaces or a security driver: the test machine has no systemd
-// and the guest's files are in the test's directories.
-const (
-	libvirtdConf = `unix_sock_dir = "%s"
-unix_sock_rw_perms = "0700"
-unix_sock_ro_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:%s/libvirtd.log"
-`
-	qemuConf = `user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-`
-	virtlogdConf = `log_outputs = "3:file:%s/virtlogd.log"
-`
-	// mountScript runs in the private mount namespace, then becomes
-	// virtlogd; libvirtd joins the namespace afterwards.
-	mountScript = `set -e
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/libvirt
-mount --bind "$D/etc" /etc/libvirt
-mount --bind "$D/lib" /var/lib/libvirt
-mount --bind "$D/log" /var/log/libvirt
-mount --bind "$D/cache" /var/cache/libvirt
-exec virtlogd --pid-file "$D/virtlogd.pid"
-`
-)
-
+// startLibvirtd starts libvirtd and virtlogd (internal/libvirtd) in the
+// namespace and in a private mount namespace, held by a process of the
+// test's own.
 func (h *Host) startLibvirtd() {
-	d := h.Dir
-	for _, sub := range []string{"etc/qemu", "lib/qemu", "lib/images", "log/qemu", "cache/qemu", "sock", "images"} {
-		h.must(os.MkdirAll(filepath.Join(d, sub), 0o755))
-	}
-	h.Socket = filepath.Join(d, "sock", "libvirt-sock")
-	h.ImageDir = filepath.Join(d, "images")
-	h.LogDir = filepath.Join(d, "log")
-	conf := filepath.Join(d, "etc", "libvirtd.conf")
-	h.must(os.WriteFile(conf, fmt.Appendf(nil, libvirtdConf, filepath.Join(d, "sock"), d), 0o644))
-	h.must(os.WriteFile(filepath.Join(d, "etc", "qemu.conf"), []byte(qemuConf), 0o644))
-	h.must(os.WriteFile(filepath.Join(d, "etc", "virtlogd.conf"), fmt.Appendf(nil, virtlogdConf, d), 0o644))
-
-	vl := h.start("virtlogd", "ip", "netns", "exec", h.NS, "unshare", "--mount", "--propagation", "private",
-		"/bin/sh", "-c", mountScript)
-	vl.Env = append(vl.Env, "D="+d)
-	h.must(vl.Start())
-	h.waitFor("virtlogd", vl, func() error {
-		_, err := os.Stat(filepath.Join(d, "virtlogd.pid"))
-		return err
-	})
-	pid := strconv.Itoa(vl.Process.Pid)
-	lv := h.start("libvirtd", "nsenter", "--target", pid, "--mount", "--net", "--",
-		"libvirtd", "--pid-file", filepath.Join(d, "libvirtd.pid"), "--config", conf)
-	h.must(lv.Start())
-	h.waitFor("libvirtd", lv, func() error {
-		c, err := net.DialTimeout("unix", h.Socket, time.Second)
-		if err == nil {
-			c.Close()
+	d := libvirtd.Daemons{Dir: h.Dir, SharedCache: libvirtd.SharedCacheDir}
+	h.must(d.Prepare())
+	h.must(os.MkdirAll(filepath.Join(h.Dir, "images"), 0o755))
+	h.Socket, h.LogDir = d.Socket(), d.LogDir()
+	h.ImageDir = filepath.Join(h.Dir, "images")
+	holder := h.start("mountns", "ip", "netns", "exec", h.NS, "unshare", "--mount", "--propagation", "private",
+		"/bin/sh", "-c", d.MountScript("")+"exec sleep infinity\n")
+	h.must(holder.Start())
+	h.waitFor("mountns", holder, func() error {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", holder.Process.Pid))
+		if err == nil && strings.TrimSpace(string(comm)) != "sleep" {
+			err = errors.New("mounting")
 		}
 		return err
 	})
+	h.holder = holder.Process.Pid
+	h.must(d.Start(h.holder, h.env))
+}
+
+// InMountNS returns the path at which this process reaches path as the
+// daemons see it, such as a guest channel's socket that libvirt put in
+// /var/lib/libvirt.
+func (h *Host) InMountNS(path string) string {
+	return fmt.Sprintf("/proc/%d/root%s", h.holder, path)
 }
 
 // start prepares a daemon child: output in DIR/NAME.out, the namespace's
@@ -263,7 +227,7 @@ func (h *Host) ConsoleLog(domain string) string {
 // test's files; it logs the daemons' last words when the test failed.
 func (h *Host) close() {
 	if h.t.Failed() {
-		for _, f := range []string{"libvirtd.log", "libvirtd.out", "virtlogd.out", "ovs/ovs-vswitchd.log", "ovn/ovn-controller.log"} {
+		for _, f := range []string{"log/libvirtd.log", "log/virtlogd.log", "mountns.out", "ovs/ovs-vswitchd.log", "ovn/ovn-controller.log"} {
 			if p := filepath.Join(h.Dir, f); fileExists(p) {
 				h.t.Logf("libvirttest: last lines of %s:\n%s", f, tail(p, 10))
 			}
@@ -278,6 +242,7 @@ func (h *Host) close() {
 			c.Wait()
 		}
 	}
+	libvirtd.Daemons{Dir: h.Dir, SharedCache: libvirtd.SharedCacheDir}.SaveCache()
 	os.RemoveAll(h.Dir)
 }
 
@@ -327,19 +292,7 @@ func nsPids(ns string) []int {
 	return pids
 }
 
-// exited reports whether a process is gone or a zombie.
-func exited(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return true
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "State:"); ok {
-			return strings.HasPrefix(strings.TrimSpace(v), "Z") || strings.HasPrefix(strings.TrimSpace(v), "X")
-		}
-	}
-	return false
-}
+func exited(pid int) bool { return libvirtd.Exited(pid) }
 
 // sweepStale removes the namespaces and directories of Hosts whose test
 // process is gone.
@@ -385,20 +338,6 @@ func run(name string, args ...string) error {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
-}
-
-// lookPath also searches the sbin directories.
-func lookPath(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", errors.New(name + " not found")
 }
 
 func tail(path string, n int) string {

@@ -60,15 +60,8 @@ func WithClientOptions(opts ...client.Option) Option {
 // With several endpoints (a RAFT cluster) it only talks to the leader and
 // follows it across elections; any lost connection is retried forever.
 func Connect(ctx context.Context, endpoints []string, dbName string, want map[string][]string, opts ...Option) (*DB, error) {
-	if len(endpoints) == 0 {
-		return nil, errors.New("ovsdbmodel: no endpoints")
-	}
-	for _, ep := range endpoints {
-		if network, addr, ok := strings.Cut(ep, ":"); ok && (network == "tcp" || network == "ssl") {
-			if err := dialguard.Check("tcp", addr); err != nil {
-				return nil, err
-			}
-		}
+	if err := checkEndpoints(endpoints); err != nil {
+		return nil, err
 	}
 	copts := defaultOptions(endpoints)
 	for _, o := range opts {
@@ -120,6 +113,22 @@ func Connect(ctx context.Context, endpoints []string, dbName string, want map[st
 	return db, nil
 }
 
+// checkEndpoints refuses an empty list, and endpoints the dial guard
+// forbids.
+func checkEndpoints(endpoints []string) error {
+	if len(endpoints) == 0 {
+		return errors.New("ovsdbmodel: no endpoints")
+	}
+	for _, ep := range endpoints {
+		if network, addr, ok := strings.Cut(ep, ":"); ok && (network == "tcp" || network == "ssl") {
+			if err := dialguard.Check("tcp", addr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func defaultOptions(endpoints []string) []client.Option {
 	opts := []client.Option{client.WithLeaderOnly(true)}
 	for _, ep := range endpoints {
@@ -138,20 +147,52 @@ func defaultOptions(endpoints []string) []client.Option {
 // any schema, and returns the schema the server sent. It reuses libovsdb's
 // dialing (unix, tcp, ssl) and leader search instead of a JSON-RPC of its own.
 func fetchSchema(ctx context.Context, dbName string, opts []client.Option) (ovsdb.DatabaseSchema, error) {
-	empty, err := model.NewClientDBModel(dbName, map[string]model.Model{})
+	probe, err := connectEmpty(ctx, dbName, opts)
 	if err != nil {
-		return ovsdb.DatabaseSchema{}, fmt.Errorf("ovsdbmodel: %w", err)
-	}
-	probe, err := client.NewOVSDBClient(empty, opts...)
-	if err != nil {
-		return ovsdb.DatabaseSchema{}, fmt.Errorf("ovsdbmodel: %w", err)
+		return ovsdb.DatabaseSchema{}, err
 	}
 	defer probe.Close()
-	if err := probe.Connect(ctx); err != nil {
-		return ovsdb.DatabaseSchema{}, fmt.Errorf("ovsdbmodel: get %s schema: %w", dbName, err)
-	}
 	return probe.Schema(), nil
 }
+
+// connectEmpty returns a client connected with an empty model.
+func connectEmpty(ctx context.Context, dbName string, opts []client.Option) (client.Client, error) {
+	empty, err := model.NewClientDBModel(dbName, map[string]model.Model{})
+	if err != nil {
+		return nil, fmt.Errorf("ovsdbmodel: %w", err)
+	}
+	c, err := client.NewOVSDBClient(empty, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("ovsdbmodel: %w", err)
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("ovsdbmodel: get %s schema: %w", dbName, err)
+	}
+	return c, nil
+}
+
+// Open connects for transactions only: no models, no monitor, no cache.
+// The client sends ovsdb.Operation values and follows the leader of a
+// cluster like Connect's; read through a Replicate of its Endpoint. Check
+// and Schema work as after Connect; Table and List have nothing to offer.
+func Open(ctx context.Context, endpoints []string, dbName string, opts ...Option) (*DB, error) {
+	if err := checkEndpoints(endpoints); err != nil {
+		return nil, err
+	}
+	copts := defaultOptions(endpoints)
+	for _, o := range opts {
+		o(&copts)
+	}
+	c, err := connectEmpty(ctx, dbName, copts)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{client: c, schema: c.Schema(), tables: map[string]*Table{}}, nil
+}
+
+// Endpoint returns the endpoint the client is connected to: the leader, for
+// a clustered database.
+func (db *DB) Endpoint() string { return db.client.CurrentEndpoint() }
 
 func (db *DB) missingErr(table, column string) *MissingError {
 	return &MissingError{DB: db.schema.Name, Version: db.schema.Version, Table: table, Column: column}

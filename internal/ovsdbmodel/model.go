@@ -9,7 +9,11 @@
 // the server has, and monitors exactly those. Requested columns the server
 // lacks are reported (Missing, Check) so callers can refuse a plan up front.
 //
-// It imports libovsdb and the standard library only.
+// For large databases there is a faster pair: Open connects a libovsdb
+// client for transactions only, and Replicate keeps a read-only copy of the
+// wanted columns in native values, decoded without libovsdb's cache.
+//
+// It imports libovsdb, internal/dialguard and the standard library.
 package ovsdbmodel
 
 import (

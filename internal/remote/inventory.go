@@ -22,7 +22,8 @@ import (
 //	  "hosts": {
 //	    "h0": {"address": "10.0.0.5", "user": "root", "identity_file": "~/.ssh/lab_ed25519"},
 //	    "h1": {"address": "10.0.0.6", "port": 2222, "password_env": "LAB_H1_PASSWORD",
-//	           "ovs_rundir": "/run/openvswitch", "ovn_rundir": "/run/ovn"}
+//	           "ovs_rundir": "/run/openvswitch", "ovn_rundir": "/run/ovn",
+//	           "libvirt_socket": "/run/libvirt/virtqemud-sock"}
 //	  }
 //	}
 //
@@ -47,6 +48,9 @@ type InventoryHost struct {
 	PassphraseEnv string `json:"passphrase_env,omitempty"`
 	OVSRundir     string `json:"ovs_rundir,omitempty"`
 	OVNRundir     string `json:"ovn_rundir,omitempty"`
+	// LibvirtSocket is libvirtd's read-write socket on the host, which the
+	// libvirt driver dials through the host's connection.
+	LibvirtSocket string `json:"libvirt_socket,omitempty"`
 	// Local runs this host's actions on this machine without SSH.
 	Local bool `json:"local,omitempty"`
 }
@@ -131,7 +135,7 @@ func (h InventoryHost) check() error {
 	if h.User != "" && !userRE.MatchString(h.User) {
 		errs = append(errs, fmt.Errorf("invalid user %q", h.User))
 	}
-	for _, d := range []struct{ field, v string }{{"ovs_rundir", h.OVSRundir}, {"ovn_rundir", h.OVNRundir}} {
+	for _, d := range []struct{ field, v string }{{"ovs_rundir", h.OVSRundir}, {"ovn_rundir", h.OVNRundir}, {"libvirt_socket", h.LibvirtSocket}} {
 		if d.v != "" && !filepath.IsAbs(d.v) {
 			errs = append(errs, fmt.Errorf("%s %q is not absolute", d.field, d.v))
 		}
@@ -158,7 +162,7 @@ func (inv *Inventory) Apply(t Target) (Target, bool) {
 		return t, false
 	}
 	if h.Local {
-		return Target{Name: t.Name, Local: true, OVSRundir: h.OVSRundir, OVNRundir: h.OVNRundir}, true
+		return Target{Name: t.Name, Local: true, OVSRundir: h.OVSRundir, OVNRundir: h.OVNRundir, LibvirtSocket: h.LibvirtSocket}, true
 	}
 	if h.Address != "" {
 		t.Local = false
@@ -174,6 +178,7 @@ func (inv *Inventory) Apply(t Target) (Target, bool) {
 	set(&t.PassphraseEnv, h.PassphraseEnv)
 	set(&t.OVSRundir, h.OVSRundir)
 	set(&t.OVNRundir, h.OVNRundir)
+	set(&t.LibvirtSocket, h.LibvirtSocket)
 	if h.Port != 0 {
 		t.Port = h.Port
 	}

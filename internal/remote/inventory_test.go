@@ -10,7 +10,8 @@ func TestParseInventory(t *testing.T) {
   "known_hosts": "kh",
   "hosts": {
     "h0": {"address": "10.0.0.5", "identity_file": "keys/h0", "ovs_rundir": "/run/openvswitch"},
-    "h1": {"address": "hv1.example.com", "port": 2222, "user": "lab", "password_env": "LAB_H1_PASSWORD"},
+    "h1": {"address": "hv1.example.com", "port": 2222, "user": "lab", "password_env": "LAB_H1_PASSWORD",
+           "libvirt_socket": "/run/libvirt/virtqemud-sock"},
     "me": {"local": true}
   }
 }`), "/etc/lab")
@@ -26,7 +27,7 @@ func TestParseInventory(t *testing.T) {
 		t.Errorf("h0 = %+v", h0)
 	}
 	h1, _ := inv.Apply(Target{Name: "h1", Address: "177.1.1.2"})
-	if h1.String() != "lab@hv1.example.com:2222" || h1.PasswordEnv != "LAB_H1_PASSWORD" {
+	if h1.String() != "lab@hv1.example.com:2222" || h1.PasswordEnv != "LAB_H1_PASSWORD" || h1.LibvirtSocket != "/run/libvirt/virtqemud-sock" {
 		t.Errorf("h1 = %+v", h1)
 	}
 	if me, _ := inv.Apply(Target{Name: "me", Address: "x"}); !me.Local || me.String() != "local" {
@@ -48,6 +49,7 @@ func TestInventoryRefusesSecrets(t *testing.T) {
 		{`{"hosts": {"h0": {"adress": "10.0.0.5"}}}`, `unknown field "adress"`},
 		{`{"hosts": {"h0": {"address": "10.0.0.300"}}}`, "want an IP address or DNS name"},
 		{`{"hosts": {"h0": {"ovs_rundir": "run/ovs"}}}`, "is not absolute"},
+		{`{"hosts": {"h0": {"libvirt_socket": "libvirt-sock"}}}`, "libvirt_socket \"libvirt-sock\" is not absolute"},
 		{`{"hosts": {"h0": {"local": true, "address": "10.0.0.5"}}}`, "a local host takes no address"},
 	} {
 		_, err := ParseInventory([]byte(tc.json), "")

@@ -1,0 +1,273 @@
+// Command nbbench measures, side by side against one local ovsdb-server and
+// ovn-northd, how long building a large topology in an empty Northbound
+// database takes with the ovnrun binary and with ovn-nbctl used three ways,
+// and prints a table with the targets of issue 3 (docs/speed.md).
+//
+// It builds ovnrun from the repository (or takes -ovnrun), starts its own NB
+// and SB ovsdb-servers and ovn-northd on unix sockets in a temporary
+// directory, recreates the databases empty before each variant, runs every
+// measured process with a clean environment, checks that every variant left
+// exactly the same rows, and removes everything it started, also when
+// interrupted. It imports only the standard library.
+//
+//	go run ./cmd/nbbench [-switches 1000] [-ports 10] [-repeat 3] [-sample 200] [-daemon-sample 0] [-quick]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Targets of issue 3, item 9.
+const (
+	targetRatio  = 0.3                    // ovnrun apply / (c)
+	targetNoop   = 500 * time.Millisecond // no-op re-run
+	targetDryRun = 500 * time.Millisecond
+	targetRSS    = 200 << 10 // KiB
+)
+
+type bench struct {
+	lab                  *lab
+	ovnrun, runbook      string
+	switches, ports      int
+	repeat               int
+	sample, daemonSample int
+	windows              int
+	quick                bool // skip (a) and (b)
+	nbSchema, sbSchema   string
+	cmds                 []command
+	digest               string // of the rows every variant must leave
+	log                  io.Writer
+}
+
+func (b *bench) rows() int { return b.switches * (1 + b.ports) }
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "nbbench: "+format+"\n", args...)
+}
+
+// freshCentral starts NB, SB and northd on empty databases, and forgets
+// ovnrun's journal of the previous NB.
+func (b *bench) freshCentral(ctx context.Context) (*central, error) {
+	matches, _ := filepath.Glob(filepath.Join(b.lab.dir, ".*.ovnrun-journal*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+	return b.lab.startCentral(ctx, b.nbSchema, b.sbSchema)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("nbbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	b := &bench{log: stderr}
+	fs.IntVar(&b.switches, "switches", 1000, "logical switches")
+	fs.IntVar(&b.ports, "ports", 10, "ports per switch (at most 256)")
+	fs.IntVar(&b.repeat, "repeat", 3, "runs of each ovnrun measurement and of (c); the table shows the median")
+	fs.IntVar(&b.sample, "sample", 200, "(a): commands timed one by one, the rest extrapolated")
+	fs.IntVar(&b.daemonSample, "daemon-sample", 0, "(b): commands timed, the rest extrapolated; 0 runs them all")
+	fs.IntVar(&b.windows, "windows", 5, "(a) and a sampled (b): windows the sample is spread over")
+	fs.StringVar(&b.ovnrun, "ovnrun", "", "ovnrun binary to measure (default: go build ./cmd/ovnrun)")
+	fs.StringVar(&b.nbSchema, "nb-schema", "/usr/share/ovn/ovn-nb.ovsschema", "NB schema")
+	fs.StringVar(&b.sbSchema, "sb-schema", "/usr/share/ovn/ovn-sb.ovsschema", "SB schema")
+	quick := fs.Bool("quick", false, "skip (a) and (b), which take minutes")
+	quiet := fs.Bool("q", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || b.switches < 1 || b.switches > 65536 || b.ports < 1 || b.ports > 256 ||
+		b.repeat < 1 || b.sample < 1 || b.daemonSample < 0 || b.windows < 1 {
+		fmt.Fprintln(stderr, "nbbench: bad arguments: want 1 <= -switches <= 65536, 1 <= -ports <= 256, -repeat, -sample and -windows >= 1, -daemon-sample >= 0")
+		return 2
+	}
+	if *quiet {
+		b.log = io.Discard
+	}
+	b.quick = *quick
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err := b.run(ctx, stdout)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "nbbench: interrupted; everything it started is stopped and removed")
+		return 130
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "nbbench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func (b *bench) run(ctx context.Context, stdout io.Writer) error {
+	for _, tool := range []string{"ovsdb-server", "ovsdb-tool", "ovn-northd", "ovn-nbctl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%w (scripts/install-deps.sh installs it)", err)
+		}
+	}
+	// (c) passes ~1.6 MB of arguments to one process; the kernel allows a
+	// quarter of the stack limit, 2 MB by default.
+	raiseStackLimit(64 << 20)
+	var err error
+	if b.lab, err = newLab(); err != nil {
+		return err
+	}
+	defer b.lab.close()
+	if b.ovnrun == "" {
+		if b.ovnrun, err = buildOVNRun(ctx, b.lab.dir); err != nil {
+			return err
+		}
+	} else if b.ovnrun, err = filepath.Abs(b.ovnrun); err != nil {
+		return err
+	}
+	b.runbook = filepath.Join(b.lab.dir, "scale.star")
+	if err := os.WriteFile(b.runbook, []byte(runbook(b.switches, b.ports)), 0o644); err != nil {
+		return err
+	}
+	b.cmds = commands(b.switches, b.ports)
+
+	loadBefore := loadavg()
+	start := time.Now()
+	rows, err := b.ovnrunRows(ctx)
+	if err != nil {
+		return err
+	}
+	variants := []func(context.Context) (row, error){b.joinedRow, b.daemonRow, b.perCommandRow}
+	if b.quick {
+		variants = variants[:1]
+	}
+	for _, f := range variants {
+		r, err := f(ctx)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	b.lab.stopAll()
+	b.report(stdout, rows, loadBefore, loadavg(), time.Since(start))
+	return nil
+}
+
+// buildOVNRun builds ./cmd/ovnrun of the module holding the working
+// directory, with the caller's Go environment.
+func buildOVNRun(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "ovnrun")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/ovnrun/ovnrun/cmd/ovnrun")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/ovnrun (run nbbench from the repository): %w\n%s", err, msg)
+	}
+	return out, nil
+}
+
+func raiseStackLimit(bytes uint64) {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_STACK, &lim) != nil || lim.Cur >= bytes {
+		return
+	}
+	lim.Cur = min(bytes, lim.Max)
+	syscall.Setrlimit(syscall.RLIMIT_STACK, &lim)
+}
+
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+// report prints the table and the targets.
+func (b *bench) report(w io.Writer, rows []row, loadBefore, loadAfter string, took time.Duration) {
+	version, _ := exec.Command("ovn-nbctl", "--version").Output()
+	v, _, _ := strings.Cut(string(version), "\n")
+	fmt.Fprintf(w, "%d switches x %d ports (%d rows; %d ovn-nbctl commands) from an empty NB; %s, %d CPUs; load average %s before, %s after; %s in all\n\n",
+		b.switches, b.ports, b.rows(), len(b.cmds), v, runtime.NumCPU(), loadBefore, loadAfter, seconds(took))
+	var c time.Duration
+	for _, r := range rows {
+		if strings.HasPrefix(r.variant, "(c)") {
+			c = r.wall
+		}
+	}
+	tw := &table{}
+	tw.add("variant", "wall", "vs (c)", "peak RSS", "notes")
+	for _, r := range rows {
+		wall := seconds(r.wall)
+		if r.estimate {
+			wall = "~" + wall
+		}
+		tw.add(r.variant, wall, ratio(r.wall, c), mib(r.rss), r.notes)
+	}
+	tw.write(w)
+
+	apply, noop, dry := rows[0], rows[1], rows[2]
+	peak := max(apply.rss, noop.rss, dry.rss)
+	ratio := float64(apply.wall) / float64(c)
+	fmt.Fprintf(w, "\ntargets:\n")
+	held := 0
+	for _, t := range []struct {
+		ok   bool
+		text string
+	}{
+		{ratio <= targetRatio, fmt.Sprintf("ovnrun apply at most %.1fx (c): %.2fx (%s vs %s)", targetRatio, ratio, seconds(apply.wall), seconds(c))},
+		{noop.wall < targetNoop, fmt.Sprintf("no-op re-run under %s: %s", seconds(targetNoop), seconds(noop.wall))},
+		{dry.wall < targetDryRun, fmt.Sprintf("dry-run under %s: %s", seconds(targetDryRun), seconds(dry.wall))},
+		{peak < targetRSS, fmt.Sprintf("ovnrun peak RSS under %s: %s", mib(targetRSS), mib(peak))},
+	} {
+		verdict := "FAIL"
+		if t.ok {
+			verdict, held = "PASS", held+1
+		}
+		fmt.Fprintf(w, "  %s  %s\n", verdict, t.text)
+	}
+	fmt.Fprintf(w, "%d of 4 targets hold. Every variant left the same %d switches and %d ports (digest %s).\n",
+		held, b.switches, b.switches*b.ports, b.digest)
+}
+
+func ratio(d, c time.Duration) string {
+	r := float64(d) / float64(c)
+	if r >= 10 {
+		return fmt.Sprintf("%.0fx", r)
+	}
+	return fmt.Sprintf("%.2fx", r)
+}
+
+// table aligns columns; the last column is free text.
+type table struct{ rows [][]string }
+
+func (t *table) add(cols ...string) { t.rows = append(t.rows, cols) }
+
+func (t *table) write(w io.Writer) {
+	widths := make([]int, len(t.rows[0]))
+	for _, r := range t.rows {
+		for i, c := range r[:len(r)-1] {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, r := range t.rows {
+		var line strings.Builder
+		for i, c := range r {
+			if i == len(r)-1 {
+				line.WriteString(c)
+				break
+			}
+			if i > 0 && i < len(r)-1 {
+				fmt.Fprintf(&line, "%*s  ", widths[i], c) // numbers right-aligned
+			} else {
+				fmt.Fprintf(&line, "%-*s  ", widths[i], c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/lab"
+)
+
+// The traces of runbooks/dgp.star and runbooks/dgp-dnat.star, confirmed with
+// real packets in their emulated labs: while the VM on h1 pings the outside
+// host, tcpdump counts the Geneve packets on h1's underlay (its tunnels to
+// h0) and the ICMP packets on each host's port to the outside network. Every
+// capture and every packet stays in the labs' namespaces.
+
+// requireTools stops a test that needs binaries this machine lacks: a
+// failure under CI=true, a skip elsewhere.
+func requireTools(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := lab.LookPath(n); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is missing (run scripts/install-deps.sh as root)", n)
+			}
+			t.Skipf("%s is missing (run scripts/install-deps.sh as root)", n)
+		}
+	}
+}
+
+// capture is a tcpdump running in a lab namespace.
+type capture struct {
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	lines  chan []string
+}
+
+// startCapture starts tcpdump on dev in the namespace ns, with filter, and
+// returns once it listens. It stops by itself after 30 s or 1000 packets.
+func startCapture(t *testing.T, ns, dev, filter string) *capture {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "tcpdump", "-nn", "-l", "-c", "1000", "-i", dev, filter)
+	stdout, err := cmd.StdoutPipe()
+	if err == nil {
+		var stderr *bufio.Reader
+		pipe, perr := cmd.StderrPipe()
+		err = perr
+		if err == nil {
+			stderr = bufio.NewReader(pipe)
+			err = cmd.Start()
+		}
+		for err == nil {
+			var line string
+			if line, err = stderr.ReadString('\n'); strings.Contains(line, "listening on") {
+				break
+			}
+		}
+	}
+	if err != nil {
+		cancel()
+		t.Fatalf("tcpdump on %s in %s: %v", dev, ns, err)
+	}
+	c := &capture{cmd: cmd, cancel: cancel, lines: make(chan []string, 1)}
+	go func() {
+		var lines []string
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() != "" { // tcpdump ends with an empty line when interrupted
+				lines = append(lines, sc.Text())
+			}
+		}
+		c.lines <- lines
+	}()
+	return c
+}
+
+// stop ends the capture and returns the packets it printed, one a line.
+func (c *capture) stop() []string {
+	time.Sleep(300 * time.Millisecond) // the last replies
+	c.cmd.Process.Signal(syscall.SIGINT)
+	lines := <-c.lines
+	c.cmd.Wait()
+	c.cancel()
+	return lines
+}
+
+// flow is a stream of pings between a VM on h1 and the outside host, and
+// where its packets are expected.
+type flow struct {
+	vm  string // the VM on h1
+	out bool   // the VM pings the outside host; else the outside host pings it
+	// addr is the VM's address on the outside network: "" for its own.
+	addr   string
+	tunnel bool            // whether the packets cross the tunnel between h1 and h0
+	exits  map[string]bool // host -> whether they cross its port to the outside network
+}
+
+// TestLabTraceCaptures applies each runbook in its lab (its pings and traces
+// pass), runs `ovnrun trace`, and checks its summary against the packets.
+// Through the gateway chassis, the pings between a VM on h1 and the outside
+// host cross the tunnel between h1 and h0 and the outside network at h0; with
+// distributed NAT, none cross the tunnel, and they reach the outside network
+// at h1, from the floating IP.
+func TestLabTraceCaptures(t *testing.T) {
+	requireLab(t)
+	requireTools(t, "tcpdump", "ovn-trace")
+	atH0 := map[string]bool{"h0": true}
+	for _, tc := range []struct {
+		runbook, verdict string
+		flows            []flow
+	}{
+		{"dgp", "Redirected through cr-lr1-ls3 to the gateway chassis h0", []flow{
+			{"v0", true, "", true, atH0},
+			{"v0", false, "", true, atH0},
+		}},
+		{"dgp-dnat", "Handled entirely on h1", []flow{
+			{"v0", true, "172.16.3.100", false, map[string]bool{"h0": false, "h1": true}},
+			{"v0", false, "172.16.3.100", false, map[string]bool{"h0": false, "h1": true}},
+			{"v1", true, "172.16.3.254", true, map[string]bool{"h0": true, "h1": false}}, // centralized SNAT
+		}},
+	} {
+		t.Run(tc.runbook, func(t *testing.T) {
+			path, name := labRunbook(t, tc.runbook)
+			out, _ := ovnrunProcess(t, "--lab", path)
+			checkPings(t, out, 3)
+			if want := "] trace h1/v0 -> 172.16.3.253: run ("; !strings.Contains(out, want) {
+				t.Errorf("apply lacks %q:\n%s", want, out)
+			}
+			out, _ = ovnrunProcess(t, "trace", "--lab", path, "h1/v0", "172.16.3.253")
+			if !strings.Contains(out, "\n"+tc.verdict) {
+				t.Errorf("ovnrun trace lacks %q:\n%s", tc.verdict, out)
+			}
+			t.Logf("ovnrun trace --lab %s h1/v0 172.16.3.253:\n%s", tc.runbook, out)
+
+			l, err := lab.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outside, _ := l.Host("outside")
+			for _, f := range tc.flows {
+				vmNS := l.VMNS("h1", f.vm)
+				if f.addr == "" {
+					f.addr = vmAddress(t, vmNS)
+				}
+				what, ns, src, dst := "from h1/"+f.vm, vmNS, f.addr, "172.16.3.253"
+				if !f.out {
+					what, ns, src, dst = "from the outside host", outside.NS, dst, src
+				}
+				tunnel, exits := capturePings(t, l, f.exits, ns, dst)
+				checkCaptures(t, fmt.Sprintf("%s: %d pings %s to %s", tc.runbook, pings, what, dst),
+					tunnel, f.tunnel, exits, f.exits, src+" > "+dst+": ICMP echo request")
+			}
+
+			out, _ = ovnrunProcess(t, "--lab", path)
+			if !strings.Contains(out, "No changes.\n") {
+				t.Errorf("second run plans changes:\n%s", out)
+			}
+			checkPings(t, out, 3)
+		})
+	}
+}
+
+// pings is how many echo requests the captures watch.
+const pings = 5
+
+// vmAddress is the address OVN's DHCP gave the VM of namespace ns.
+func vmAddress(t *testing.T, ns string) string {
+	t.Helper()
+	out, err := lab.Output("ip", "-n", ns, "-4", "-o", "addr", "show", "scope", "global")
+	f := strings.Fields(out)
+	if err != nil || len(f) < 4 {
+		t.Fatalf("the address of %s: %v %q", ns, err, out)
+	}
+	addr, _, _ := strings.Cut(f[3], "/")
+	return addr
+}
+
+// capturePings captures on h1's underlay (Geneve) and on the outside port
+// of each host of exits (ICMP) while ns pings dst.
+func capturePings(t *testing.T, l *lab.Lab, exits map[string]bool, ns, dst string) (tunnel []string, out map[string][]string) {
+	t.Helper()
+	h1, _ := l.Host("h1")
+	geneve := startCapture(t, h1.NS, lab.Underlay, "udp port 6081")
+	caps := map[string]*capture{}
+	for h := range exits {
+		hh, _ := l.Host(h)
+		if len(hh.Ifaces) != 1 {
+			t.Fatalf("host %s has outside interfaces %v, want one", h, hh.Ifaces)
+		}
+		caps[h] = startCapture(t, hh.NS, hh.Ifaces[0], "icmp")
+	}
+	ping, err := lab.Output("ip", "netns", "exec", ns, "busybox", "ping", "-c", fmt.Sprint(pings), "-i", "0.2", "-W", "1", dst)
+	if err != nil || !strings.Contains(ping, fmt.Sprintf("%d packets received", pings)) {
+		t.Errorf("ping from %s to %s: %v\n%s", ns, dst, err, ping)
+	}
+	out = map[string][]string{}
+	tunnel = geneve.stop()
+	for h, c := range caps {
+		out[h] = c.stop()
+	}
+	return tunnel, out
+}
+
+// checkCaptures checks that the pings' ICMP packets crossed the tunnel
+// between h1 and h0 (both ways) or not, and each host's outside port
+// (echo requests) or not.
+func checkCaptures(t *testing.T, what string, tunnel []string, wantTunnel bool, exits map[string][]string, wantExits map[string]bool, request string) {
+	t.Helper()
+	icmp := count(tunnel, "ICMP echo")
+	t.Logf("%s: %d Geneve packets on h1's underlay, %d of them ICMP", what, len(tunnel), icmp)
+	if wantTunnel && icmp < 2*pings || !wantTunnel && icmp != 0 {
+		t.Errorf("%s: %d ICMP packets crossed the tunnel between h1 and h0, want %d:\n%s", what, icmp,
+			map[bool]int{true: 2 * pings}[wantTunnel], strings.Join(tunnel, "\n"))
+	}
+	for h, lines := range exits {
+		n := count(lines, request)
+		t.Logf("%s: %d echo requests on %s's outside port (%d ICMP packets in all)", what, n, h, len(lines))
+		if want := map[bool]int{true: pings}[wantExits[h]]; n != want {
+			t.Errorf("%s: %d echo requests %q on %s's outside port, want %d:\n%s", what, n, request, h, want, strings.Join(lines, "\n"))
+		}
+	}
+}
+
+func count(lines []string, substr string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
