@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -85,11 +84,7 @@ func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, erro
 func graphCommand(args []string, stdout, stderr io.Writer) int {
 	f, runbook, err := parseGraphFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	var plan *interp.Plan
 	if runbook != "" {

@@ -78,19 +78,24 @@ func parseVars(settings []string) (map[string]string, error) {
 	return vars, nil
 }
 
+// usageError reports a bad command line: exit 0 for --help (pflag printed
+// the usage), else the message and the usage exit code.
+func usageError(stderr io.Writer, err error) int {
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+	return exitUsage
+}
+
 func planCommand(args []string, stdout, stderr io.Writer) int {
 	f, path, err := parsePlanFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	vars, err := parseVars(f.vars)
 	if err != nil {
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	plan, code := evaluateRunbook(path, vars, f.libs, stderr)
 	if plan == nil {

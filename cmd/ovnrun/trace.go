@@ -87,16 +87,11 @@ func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, er
 func traceCommand(args []string, stdout, stderr io.Writer) int {
 	f, pos, err := parseTraceFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	vars, err := parseVars(f.vars)
 	if err != nil {
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	var ev *interp.Eval
 	plan, code := evaluateRunbook(pos[0], vars, f.libs, stderr, func(e *interp.Eval) { ev = e })
