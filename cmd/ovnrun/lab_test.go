@@ -139,7 +139,13 @@ func checkDown(t *testing.T, path, name string) {
 	if left := lab.Leftovers(name); len(left) > 0 {
 		t.Errorf("left behind by lab down: %v", left)
 	}
+	// A killed process leaves its namespace before it is quite gone: give
+	// the kernel a moment to finish its exit.
+	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range pids {
+		for !lab.Gone(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if !lab.Gone(pid) {
 			t.Errorf("process %d of the lab is still running", pid)
 		}

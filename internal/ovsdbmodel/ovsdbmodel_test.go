@@ -255,7 +255,23 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	add("after") // waits for the reconnect to the new leader
+	// The transaction waits for the reconnect to the new leader. It may also
+	// fail, if it was sent just as the old leader died: then it is sent
+	// again, unless it landed after all (no duplicate is allowed below).
+	for {
+		err := tryAdd(ctx, db, "after")
+		if err == nil {
+			break
+		}
+		t.Logf("create after: %v; retrying", err)
+		time.Sleep(200 * time.Millisecond)
+		if hasSwitch(ctx, db, "after") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("create after: %v", err)
+		}
+	}
 	t.Logf("transaction after leader kill took %v", time.Since(start))
 	waitFor(t, "both switches cached", func() bool {
 		rows, _ := db.List(ctx, "Logical_Switch")
@@ -339,4 +355,30 @@ func TestForeignUpdates(t *testing.T) {
 		name, _ := Get(rows[0], "name")
 		return name == "renamed"
 	})
+}
+
+func tryAdd(ctx context.Context, db *DB, name string) error {
+	row := db.Table("Logical_Switch").New()
+	if err := Set(row, "name", name); err != nil {
+		return err
+	}
+	ops, err := db.Client().Create(row)
+	if err != nil {
+		return err
+	}
+	res, err := db.Client().Transact(ctx, ops...)
+	if err == nil {
+		_, err = ovsdb.CheckOperationResults(res, ops)
+	}
+	return err
+}
+
+func hasSwitch(ctx context.Context, db *DB, name string) bool {
+	rows, _ := db.List(ctx, "Logical_Switch")
+	for _, r := range rows {
+		if v, _ := Get(r, "name"); v == name {
+			return true
+		}
+	}
+	return false
 }
