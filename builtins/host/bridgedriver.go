@@ -11,6 +11,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -186,11 +187,11 @@ func waitVswitchd(ctx context.Context, h *hostState, db *ovsdbmodel.DB, next any
 	default:
 		return
 	}
-	err := poll(ctx, vswitchdWait, func() (bool, error) {
+	err := poll.Until(ctx, vswitchdWait, pollEvery, func() (bool, error) {
 		roots, err := db.List(ctx, "Open_vSwitch")
 		return err == nil && len(roots) > 0 && intCol(roots[0], "cur_cfg") >= want, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		h.logf("ovs-vswitchd has not applied the bridge change within %s; is it running?", vswitchdWait)
 	}
 }

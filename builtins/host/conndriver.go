@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -136,8 +137,8 @@ func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBCon
 // settle waits until the client's cache shows a transaction just sent:
 // libovsdb updates it asynchronously.
 func settle(ctx context.Context, done func() (bool, error)) error {
-	err := poll(ctx, settleTimeout, done)
-	if errors.Is(err, errTimeout) {
+	err := poll.Until(ctx, settleTimeout, pollEvery, done)
+	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("the change was committed, but the database did not show it within %s", settleTimeout)
 	}
 	return err

@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 )
 
 // Interface external_ids bind an OVS interface to a logical port: the VM
@@ -65,11 +66,11 @@ func (d *OVSDriver) SetInterfaceExternalIDs(ctx context.Context, host, iface str
 		return err
 	}
 	var s *ovsState
-	err = poll(ctx, ifaceWait, func() (bool, error) {
+	err = poll.Until(ctx, ifaceWait, pollEvery, func() (bool, error) {
 		s, err = readOVS(ctx, db)
 		return err == nil && s.iface(iface) != nil, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("interface %s is not in %s's Open vSwitch database after %s", iface, host, ifaceWait)
 	}
 	if err != nil {

@@ -12,8 +12,12 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
+
+// pollEvery is how often this domain re-checks what it waits for.
+const pollEvery = 50 * time.Millisecond
 
 // A host's databases are reached with libovsdb through a unix socket
 // tunnelled over the host's SSH connection; models are built from each
@@ -116,7 +120,7 @@ func (h *hostState) db(ctx context.Context, k dbKind) (*ovsdbmodel.DB, error) {
 // just started may take a moment to open its socket.
 func (h *hostState) dbWhenUp(ctx context.Context, k dbKind) (*ovsdbmodel.DB, error) {
 	var db *ovsdbmodel.DB
-	err := poll(ctx, 10*time.Second, func() (bool, error) {
+	err := poll.Until(ctx, 10*time.Second, pollEvery, func() (bool, error) {
 		var err error
 		db, err = h.db(ctx, k)
 		var nr *notRunningError
@@ -125,7 +129,7 @@ func (h *hostState) dbWhenUp(ctx context.Context, k dbKind) (*ovsdbmodel.DB, err
 		}
 		return err == nil, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		_, err = h.db(ctx, k)
 	}
 	return db, err
@@ -141,29 +145,6 @@ func (h *hostState) closeDBs() error {
 		delete(h.dbs, k)
 	}
 	return errors.Join(errs...)
-}
-
-// errTimeout is poll's own timeout, told apart from the caller's deadline.
-var errTimeout = errors.New("timed out")
-
-// poll calls done until it reports true, the timeout passes (errTimeout)
-// or ctx ends.
-func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		ok, err := done()
-		if ok || err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
 }
 
 // str, strMap and strSet read columns of a cached row; the models come

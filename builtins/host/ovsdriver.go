@@ -13,6 +13,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -297,12 +298,12 @@ func (hs *Hosts) readOutput(ctx context.Context, id, attr string) (string, error
 		return h.systemID, nil
 	}
 	var sid string
-	err = poll(ctx, systemIDWait, func() (bool, error) {
+	err = poll.Until(ctx, systemIDWait, pollEvery, func() (bool, error) {
 		sid, err = h.liveSystemID(ctx)
 		return sid != "", err
 	})
 	switch {
-	case errors.Is(err, errTimeout):
+	case errors.Is(err, poll.ErrTimeout):
 		return "", fmt.Errorf("host %s: its chassis name is unknown: Open_vSwitch external_ids:system-id is not set; "+
 			"declare it with host(%q, system_id=...) or set it with ovs_external_ids()", name, name)
 	case err != nil:

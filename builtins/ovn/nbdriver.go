@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -281,7 +282,7 @@ const maxAttempts = 4
 // waitChange waits, briefly, until the cache differs from the last snapshot.
 func (d *NBDriver) waitChange(ctx context.Context) {
 	old := d.last
-	_ = poll(ctx, 3*time.Second, func() (bool, error) {
+	_ = poll.Until(ctx, 3*time.Second, pollEvery, func() (bool, error) {
 		s, err := d.snapshot(ctx)
 		return s != old, err
 	})
@@ -344,8 +345,8 @@ func (e *connectionError) Unwrap() error { return e.err }
 // the NB from there, so that the retry compares against the NB as it is now.
 func (d *NBDriver) waitConnected(ctx context.Context) error {
 	c := d.db.Client()
-	_ = poll(ctx, time.Second, func() (bool, error) { return !c.Connected(), nil })
-	err := poll(ctx, d.cfg.ConnectTimeout, func() (bool, error) { return c.Connected() && d.db.Endpoint() != "", nil })
+	_ = poll.Until(ctx, time.Second, pollEvery, func() (bool, error) { return !c.Connected(), nil })
+	err := poll.Until(ctx, d.cfg.ConnectTimeout, pollEvery, func() (bool, error) { return c.Connected() && d.db.Endpoint() != "", nil })
 	if err == nil {
 		_, err = d.currentReplica(ctx)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/daemons"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -257,7 +258,7 @@ func TestWaitForNorthd(t *testing.T) {
 // waitCache waits until the driver's cache shows what another client did.
 func waitCache(t *testing.T, d *NBDriver, ok func(*snapshot) bool) {
 	t.Helper()
-	err := poll(testCtx(t), 5*time.Second, func() (bool, error) {
+	err := poll.Until(testCtx(t), 5*time.Second, pollEvery, func() (bool, error) {
 		s, err := d.snapshot(testCtx(t))
 		return err == nil && ok(s), err
 	})

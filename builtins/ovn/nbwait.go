@@ -2,7 +2,6 @@ package ovn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -10,8 +9,12 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
+
+// pollEvery is how often this domain re-checks what it waits for.
+const pollEvery = 20 * time.Millisecond
 
 // Bounds of the driver's waits. They are long because a loaded lab's
 // northd can take seconds; a wait that runs out names what it waited for.
@@ -20,29 +23,6 @@ const (
 	nbWaitTimeout = 60 * time.Second // --wait=sb|hv
 	outputTimeout = 30 * time.Second // northd assigning dynamic addresses
 )
-
-// errTimeout is poll's own timeout, told apart from the caller's deadline.
-var errTimeout = errors.New("timed out")
-
-// poll calls done until it reports true, the timeout passes (errTimeout)
-// or ctx ends.
-func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		ok, err := done()
-		if ok || err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
-}
 
 // unsettled is a committed transaction the cache may not show yet.
 type unsettled struct {
@@ -56,7 +36,7 @@ type unsettled struct {
 // connection, and the next step's plan must see this step's rows.
 func (d *NBDriver) settle(ctx context.Context, applied []interp.Action, deleted []string) error {
 	var last *rowPlan
-	err := poll(ctx, settleTimeout, func() (bool, error) {
+	err := poll.Until(ctx, settleTimeout, pollEvery, func() (bool, error) {
 		s, err := d.read(ctx)
 		if err != nil {
 			return false, err
@@ -78,7 +58,7 @@ func (d *NBDriver) settle(ctx context.Context, applied []interp.Action, deleted 
 		}
 		return true, nil
 	})
-	if err == errTimeout {
+	if err == poll.ErrTimeout {
 		what := "deleted rows are still present"
 		if last != nil {
 			what = fmt.Sprintf("%s %s is still %s", last.want.action.Meta().Kind, last.want.action.Meta().Name, last.op())
@@ -124,7 +104,7 @@ func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult)
 	}
 	column := d.cfg.Wait + "_cfg"
 	start := time.Now()
-	err := poll(ctx, nbWaitTimeout, func() (bool, error) {
+	err := poll.Until(ctx, nbWaitTimeout, pollEvery, func() (bool, error) {
 		rep, err := d.currentReplica(ctx)
 		if err != nil {
 			return false, err
@@ -136,7 +116,7 @@ func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult)
 		return false, nil
 	})
 	waited := time.Since(start).Round(100 * time.Microsecond)
-	if err == errTimeout {
+	if err == poll.ErrTimeout {
 		who := "ovn-northd"
 		if d.cfg.Wait == "hv" {
 			who = "ovn-northd or a chassis' ovn-controller"
@@ -217,7 +197,7 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 	}
 	var value string
 	var found bool
-	err := poll(ctx, outputTimeout, func() (bool, error) {
+	err := poll.Until(ctx, outputTimeout, pollEvery, func() (bool, error) {
 		s, err := d.snapshot(ctx)
 		if err != nil {
 			return false, err
@@ -233,7 +213,7 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 		value, found = dynamicOutputs(*v)[attr]
 		return true, nil
 	})
-	if err == errTimeout {
+	if err == poll.ErrTimeout {
 		return "", fmt.Errorf("nb: %s: ovn-northd assigned no dynamic addresses within %s: is ovn-northd running, and does the switch have a subnet?", id, outputTimeout)
 	}
 	if err != nil {

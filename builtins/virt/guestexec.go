@@ -17,6 +17,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
 
@@ -248,11 +249,11 @@ func (d *Driver) waitGuests(ctx context.Context, domains []*Domain) ([]string, e
 // the guest has it open.
 func (h *hostState) waitGuest(ctx context.Context, vm string) error {
 	start := time.Now()
-	err := poll(ctx, GuestBootWait, func() (bool, error) {
+	err := poll.Until(ctx, GuestBootWait, pollEvery, func() (bool, error) {
 		_, state, err := h.guestChannel(ctx, vm)
 		return state == "connected", err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("the guest of domain %s has not opened channel %s within %s: has it booted, and does it serve the channel?",
 			vm, GuestChannel, GuestBootWait)
 	}

@@ -14,6 +14,9 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
+// pollEvery is how often this domain re-checks what it waits for.
+const pollEvery = 100 * time.Millisecond
+
 // The libvirt driver applies vm() and attach() actions: it defines and
 // starts libvirt domains and hot-plugs their NICs into the host's OVS
 // bridge, talking to each host's libvirtd with go-libvirt through the host's
@@ -349,28 +352,6 @@ func actionError(a interp.Action, err error) error {
 	}
 	return fmt.Errorf("%s %s: %w", m.Kind, m.Name, err)
 }
-
-// poll calls done until it reports true, timeout passes (errTimeout) or ctx
-// ends.
-func poll(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
-		ok, err := done()
-		if ok || err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
-}
-
-var errTimeout = errors.New("timed out")
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

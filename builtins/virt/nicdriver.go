@@ -9,6 +9,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -212,11 +213,11 @@ func (h *hostState) detach(ctx context.Context, ds *domainState, n *liveNIC) err
 			if err != nil && !isLibvirtErr(err, libvirt.ErrDeviceMissing) {
 				return fmt.Errorf("detach NIC %s (%s) from domain %s: %w", n.Dev, n.MAC, ds.dom.Name, err)
 			}
-			err = poll(ctx, detachWait, func() (bool, error) {
+			err = poll.Until(ctx, detachWait, pollEvery, func() (bool, error) {
 				live, err := l.DomainGetXMLDesc(ds.dom, 0)
 				return err == nil && !strings.Contains(strings.ToLower(live), "'"+n.MAC+"'"), err
 			})
-			if errors.Is(err, errTimeout) {
+			if errors.Is(err, poll.ErrTimeout) {
 				return fmt.Errorf("the guest of domain %s did not release NIC %s (%s) within %s", ds.dom.Name, n.Dev, n.MAC, detachWait)
 			}
 			if err != nil {

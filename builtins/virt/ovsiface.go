@@ -11,6 +11,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
 
@@ -116,11 +117,11 @@ func (h *hostState) checkBridge(ctx context.Context, bridge string) error {
 	if wait == 0 {
 		wait = DefaultBridgeWait
 	}
-	err = poll(ctx, wait, func() (bool, error) {
+	err = poll.Until(ctx, wait, pollEvery, func() (bool, error) {
 		r, err := findRow(ctx, db, "Bridge", bridge)
 		return r != nil, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		return &MissingBridgeError{Bridge: bridge, Host: h.name}
 	}
 	return err
@@ -154,12 +155,12 @@ func (h *hostState) setIfaceID(ctx context.Context, dev, id string) error {
 		return err
 	}
 	var row model.Model
-	err = poll(ctx, ovsWait, func() (bool, error) {
+	err = poll.Until(ctx, ovsWait, pollEvery, func() (bool, error) {
 		var err error
 		row, err = findRow(ctx, db, "Interface", dev)
 		return row != nil, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("libvirt attached the NIC, but no Interface %s appeared in the Open vSwitch database of host %s within %s", dev, h.name, ovsWait)
 	}
 	if err != nil {
@@ -183,11 +184,11 @@ func (h *hostState) setIfaceID(ctx context.Context, dev, id string) error {
 	if err != nil {
 		return fmt.Errorf("set external_ids:iface-id of Interface %s: %w", dev, err)
 	}
-	err = poll(ctx, ovsWait, func() (bool, error) {
+	err = poll.Until(ctx, ovsWait, pollEvery, func() (bool, error) {
 		got, _, err := h.ifaceID(ctx, dev)
 		return got == id, err
 	})
-	if errors.Is(err, errTimeout) {
+	if errors.Is(err, poll.ErrTimeout) {
 		return fmt.Errorf("set external_ids:iface-id of Interface %s: committed, but not seen within %s", dev, ovsWait)
 	}
 	return err
