@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +13,7 @@ import (
 // graph runs `ovnrun graph` in-process from the repository root.
 func graph(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	t.Chdir(repoRoot)
-	var out, errb bytes.Buffer
-	code = graphCommand(args, &out, &errb)
-	return out.String(), errb.String(), code
+	return ovnrun(t, append([]string{"graph"}, args...)...)
 }
 
 // TestGoldenGraphs checks the DOT and Mermaid graphs of every runbook under
@@ -40,19 +36,7 @@ func TestGoldenGraphs(t *testing.T) {
 				if code != exitOK {
 					t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 				}
-				if *update {
-					if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./cmd/ovnrun -run TestGoldenGraphs -update)", err)
-				}
-				if stdout != string(want) {
-					t.Errorf("graph differs from %s (-want +got):\n%s", golden, lineDiff(string(want), stdout))
-				}
+				checkGolden(t, golden, stdout, "TestGoldenGraphs")
 			})
 		}
 	}

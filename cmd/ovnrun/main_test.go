@@ -50,21 +50,28 @@ func TestGoldenPlans(t *testing.T) {
 				if code != exitOK {
 					t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 				}
-				if *update {
-					if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./cmd/ovnrun -run TestGoldenPlans -update)", err)
-				}
-				if stdout != string(want) {
-					t.Errorf("plan differs from %s (-want +got):\n%s", golden, lineDiff(string(want), stdout))
-				}
+				checkGolden(t, golden, stdout, "TestGoldenPlans")
 			})
 		}
+	}
+}
+
+// checkGolden compares got with the golden file at path, or rewrites the
+// file with -update; test names the test that rewrites it.
+func checkGolden(t *testing.T, path, got, test string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/ovnrun -run %s -update)", err, test)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (-want +got; go test ./cmd/ovnrun -run %s -update rewrites it):\n%s", path, test, lineDiff(string(want), got))
 	}
 }
 
@@ -133,20 +140,7 @@ func TestBuiltinsReference(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	path := filepath.Join(repoRoot, "docs/builtins.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != stdout {
-		t.Errorf("docs/builtins.md is stale (go test ./cmd/ovnrun -run TestBuiltinsReference -update):\n%s", lineDiff(string(want), stdout))
-	}
+	checkGolden(t, filepath.Join(repoRoot, "docs/builtins.md"), stdout, "TestBuiltinsReference")
 }
 
 func TestVarsAndStepFilters(t *testing.T) {
