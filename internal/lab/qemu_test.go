@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/internal/libvirtd"
@@ -94,7 +95,12 @@ func TestUpDownQEMU(t *testing.T) {
 	} else {
 		c.Close()
 	}
+	// Daemons just started may still run a short-lived child of theirs:
+	// give the count a moment to settle.
 	pids := Processes(spec.Name)
+	for deadline := time.Now().Add(5 * time.Second); len(pids) != 3 && time.Now().Before(deadline); pids = Processes(spec.Name) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if len(pids) != 3 { // sshd, virtlogd, libvirtd
 		t.Errorf("processes in the lab: %v", pids)
 	}
