@@ -14,15 +14,20 @@ import (
 )
 
 // A NIC is identified by its MAC and its target dev (the tap's name on the
-// host): attach() is idempotent by both. A NIC attached by hand with the
-// same MAC, dev and bridge (as the seed's virsh attach-device does) counts
-// as done; only its iface-id is converged.
+// host): attach() is idempotent by both, in the running guest and in the
+// persistent definition alike. A NIC attached by hand with the same MAC,
+// dev and bridge (as the seed's virsh attach-device does) counts as done;
+// only its iface-id is converged. A NIC that only one of the two holds (a
+// `virsh attach-device --config` while the guest ran, or a detach that was
+// cut short) is attached to the other alone: attaching it to both would
+// leave the definition with two NICs of one MAC.
 
 // nicState is a declared NIC as found on its domain.
 type nicState struct {
 	ds      *domainState
 	byMAC   *liveNIC // the domain's NIC with the declared MAC
 	byDev   *liveNIC // the domain's NIC with the declared dev
+	conf    *liveNIC // the persistent definition's NIC with the declared MAC
 	inLive  bool     // present in the running domain (when it runs)
 	inConf  bool     // present in the persistent definition
 	ifaceID string   // OVS external_ids:iface-id, when the port exists
@@ -66,9 +71,9 @@ func (h *hostState) findNIC(ctx context.Context, a *Interface) (*nicState, error
 		}
 	}
 	ns.inLive = ds.active && ns.byMAC != nil
-	for _, n := range conf {
-		if n.MAC == mac {
-			ns.inConf = true
+	for i := range conf {
+		if conf[i].MAC == mac {
+			ns.inConf, ns.conf = true, &conf[i]
 		}
 	}
 	if ds.active && ns.byMAC != nil && ns.byMAC.Dev == a.Dev {
@@ -92,6 +97,9 @@ func (ns *nicState) diffs(a *Interface) []interp.FieldDiff {
 	if n == nil {
 		n = ns.byDev
 	}
+	if n == nil { // only the persistent definition has it
+		n = ns.conf
+	}
 	add("mac", n.MAC, a.MAC.String())
 	add("dev", n.Dev, a.Dev)
 	add("bridge", n.Bridge, a.Bridge)
@@ -99,6 +107,9 @@ func (ns *nicState) diffs(a *Interface) []interp.FieldDiff {
 		add("virtualport", "none", "openvswitch")
 	}
 	if ns.ds.active && len(diffs) == 0 {
+		if !ns.inLive {
+			add("live", false, true)
+		}
 		if !ns.inConf {
 			add("persistent", false, true)
 		}
@@ -117,7 +128,7 @@ func (h *hostState) planNIC(ctx context.Context, a *Interface) (interp.Change, e
 	if err != nil {
 		return interp.Change{}, err
 	}
-	if ns.ds == nil || (ns.byMAC == nil && ns.byDev == nil) {
+	if ns.ds == nil || (ns.byMAC == nil && ns.byDev == nil && ns.conf == nil) {
 		c := interp.Change{Action: a, Op: interp.OpCreate}
 		if err := h.checkBridge(ctx, a.Bridge); err != nil {
 			// The bridge or Open vSwitch itself may come from an earlier
@@ -157,13 +168,25 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 	if ns.ds == nil {
 		return fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
 	}
-	if ns.byMAC != nil || ns.byDev != nil {
-		if d := ns.diffs(a); len(d) == 1 && d[0].Key == "iface_id" {
-			return h.setIfaceID(ctx, a.Dev, a.IfaceID)
-		} else if len(d) == 0 {
+	if ns.byMAC != nil || ns.byDev != nil || ns.conf != nil {
+		d := ns.diffs(a)
+		if len(d) == 0 {
 			return nil
 		}
-		for _, old := range []*liveNIC{ns.byMAC, ns.byDev} {
+		if half := halfAttached(d); half != 0 {
+			// The NIC is right where it is: attach it where it is missing.
+			return h.attach(ctx, ns, a, half)
+		}
+		if len(d) == 1 && d[0].Key == "iface_id" {
+			return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+		}
+		// The persistent definition's NIC of the declared MAC goes too when
+		// the running guest lacks it; detaching byMAC removes both.
+		var confOnly *liveNIC
+		if ns.byMAC == nil {
+			confOnly = ns.conf
+		}
+		for _, old := range []*liveNIC{ns.byMAC, ns.byDev, confOnly} {
 			if old == nil {
 				continue
 			}
@@ -178,6 +201,34 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 			}
 		}
 	}
+	flags := libvirt.DomainDeviceModifyConfig
+	if ns.ds.active {
+		flags |= libvirt.DomainDeviceModifyLive
+	}
+	return h.attach(ctx, ns, a, flags)
+}
+
+// halfAttached says where a NIC that is otherwise as declared is missing:
+// the running guest, the persistent definition, or (0) neither.
+func halfAttached(diffs []interp.FieldDiff) libvirt.DomainDeviceModifyFlags {
+	var flags libvirt.DomainDeviceModifyFlags
+	for _, d := range diffs {
+		switch d.Key {
+		case "live":
+			flags |= libvirt.DomainDeviceModifyLive
+		case "persistent":
+			flags |= libvirt.DomainDeviceModifyConfig
+		case "iface_id":
+		default:
+			return 0
+		}
+	}
+	return flags
+}
+
+// attach attaches the declared NIC to the running guest, the persistent
+// definition or both (flags), then sets its iface-id when the guest runs.
+func (h *hostState) attach(ctx context.Context, ns *nicState, a *Interface, flags libvirt.DomainDeviceModifyFlags) error {
 	if err := h.checkBridge(ctx, a.Bridge); err != nil {
 		return err
 	}
@@ -185,11 +236,7 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 	if err != nil {
 		return err
 	}
-	flags := uint32(libvirt.DomainDeviceModifyConfig)
-	if ns.ds.active {
-		flags |= uint32(libvirt.DomainDeviceModifyLive)
-	}
-	err = h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainAttachDeviceFlags(ns.ds.dom, doc, flags) })
+	err = h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainAttachDeviceFlags(ns.ds.dom, doc, uint32(flags)) })
 	if err != nil {
 		return fmt.Errorf("attach the NIC to domain %s: %w", a.VM, err)
 	}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitalocean/go-libvirt"
+
 	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 	"github.com/ovnrun/ovnrun/interp"
@@ -178,6 +180,54 @@ func TestVMOnOVN(t *testing.T) {
 	if cs, err := run(t, l.driver(t), evaluate(t, nicSrc)); err != nil || ops(cs) != "unchanged vm/h0/g0; unchanged vm_nic/h0/tap-g0" {
 		t.Errorf("second run: %s, %v", ops(cs), err)
 	}
+	// A NIC that only the persistent definition holds (detached from the
+	// running guest alone), then only the running guest: attached where it
+	// is missing, never a second time where it is.
+	nic := evaluate(t, nicSrc).Steps[0].Actions[1].(*Interface)
+	for _, where := range []libvirt.DomainDeviceModifyFlags{libvirt.DomainDeviceModifyLive, libvirt.DomainDeviceModifyConfig} {
+		h := l.driver(t).host("h0")
+		ns, err := h.findNIC(context.Background(), nic)
+		if err != nil || ns.byMAC == nil {
+			t.Fatalf("the NIC before detaching it: %+v, %v", ns, err)
+		}
+		doc, err := ns.byMAC.XML.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.do(context.Background(), func(lv *libvirt.Libvirt) error {
+			return lv.DomainDetachDeviceFlags(ns.ds.dom, doc, uint32(where))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if where == libvirt.DomainDeviceModifyLive {
+			if err := libvirttest.WaitFor(20*time.Second, func() error {
+				if ns, err := h.findNIC(context.Background(), nic); err != nil || ns.inLive {
+					return fmt.Errorf("the guest still has the NIC (%v)", err)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := run(t, l.driver(t), evaluate(t, nicSrc))
+		if err != nil || ops(cs) != "unchanged vm/h0/g0; update vm_nic/h0/tap-g0" {
+			t.Fatalf("NIC detached (flags %d): %s %+v, %v", where, ops(cs), cs, err)
+		}
+		for _, flags := range []libvirt.DomainXMLFlags{0, libvirt.DomainXMLInactive} {
+			var doc string
+			h.do(context.Background(), func(lv *libvirt.Libvirt) error {
+				doc, err = lv.DomainGetXMLDesc(ns.ds.dom, flags)
+				return err
+			})
+			if n := strings.Count(strings.ToLower(doc), "'"+mac+"'"); err != nil || n != 1 {
+				t.Errorf("after attaching the NIC detached with flags %d, the domain XML (flags %d) has %d NICs of MAC %s, want 1 (%v)", where, flags, n, mac, err)
+			}
+		}
+		if cs, err := run(t, l.driver(t), evaluate(t, nicSrc)); err != nil || ops(cs) != "unchanged vm/h0/g0; unchanged vm_nic/h0/tap-g0" {
+			t.Errorf("run after re-attaching: %s, %v", ops(cs), err)
+		}
+	}
+
 	// Another dev for the same MAC: the NIC is detached (the guest releases
 	// it) and attached anew.
 	moved := strings.Replace(nicSrc, `dev = "tap-g0"`, `dev = "tap-g0b"`, 1)

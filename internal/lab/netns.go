@@ -68,6 +68,35 @@ func ExecInNamespace(ns string, argv, env []string) error {
 // NamespacePath is where `ip netns` keeps the namespace named ns.
 func NamespacePath(ns string) string { return "/run/netns/" + ns }
 
+// nsfsMagic is the file system type of a namespace file that holds a
+// namespace (NSFS_MAGIC in linux/magic.h).
+const nsfsMagic = 0x6e736673
+
+// NamespaceMounted reports whether ns is a namespace one can enter: its
+// file under /run/netns has a namespace mounted on it. `ip netns add`
+// creates the file, then mounts the namespace on it; one stopped in between
+// (Ctrl-C reaches it along with ovnrun) leaves a plain file, which every
+// later `ip -n` refuses and a mere existence check takes for a namespace.
+func NamespaceMounted(ns string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(NamespacePath(ns), &st) == nil && st.Type == nsfsMagic
+}
+
+// AddNamespace creates the namespace ns with its loopback up, unless it
+// exists; the file of a half-made one is removed first.
+func AddNamespace(ns string) error {
+	if NamespaceMounted(ns) {
+		return nil
+	}
+	if err := os.Remove(NamespacePath(ns)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("lab: remove the file of half-made namespace %s: %w", ns, err)
+	}
+	if err := Run("ip", "netns", "add", ns); err != nil {
+		return err
+	}
+	return Run("ip", "-n", ns, "link", "set", "lo", "up")
+}
+
 // namespaceInode identifies a namespace as /proc/PID/ns/net shows it.
 func namespaceInode(ns string) (string, bool) {
 	var st syscall.Stat_t
@@ -166,13 +195,24 @@ func Run(name string, args ...string) error {
 }
 
 // Output runs a command on this machine, bounded to 30 s, and returns its
-// combined output.
+// standard output; its standard error goes into the error only. What a
+// command prints on stderr while it succeeds is no part of what it reports:
+// `ip link show` in one namespace warns "Peer netns reference is invalid"
+// while any other namespace is half made, and parsed with the output that
+// warning once counted as a NIC too many (issue 11).
 func Output(name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = strings.TrimSpace(string(out))
+		}
+		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, msg)
 	}
 	return string(out), nil
 }

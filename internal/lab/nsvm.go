@@ -71,10 +71,15 @@ func (d *VMDriver) plan(a interp.Action) (interp.Change, error) {
 	switch a := a.(type) {
 	case *virt.Domain:
 		d.remember(a)
-		if exists(NamespacePath(d.lab.VMNS(a.M.Host, a.Domain))) {
+		ns := d.lab.VMNS(a.M.Host, a.Domain)
+		if NamespaceMounted(ns) {
 			return interp.Change{Action: a, Op: interp.OpUnchanged}, nil
 		}
-		return interp.Change{Action: a, Op: interp.OpCreate, Note: "lab VM: a network namespace (image, CPUs and memory are not used)"}, nil
+		note := "lab VM: a network namespace (image, CPUs and memory are not used)"
+		if exists(NamespacePath(ns)) {
+			note = "lab VM: its namespace file holds no namespace (an interrupted ip netns add): made again"
+		}
+		return interp.Change{Action: a, Op: interp.OpCreate, Note: note}, nil
 	case *virt.Interface:
 		diffs, err := d.nicDiffs(a)
 		switch {
@@ -138,17 +143,10 @@ func (d *VMDriver) createVM(a *virt.Domain) error {
 	if _, err := d.host(a.M.Host); err != nil {
 		return err
 	}
-	ns := d.lab.VMNS(a.M.Host, a.Domain)
-	if exists(NamespacePath(ns)) {
-		return nil
-	}
 	if err := os.MkdirAll(d.lab.vmDir(a.M.Host, a.Domain), 0o700); err != nil {
 		return err
 	}
-	if err := Run("ip", "netns", "add", ns); err != nil {
-		return err
-	}
-	return Run("ip", "-n", ns, "link", "set", "lo", "up")
+	return AddNamespace(d.lab.VMNS(a.M.Host, a.Domain))
 }
 
 // nicState is what the lab has of a NIC.
@@ -223,7 +221,7 @@ func (d *VMDriver) applyNIC(ctx context.Context, a *virt.Interface) error {
 		return err
 	}
 	vmNS := d.lab.VMNS(a.M.Host, a.VM)
-	if !exists(NamespacePath(vmNS)) {
+	if !NamespaceMounted(vmNS) {
 		return fmt.Errorf("VM %s on %s does not exist", a.VM, a.M.Host)
 	}
 	s, err := d.nicState(a)
@@ -340,7 +338,7 @@ func (d *VMDriver) startDHCP(a *virt.Interface, vmNS string) error {
 // check.GuestRunner.
 func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error) {
 	ns := d.lab.VMNS(host, vm)
-	if !exists(NamespacePath(ns)) {
+	if !NamespaceMounted(ns) {
 		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
 	}
 	args := append([]string{"netns", "exec", ns, "env", "PATH=" + d.lab.BinDir() + ":/usr/sbin:/usr/bin:/sbin:/bin"}, argv...)

@@ -1,0 +1,93 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// halfMadeNamespace leaves in /run/netns what `ip netns add` leaves when it
+// is stopped between creating the namespace's file and mounting the
+// namespace on it: a plain file. Removed at the end of the test.
+func halfMadeNamespace(t *testing.T, ns string) {
+	t.Helper()
+	if err := os.WriteFile(NamespacePath(ns), nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(NamespacePath(ns)) })
+}
+
+// TestOutputWithHalfMadeNamespaces reads a VM's NICs while another
+// namespace is half made, as the kill test did while other test packages
+// made namespaces beside it: iproute2 then warns "Peer netns reference is
+// invalid" on stderr, which Output once returned with the NIC list, so a
+// VM with one NIC was read as having two.
+func TestOutputWithHalfMadeNamespaces(t *testing.T) {
+	require(t)
+	prefix := fmt.Sprintf("t%d-out", os.Getpid())
+	halfMadeNamespace(t, prefix+"-0half")
+	a, b := prefix+"-a", prefix+"-b"
+	for _, ns := range []string{a, b} {
+		if err := AddNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { RemoveNamespace(ns) })
+	}
+	halfMadeNamespace(t, prefix+"-zhalf")
+	if err := Run("ip", "-n", a, "link", "add", "nic0", "type", "veth", "peer", "name", "nic0", "netns", b); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Output("ip", "-n", b, "-o", "link", "show", "type", "veth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "2: nic0@") {
+		t.Errorf("one veth read as %d lines:\n%s", len(lines), out)
+	}
+	// The warning is still there when a command fails.
+	_, err = Output("sh", "-c", "echo out; echo the reason >&2; exit 3")
+	if err == nil || !strings.Contains(err.Error(), "the reason") {
+		t.Errorf("a failed command's error lacks its stderr: %v", err)
+	}
+}
+
+// TestVMDriverHalfMadeVM: a VM whose namespace file holds no namespace (its
+// ip netns add was stopped halfway) is planned as to create and made, not
+// taken as existing; every NIC plugged into it would fail else.
+func TestVMDriverHalfMadeVM(t *testing.T) {
+	require(t)
+	name := fmt.Sprintf("t%dhalf", os.Getpid())
+	l := &Lab{Name: name, Dir: t.TempDir(), Hosts: []*Host{{Name: "h0", NS: hostNS(name, "h0")}}}
+	d := NewVMDriver(l)
+	vm := &virt.Domain{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: "vm/h0/v0", Kind: "vm", Name: "h0/v0", Host: "h0", Driver: "libvirt"}}, Domain: "v0"}
+	ns := l.VMNS("h0", "v0")
+	halfMadeNamespace(t, ns)
+	t.Cleanup(func() { RemoveNamespace(ns) })
+	ctx := context.Background()
+	plan := func() interp.Change {
+		t.Helper()
+		cs, err := d.Plan(ctx, []interp.Action{vm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs[0]
+	}
+	c := plan()
+	if c.Op != interp.OpCreate || !strings.Contains(c.Note, "holds no namespace") {
+		t.Fatalf("a half-made VM is planned %s (%s), want create", c.Op, c.Note)
+	}
+	if _, err := d.Apply(ctx, []interp.Change{c}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := Output("ip", "-n", ns, "-o", "link", "show", "lo"); err != nil || !strings.Contains(out, "UP") {
+		t.Fatalf("the VM's namespace after apply: %v %q", err, out)
+	}
+	if c := plan(); c.Op != interp.OpUnchanged {
+		t.Errorf("second plan: %s, want unchanged", c.Op)
+	}
+}
