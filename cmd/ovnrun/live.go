@@ -98,8 +98,8 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
-	if lf.destroy && lf.lab.lab != nil {
-		fmt.Fprintf(progress, "Then, in lab %s, every host is reset to as it was when the lab came up.\n", lf.lab.lab.Name)
+	if lf.destroy {
+		writeDestroyHosts(progress, lf.lab.lab)
 	}
 	if dryRun {
 		return exitOK

@@ -81,8 +81,8 @@ Flags:
   --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
   --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
   --adopt              take over same-named NB rows this runbook did not create
-  --destroy            delete exactly the NB rows this runbook created (with --lab, also
-                       its VMs, then reset the lab's hosts)
+  --destroy            delete exactly the NB rows, VMs and VM NICs this runbook created
+                       (with --lab, then reset the lab's hosts); with --dry-run, list them
   --wait sb|hv|none    after each NB transaction, wait for northd (sb) or all chassis (hv)
   --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
   --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests

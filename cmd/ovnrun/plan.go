@@ -119,6 +119,11 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		return runLive(ctx, &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
 	}
 	changes := interp.OfflineChanges(steps)
+	if f.live.destroy {
+		if changes, err = planDestroyOffline(&f.live, plan, steps); err != nil {
+			return usageError(stderr, err)
+		}
+	}
 	if f.live.resume {
 		// Offline, a resumed plan shows what the journal says is done; the
 		// apply re-verifies each skip against live state.
@@ -131,14 +136,19 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
+	progress := stdout
 	if f.output == "json" {
 		err = interp.WriteJSON(stdout, plan, changes)
+		progress = stderr // keep stdout one JSON document
 	} else {
 		err = interp.WriteText(stdout, plan, changes)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitFailure
+	}
+	if f.live.destroy {
+		writeDestroyHosts(progress, nil)
 	}
 	return exitOK
 }
