@@ -65,7 +65,7 @@ const usage = `ovnrun - build OVN labs from Starlark runbooks
 Usage:
   ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
   ovnrun doc [--markdown] [BUILTIN]  document every builtin, or one
-  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png (ovnrun graph --help)
+  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png, pdf (ovnrun graph --help)
   ovnrun lab up|down|status          an emulated lab on this machine (ovnrun lab --help)
   ovnrun trace [flags] RUNBOOK SRC DST
                                      a packet's path by chassis, with ovn-trace (ovnrun trace --help)
@@ -87,6 +87,7 @@ Flags:
   --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
   --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests
 
-Exit status: 0 done, 1 failure while planning or applying, 2 bad command line,
-3 invalid runbook (nothing was changed).
+Exit status: 0 done, 1 failure while planning or applying, 2 bad command line
+(an unknown command or flag, a -D the runbook never reads, no runbook), 3 invalid
+runbook (nothing was changed).
 `

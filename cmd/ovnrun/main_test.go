@@ -189,7 +189,7 @@ func TestVarsAndStepFilters(t *testing.T) {
 		t.Errorf("--only nosuch: exit %d, %s", code, stderr)
 	}
 	_, stderr, code = ovnrun(t, "--dry-run", "--offline", "-D", "h0_adress=1.2.3.4", "runbooks/dgp.star")
-	if code != exitRunbook || !strings.Contains(stderr, "h0_adress") {
+	if code != exitUsage || !strings.Contains(stderr, "h0_adress") {
 		t.Errorf("-D with a typo: exit %d, %s", code, stderr)
 	}
 }
