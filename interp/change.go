@@ -1,6 +1,9 @@
 package interp
 
-import "context"
+import (
+	"context"
+	"sort"
+)
 
 // Op is what applying an action will do.
 type Op string
@@ -102,6 +105,58 @@ func OfflineChanges(steps []*Step) []StepChanges {
 		out[i] = StepChanges{Step: s, Changes: cs}
 	}
 	return out
+}
+
+// Destroyable is implemented by the resource actions a destroy deletes:
+// NB rows, VMs and VM NICs, not host settings, which a destroy leaves as
+// they are. DestroyOrder places the action among its driver's deletions as
+// the driver's live PlanDestroy orders them: lower rank first, then by key,
+// then in declaration order.
+type Destroyable interface {
+	Action
+	DestroyOrder() (rank int, key string)
+}
+
+// DestroyStep is the one step of a destroy plan.
+func DestroyStep(p *Plan) *Step {
+	return &Step{Name: "destroy", Pos: Pos{File: p.Runbook, Line: 1}}
+}
+
+// OfflineDestroy plans without contacting anything the destroy of what the
+// plan would create: every Destroyable action of the drivers named, as a
+// delete, driver by driver in the order given (the order of the live
+// destroy), each driver's in its DestroyOrder. Commands are not destroyed.
+func OfflineDestroy(p *Plan, drivers []string) []StepChanges {
+	type entry struct {
+		rank int
+		key  string
+		a    Action
+	}
+	byDriver := map[string][]entry{}
+	for _, s := range p.Steps {
+		for _, a := range s.Actions {
+			d, ok := a.(Destroyable)
+			if !ok || a.Meta().Mode != Resource {
+				continue
+			}
+			rank, key := d.DestroyOrder()
+			byDriver[a.Meta().Driver] = append(byDriver[a.Meta().Driver], entry{rank, key, a})
+		}
+	}
+	var cs []Change
+	for _, name := range drivers {
+		es := byDriver[name]
+		sort.SliceStable(es, func(i, j int) bool {
+			if es[i].rank != es[j].rank {
+				return es[i].rank < es[j].rank
+			}
+			return es[i].key < es[j].key
+		})
+		for _, e := range es {
+			cs = append(cs, Change{Action: e.a, Op: OpDelete})
+		}
+	}
+	return []StepChanges{{Step: DestroyStep(p), Changes: cs}}
 }
 
 // Guarded is implemented by command actions that run only when a guard says

@@ -33,6 +33,26 @@ func (e *Error) Detail() string {
 	return e.Error() + "\n" + e.Backtrace
 }
 
+// UnreadVarsError refuses -D settings that no var() of the runbook read: a
+// mistake on the command line (a misspelt name), not in the runbook.
+type UnreadVarsError struct {
+	Names []string // the -D names no var() read, sorted
+	Known []string // the names the runbook reads, sorted
+}
+
+func (e *UnreadVarsError) Error() string {
+	msg := fmt.Sprintf("-D %s: the runbook reads no such variable", strings.Join(e.Names, ", "))
+	if len(e.Names) == 1 {
+		if s := Suggest(e.Names[0], e.Known); s != "" {
+			msg += fmt.Sprintf(": did you mean %s?", s)
+		}
+	}
+	if len(e.Known) == 0 {
+		return msg + " (it reads none)"
+	}
+	return msg + " (it reads: " + strings.Join(e.Known, ", ") + ")"
+}
+
 // wrapError turns the errors Starlark returns into *Error.
 func wrapError(err error) error {
 	var evalErr *starlark.EvalError

@@ -117,7 +117,8 @@ func Evaluate(path string, src []byte, opts Options) (*Plan, error) {
 }
 
 // checkVars refuses -D settings that no var() read: a typo in a variable name
-// must not silently fall back to the seed's default address.
+// must not silently fall back to the seed's default address. It is a mistake
+// on the command line, not in the runbook: an *UnreadVarsError.
 func (ev *Eval) checkVars() error {
 	var unread []string
 	for name := range ev.opts.Vars {
@@ -134,8 +135,7 @@ func (ev *Eval) checkVars() error {
 		known = append(known, n)
 	}
 	sort.Strings(known)
-	return &Error{Msg: fmt.Sprintf("-D %s: the runbook reads no such variable (it reads: %s)",
-		strings.Join(unread, ", "), strings.Join(known, ", "))}
+	return &UnreadVarsError{Names: unread, Known: known}
 }
 
 // newThread returns a thread for executing one file of the runbook.

@@ -2,6 +2,7 @@ package interp_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,11 +51,20 @@ func TestVarErrors(t *testing.T) {
 		{`var("n", 1)`, map[string]string{"n": "seven"}, "inline.star:1:4: var: -D n=seven: want an integer"},
 		{`var("b", True)`, map[string]string{"b": "maybe"}, "want true or false"},
 		{`var("n", 1)`, map[string]string{"typo": "x"}, "-D typo: the runbook reads no such variable (it reads: n)"},
+		{`var("h0_address", "a")`, map[string]string{"h0_adress": "x"},
+			"-D h0_adress: the runbook reads no such variable: did you mean h0_address? (it reads: h0_address)"},
 	} {
 		_, err := eval(t, tc.src, interp.Options{Vars: tc.vars})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s with %v: got %v, want error containing %q", tc.src, tc.vars, err, tc.want)
 		}
+	}
+	// An unread -D is a command-line mistake, which the command tells
+	// from a runbook error by its type.
+	_, err := eval(t, `var("n", 1)`, interp.Options{Vars: map[string]string{"typo": "x"}})
+	var unread *interp.UnreadVarsError
+	if !errors.As(err, &unread) || !slices.Equal(unread.Names, []string{"typo"}) {
+		t.Errorf("got %#v, want an *interp.UnreadVarsError naming typo", err)
 	}
 }
 

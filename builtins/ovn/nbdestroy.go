@@ -142,3 +142,36 @@ func (t *txn) buildDeletes() {
 		t.deleted = append(t.deleted, o.uuid)
 	}
 }
+
+// destroyOrder places an NB action in an offline destroy where PlanDestroy
+// puts its row: tables children first, then by action ID.
+func destroyOrder(a interp.Action) (int, string) {
+	m := a.Meta()
+	for i, t := range tables {
+		if t.kind == m.Kind {
+			return len(tables) - 1 - i, m.ID
+		}
+	}
+	return len(tables), m.ID
+}
+
+// Every NB action is a row that a destroy deletes.
+var (
+	_ interp.Destroyable = (*LogicalSwitch)(nil)
+	_ interp.Destroyable = (*LogicalSwitchPort)(nil)
+	_ interp.Destroyable = (*LogicalRouter)(nil)
+	_ interp.Destroyable = (*LogicalRouterPort)(nil)
+	_ interp.Destroyable = (*DHCPOptions)(nil)
+	_ interp.Destroyable = (*GatewayChassis)(nil)
+	_ interp.Destroyable = (*NAT)(nil)
+	_ interp.Destroyable = (*StaticRoute)(nil)
+)
+
+func (a *LogicalSwitch) DestroyOrder() (int, string)     { return destroyOrder(a) }
+func (a *LogicalSwitchPort) DestroyOrder() (int, string) { return destroyOrder(a) }
+func (a *LogicalRouter) DestroyOrder() (int, string)     { return destroyOrder(a) }
+func (a *LogicalRouterPort) DestroyOrder() (int, string) { return destroyOrder(a) }
+func (a *DHCPOptions) DestroyOrder() (int, string)       { return destroyOrder(a) }
+func (a *GatewayChassis) DestroyOrder() (int, string)    { return destroyOrder(a) }
+func (a *NAT) DestroyOrder() (int, string)               { return destroyOrder(a) }
+func (a *StaticRoute) DestroyOrder() (int, string)       { return destroyOrder(a) }

@@ -200,3 +200,12 @@ func (h *hostState) detachOwnedNIC(ctx context.Context, o *ownedNIC) error {
 	}
 	return nil
 }
+
+// DestroyOrder places the VM in an offline destroy where PlanDestroy puts
+// it: after every NIC, by host then domain name.
+func (d *Domain) DestroyOrder() (int, string) { return 1, d.M.Host + "\x00" + d.Domain }
+
+// DestroyOrder places the NIC in an offline destroy where PlanDestroy puts
+// it: before every VM, by host then domain name, then as declared (the
+// order the NICs were attached in).
+func (i *Interface) DestroyOrder() (int, string) { return 0, i.M.Host + "\x00" + i.VM }

@@ -5,8 +5,17 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ovnrun/ovnrun/interp"
 )
+
+const docUsage = `ovnrun doc - the reference of the runbook builtins
+
+Usage:
+  ovnrun doc [BUILTIN]   every builtin by domain, or the one named
+  ovnrun doc --markdown  every builtin, as docs/builtins.md holds it
+`
 
 // docCommand prints the reference of every builtin, or of the one named.
 func docCommand(args []string, stdout, stderr io.Writer) int {
@@ -15,23 +24,25 @@ func docCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitInternal
 	}
-	markdown := len(args) > 0 && args[0] == "--markdown"
-	if markdown {
-		args = args[1:]
+	fs := pflag.NewFlagSet("ovnrun doc", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, docUsage) }
+	markdown := fs.Bool("markdown", false, "the reference as docs/builtins.md holds it")
+	if err := parseFlags(fs, args); err != nil {
+		return usageError(stderr, "ovnrun doc", err)
 	}
+	args = fs.Args()
 	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: ovnrun doc [--markdown] [BUILTIN]")
-		return exitUsage
+		return usageError(stderr, "ovnrun doc", fmt.Errorf("doc: want at most one builtin, got %d arguments", len(args)))
 	}
-	if markdown && len(args) == 0 {
+	if *markdown && len(args) == 0 {
 		writeMarkdown(stdout, reg)
 		return exitOK
 	}
 	if len(args) == 1 {
 		b, err := reg.Lookup(args[0])
 		if err != nil {
-			fmt.Fprintf(stderr, "ovnrun doc: %v\n", err)
-			return exitUsage
+			return usageError(stderr, "ovnrun doc", fmt.Errorf("doc: %w", err))
 		}
 		fmt.Fprintf(stdout, "%s\n\n%s\n", b.Signature, indent(b.Doc))
 		return exitOK

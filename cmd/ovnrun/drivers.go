@@ -8,6 +8,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -157,6 +158,10 @@ func declaresVMs(steps []*interp.Step) bool {
 	return false
 }
 
+// destroyDrivers are the drivers a destroy deletes with, in the order it
+// runs them: VMs (and their NICs) go before the NB rows their NICs use.
+var destroyDrivers = []string{"libvirt", "nb"}
+
 // planDestroy plans the deletion of what the runbook created: the NB rows
 // it owns and, in a lab, its VMs.
 func planDestroy(ctx context.Context, drivers map[string]interp.Driver, plan *interp.Plan) ([]interp.StepChanges, error) {
@@ -165,7 +170,7 @@ func planDestroy(ctx context.Context, drivers map[string]interp.Driver, plan *in
 		actions = append(actions, s.Actions...)
 	}
 	var changes []interp.Change
-	for _, name := range []string{"libvirt", "nb"} {
+	for _, name := range destroyDrivers {
 		d, ok := drivers[name].(interface {
 			PlanDestroy(context.Context, []interp.Action) ([]interp.Change, error)
 		})
@@ -178,6 +183,32 @@ func planDestroy(ctx context.Context, drivers map[string]interp.Driver, plan *in
 		}
 		changes = append(changes, cs...)
 	}
-	step := &interp.Step{Name: "destroy", Pos: interp.Pos{File: plan.Runbook, Line: 1}}
-	return []interp.StepChanges{{Step: step, Changes: changes}}, nil
+	return []interp.StepChanges{{Step: interp.DestroyStep(plan), Changes: changes}}, nil
+}
+
+// planDestroyOffline plans, contacting nothing, the destroy a live one would
+// plan after the runbook was applied: the drivers the live destroy opens
+// delete what the plan creates.
+func planDestroyOffline(lf *liveFlags, plan *interp.Plan, steps []*interp.Step) ([]interp.StepChanges, error) {
+	needed, err := neededDrivers(lf, steps)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range destroyDrivers {
+		if needed[name] {
+			names = append(names, name)
+		}
+	}
+	return interp.OfflineDestroy(plan, names), nil
+}
+
+// writeDestroyHosts says what a destroy does to the hosts: in a lab it resets
+// them, elsewhere it leaves them as they are.
+func writeDestroyHosts(w io.Writer, l *lab.Lab) {
+	if l != nil {
+		fmt.Fprintf(w, "Then, in lab %s, every host is reset to as it was when the lab came up.\n", l.Name)
+		return
+	}
+	fmt.Fprintln(w, "Host settings (services, Open vSwitch, addresses, routes) are left as they are.")
 }

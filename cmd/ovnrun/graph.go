@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -24,9 +26,11 @@ Usage:
                                         a runbook adds its hosts, bridges and VMs
 
 Flags:
-  --format dot|mermaid|svg|png  output format (default: from -o's extension, else dot);
-                                svg and png need Graphviz's dot
-  -o, --out FILE                write to FILE instead of standard output
+  --format dot|mermaid|svg|png|pdf
+                                output format (default: from -o's extension, else dot);
+                                svg, png and pdf need Graphviz's dot
+  -o, --out FILE                write to FILE instead of standard output; its extension
+                                (.dot .gv .mmd .mermaid .svg .png .pdf) must match the format
   -D, --var NAME=VALUE          set a runbook variable read with var(); repeatable
   --lib DIR                     search DIR for load() paths; repeatable
   --nb ADDR[,ADDR]              read the logical topology from this NB (several: a clustered NB)
@@ -40,8 +44,12 @@ type graphFlags struct {
 	timeout        time.Duration
 }
 
-// formatsByExt guesses --format from the name given to -o.
-var formatsByExt = map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+// graphFormats are the values of --format.
+var graphFormats = []string{"dot", "mermaid", "svg", "png", "pdf"}
+
+// formatsByExt gives --format from the name given to -o.
+var formatsByExt = map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid",
+	".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, error) {
 	var f graphFlags
@@ -54,7 +62,7 @@ func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, erro
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
 	fs.StringVar(&f.nb, "nb", "", "read the logical topology from this NB")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "NB connect timeout")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, "", err
 	}
 	var runbook string
@@ -68,30 +76,47 @@ func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, erro
 	case len(f.vars) > 0 || len(f.libs) > 0:
 		return nil, "", fmt.Errorf("graph: -D and --lib need a runbook")
 	}
-	if f.format == "" {
-		f.format = "dot"
-		if fmtName, ok := formatsByExt[filepath.Ext(f.output)]; ok {
-			f.format = fmtName
-		}
+	if f.format != "" && !slices.Contains(graphFormats, f.format) {
+		return nil, "", fmt.Errorf("graph: --format %q: want %s", f.format, strings.Join(graphFormats, ", "))
 	}
-	if _, ok := map[string]bool{"dot": true, "mermaid": true, "svg": true, "png": true}[f.format]; !ok {
-		return nil, "", fmt.Errorf("graph: --format %q: want dot, mermaid, svg or png", f.format)
+	if err := f.formatFromOutput(); err != nil {
+		return nil, "", err
 	}
 	return &f, runbook, nil
+}
+
+// formatFromOutput takes the format from -o's extension when --format is not
+// given, and refuses a file whose extension names another format or none
+// that ovnrun draws: a .pdf holds a PDF, never DOT text.
+func (f *graphFlags) formatFromOutput() error {
+	ext := filepath.Ext(f.output)
+	byExt, known := formatsByExt[strings.ToLower(ext)]
+	switch {
+	case f.format == "" && f.output == "":
+		f.format = "dot"
+	case f.format == "" && known:
+		f.format = byExt
+	case f.format == "" && ext == "":
+		f.format = "dot"
+	case f.format == "":
+		return fmt.Errorf("graph: -o %s: ovnrun draws no %s files: name it .dot, .gv, .mmd, .svg, .png or .pdf, or give --format", f.output, ext)
+	case known && byExt != f.format:
+		return fmt.Errorf("graph: -o %s is a %s file, not %s: drop --format or change the extension", f.output, byExt, f.format)
+	}
+	return nil
 }
 
 // graphCommand draws the topology of a runbook's plan, or of a live NB.
 func graphCommand(args []string, stdout, stderr io.Writer) int {
 	f, runbook, err := parseGraphFlags(args, stderr)
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "ovnrun graph", err)
 	}
 	var plan *interp.Plan
 	if runbook != "" {
 		vars, err := parseVars(f.vars)
 		if err != nil {
-			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-			return exitUsage
+			return usageError(stderr, "ovnrun graph", err)
 		}
 		var code int
 		if plan, code = evaluateRunbook(runbook, vars, f.libs, stderr); plan == nil {

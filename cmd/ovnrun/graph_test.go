@@ -89,6 +89,8 @@ func TestGraphFiles(t *testing.T) {
 		{"--format png -o " + dir + "/dgp.img", "dgp.img", "\x89PNG"},
 		{"-o " + dir + "/dgp.mmd", "dgp.mmd", "flowchart TB"},
 		{"-o " + dir + "/dgp.gv", "dgp.gv", "// The topology of runbooks/dgp.star"},
+		{"-o " + dir + "/dgp.pdf", "dgp.pdf", "%PDF-"},
+		{"--format pdf -o " + dir + "/dgp.PDF", "dgp.PDF", "%PDF-"},
 	} {
 		stdout, stderr, code := graph(t, append(strings.Fields(tt.args), "runbooks/dgp.star")...)
 		if code != exitOK || stdout != "" {
@@ -109,7 +111,7 @@ func TestGraphErrors(t *testing.T) {
 	}{
 		{nil, exitUsage, "want a runbook, or --nb ADDR"},
 		{[]string{"a.star", "b.star"}, exitUsage, "want one runbook, got 2"},
-		{[]string{"--format", "jpeg", "runbooks/dgp.star"}, exitUsage, `--format "jpeg": want dot, mermaid, svg or png`},
+		{[]string{"--format", "jpeg", "runbooks/dgp.star"}, exitUsage, `--format "jpeg": want dot, mermaid, svg, png, pdf`},
 		{[]string{"--nb", "unix:/nonexistent", "-D", "x=1"}, exitUsage, "-D and --lib need a runbook"},
 		{[]string{"-D", "nope", "runbooks/dgp.star"}, exitUsage, `-D "nope": want NAME=VALUE`},
 		{[]string{"cmd/ovnrun/testdata/errors/bad_mac.star"}, exitRunbook, "bad_mac.star:"},

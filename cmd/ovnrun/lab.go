@@ -186,11 +186,10 @@ runbook to it. See docs/lab.md.
 // labCommand is `ovnrun lab`.
 func labCommand(args []string, stdout, stderr io.Writer) int {
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "ovnrun lab: "+format+"\n%s", append(a, labUsage)...)
-		return exitUsage
+		return usageError(stderr, "ovnrun lab", fmt.Errorf(format, a...))
 	}
 	if len(args) == 0 {
-		return usageErr("want up, down or status")
+		return usageErr("lab: want up, down or status")
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -204,11 +203,8 @@ func labCommand(args []string, stdout, stderr io.Writer) int {
 	libs := fs.StringArray("lib", nil, "library search directory")
 	all := fs.Bool("all", false, "every lab")
 	vms := fs.String("lab-vms", lab.VMsNS, "what the lab's VMs are: ns or qemu")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return usageError(stderr, "ovnrun lab", err)
 	}
 	if (len(*vars)+len(*libs) > 0 || fs.Changed("lab-vms")) && args[0] != "up" {
 		return usageErr("-D, --lib and --lab-vms are for lab up")
@@ -246,7 +242,10 @@ func labCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return labStatus(stdout)
 	}
-	return usageErr("unknown command %q: want up, down or status", args[0])
+	if s := interp.Suggest(args[0], []string{"up", "down", "status"}); s != "" {
+		return usageErr("lab: unknown command %q: did you mean %q?", args[0], s)
+	}
+	return usageErr("lab: unknown command %q: want up, down or status", args[0])
 }
 
 // labName is the lab a runbook path or a lab name designates.

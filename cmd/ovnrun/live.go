@@ -49,11 +49,11 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	switch lf.wait {
 	case "", "none", "sb", "hv":
 	default:
-		return fail(exitUsage, "--wait %q: want sb, hv or none", lf.wait)
+		return usageError(stderr, "ovnrun", fmt.Errorf("--wait %q: want sb, hv or none", lf.wait))
 	}
 	needed, err := neededDrivers(lf, steps)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return usageError(stderr, "ovnrun", err)
 	}
 	drivers := map[string]interp.Driver{}
 	defer func() {
@@ -98,8 +98,8 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
-	if lf.destroy && lf.lab.lab != nil {
-		fmt.Fprintf(progress, "Then, in lab %s, every host is reset to as it was when the lab came up.\n", lf.lab.lab.Name)
+	if lf.destroy {
+		writeDestroyHosts(progress, lf.lab.lab)
 	}
 	if dryRun {
 		return exitOK

@@ -65,7 +65,7 @@ const usage = `ovnrun - build OVN labs from Starlark runbooks
 Usage:
   ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
   ovnrun doc [--markdown] [BUILTIN]  document every builtin, or one
-  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png (ovnrun graph --help)
+  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png, pdf (ovnrun graph --help)
   ovnrun lab up|down|status          an emulated lab on this machine (ovnrun lab --help)
   ovnrun trace [flags] RUNBOOK SRC DST
                                      a packet's path by chassis, with ovn-trace (ovnrun trace --help)
@@ -81,12 +81,13 @@ Flags:
   --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
   --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
   --adopt              take over same-named NB rows this runbook did not create
-  --destroy            delete exactly the NB rows this runbook created (with --lab, also
-                       its VMs, then reset the lab's hosts)
+  --destroy            delete exactly the NB rows, VMs and VM NICs this runbook created
+                       (with --lab, then reset the lab's hosts); with --dry-run, list them
   --wait sb|hv|none    after each NB transaction, wait for northd (sb) or all chassis (hv)
   --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
   --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests
 
-Exit status: 0 done, 1 failure while planning or applying, 2 bad command line,
-3 invalid runbook (nothing was changed).
+Exit status: 0 done, 1 failure while planning or applying, 2 bad command line
+(an unknown command or flag, a -D the runbook never reads, no runbook), 3 invalid
+runbook (nothing was changed).
 `

@@ -56,6 +56,25 @@ func TestGoldenPlans(t *testing.T) {
 	}
 }
 
+// TestGoldenDestroyPlan checks the offline destroy plan of runbooks/dgp.star:
+// every NB row, VM and VM NIC it creates, in the order a live destroy
+// deletes them, and none of its host settings or commands.
+func TestGoldenDestroyPlan(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			golden, err := filepath.Abs("testdata/golden/dgp.destroy." + format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := ovnrun(t, "--dry-run", "--offline", "--destroy", "--output", format, "runbooks/dgp.star")
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			checkGolden(t, golden, stdout, "TestGoldenDestroyPlan")
+		})
+	}
+}
+
 // checkGolden compares got with the golden file at path, or rewrites the
 // file with -update; test names the test that rewrites it.
 func checkGolden(t *testing.T, path, got, test string) {
@@ -170,7 +189,7 @@ func TestVarsAndStepFilters(t *testing.T) {
 		t.Errorf("--only nosuch: exit %d, %s", code, stderr)
 	}
 	_, stderr, code = ovnrun(t, "--dry-run", "--offline", "-D", "h0_adress=1.2.3.4", "runbooks/dgp.star")
-	if code != exitRunbook || !strings.Contains(stderr, "h0_adress") {
+	if code != exitUsage || !strings.Contains(stderr, "h0_adress") {
 		t.Errorf("-D with a typo: exit %d, %s", code, stderr)
 	}
 }

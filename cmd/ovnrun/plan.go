@@ -39,11 +39,20 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	fs.StringVar(&f.from, "from", "", "run from this step on")
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
 	addLiveFlags(fs, &f.live)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, "", err
 	}
 	f.live.lab.vmsSet = fs.Changed("lab-vms")
-	if fs.NArg() != 1 {
+	if fs.NArg() > 0 {
+		if err := checkRunbookArg(fs.Arg(0)); err != nil {
+			return nil, "", err
+		}
+	}
+	switch fs.NArg() {
+	case 0:
+		return nil, "", fmt.Errorf("no runbook given: ovnrun [flags] RUNBOOK.star")
+	case 1:
+	default:
 		return nil, "", fmt.Errorf("want exactly one runbook, got %d arguments", fs.NArg())
 	}
 	if f.output != "text" && f.output != "json" {
@@ -78,24 +87,14 @@ func parseVars(settings []string) (map[string]string, error) {
 	return vars, nil
 }
 
-// usageError reports a bad command line: exit 0 for --help (pflag printed
-// the usage), else the message and the usage exit code.
-func usageError(stderr io.Writer, err error) int {
-	if errors.Is(err, pflag.ErrHelp) {
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-	return exitUsage
-}
-
 func planCommand(args []string, stdout, stderr io.Writer) int {
 	f, path, err := parsePlanFlags(args, stderr)
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "ovnrun", err)
 	}
 	vars, err := parseVars(f.vars)
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "ovnrun", err)
 	}
 	plan, code := evaluateRunbook(path, vars, f.libs, stderr)
 	if plan == nil {
@@ -108,8 +107,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	steps, err := plan.Select(f.only, f.from)
 	if err != nil {
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "ovnrun", err)
 	}
 	if !f.offline {
 		// Ctrl-C ends the run through its context, so the journal records
@@ -119,6 +117,11 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		return runLive(ctx, &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
 	}
 	changes := interp.OfflineChanges(steps)
+	if f.live.destroy {
+		if changes, err = planDestroyOffline(&f.live, plan, steps); err != nil {
+			return usageError(stderr, "ovnrun", err)
+		}
+	}
 	if f.live.resume {
 		// Offline, a resumed plan shows what the journal says is done; the
 		// apply re-verifies each skip against live state.
@@ -131,14 +134,19 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
+	progress := stdout
 	if f.output == "json" {
 		err = interp.WriteJSON(stdout, plan, changes)
+		progress = stderr // keep stdout one JSON document
 	} else {
 		err = interp.WriteText(stdout, plan, changes)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitFailure
+	}
+	if f.live.destroy {
+		writeDestroyHosts(progress, nil)
 	}
 	return exitOK
 }
@@ -163,6 +171,10 @@ func evaluateRunbook(path string, vars map[string]string, libs []string, stderr 
 	}
 	plan, err := interp.Evaluate(path, nil, opts)
 	if err != nil {
+		var unread *interp.UnreadVarsError
+		if errors.As(err, &unread) {
+			return nil, usageError(stderr, "ovnrun", err)
+		}
 		var e *interp.Error
 		if errors.As(err, &e) {
 			fmt.Fprintf(stderr, "error: %s\n", e.Detail())

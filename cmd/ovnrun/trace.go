@@ -71,7 +71,7 @@ func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, er
 	fs.StringVar(&f.central, "central", "", "host to run ovn-trace on")
 	fs.BoolVar(&f.detailed, "detailed", false, "also print ovn-trace --detailed")
 	addHostFlags(fs, &f.hosts)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	if fs.NArg() != 3 {
@@ -87,11 +87,11 @@ func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, er
 func traceCommand(args []string, stdout, stderr io.Writer) int {
 	f, pos, err := parseTraceFlags(args, stderr)
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "ovnrun trace", err)
 	}
 	vars, err := parseVars(f.vars)
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "ovnrun trace", err)
 	}
 	var ev *interp.Eval
 	plan, code := evaluateRunbook(pos[0], vars, f.libs, stderr, func(e *interp.Eval) { ev = e })
@@ -99,6 +99,9 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fail := func(code int, err error) int {
+		if code == exitUsage {
+			return usageError(stderr, "ovnrun trace", fmt.Errorf("trace: %w", err))
+		}
 		fmt.Fprintf(stderr, "ovnrun: trace: %v\n", err)
 		return code
 	}

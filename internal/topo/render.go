@@ -10,16 +10,16 @@ import (
 	"strings"
 )
 
-// ErrNoDot says that Graphviz is not installed, so SVG and PNG cannot be
-// drawn; DOT and Mermaid output need nothing.
-var ErrNoDot = errors.New("drawing SVG or PNG needs Graphviz's dot, which is not installed " +
+// ErrNoDot says that Graphviz is not installed, so SVG, PNG and PDF cannot
+// be drawn; DOT and Mermaid output need nothing.
+var ErrNoDot = errors.New("drawing SVG, PNG or PDF needs Graphviz's dot, which is not installed " +
 	"(apt-get install graphviz, or dnf install graphviz); --format dot and mermaid work without it")
 
-// Render draws the topology through Graphviz's dot in format ("svg" or
-// "png") and writes the image to w.
+// Render draws the topology through Graphviz's dot in format ("svg", "png"
+// or "pdf") and writes the image to w.
 func Render(ctx context.Context, w io.Writer, t *Topology, format string) error {
-	if format != "svg" && format != "png" {
-		return fmt.Errorf("render: format %q: want svg or png", format)
+	if format != "svg" && format != "png" && format != "pdf" {
+		return fmt.Errorf("render: format %q: want svg, png or pdf", format)
 	}
 	dot, err := exec.LookPath("dot")
 	if err != nil {
