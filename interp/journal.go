@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -147,10 +148,7 @@ func openJournal(path string, write bool) (*Journal, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j.f = f
-	data, err := io.ReadAll(f)
-	if err == nil {
-		err = j.replay(data)
-	}
+	err = j.replay(f)
 	if err == nil && write {
 		err = j.repair()
 	}
@@ -194,24 +192,36 @@ func (j *Journal) repair() error {
 	return nil
 }
 
+// maxRecord bounds a record's line, so that a damaged or foreign file
+// cannot make reading it take unbounded memory. Records hold IDs, hashes and
+// short outputs: far below it. Writing refuses a longer record.
+const maxRecord = 16 << 20
+
 // replay reads records, stopping at a torn last one; it sets j.size to the
 // end of the last good record.
-func (j *Journal) replay(data []byte) error {
-	for off, lineNo := 0, 1; off < len(data); lineNo++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		var line []byte
-		next := len(data)
-		if end >= 0 {
-			line, next = data[off:off+end], off+end+1
-		} else {
-			line = data[off:]
+func (j *Journal) replay(r io.Reader) error {
+	br := bufio.NewReader(r)
+	for lineNo := 1; ; lineNo++ {
+		line, n, terminated, cut, err := readLine(br, maxRecord)
+		if err != nil {
+			return fmt.Errorf("journal %s:%d: %w", j.path, lineNo, err)
 		}
-		rec, err := decodeRecord(line)
-		if end < 0 && err == nil {
+		if n == 0 {
+			return nil
+		}
+		last := !terminated
+		if terminated {
+			_, err := br.Peek(1)
+			last = err == io.EOF
+		}
+		var rec journalRecord
+		if cut {
+			err = fmt.Errorf("record longer than %d bytes", maxRecord)
+		} else if rec, err = decodeRecord(line); err == nil && !terminated {
 			err = errors.New("record is not terminated")
 		}
 		if err != nil {
-			if next == len(data) && looksTorn(line) {
+			if last && looksTorn(line) {
 				j.torn = lineNo
 				return nil
 			}
@@ -220,9 +230,30 @@ func (j *Journal) replay(data []byte) error {
 		if err := j.st.apply(rec, lineNo); err != nil {
 			return fmt.Errorf("journal %s:%d: %w", j.path, lineNo, err)
 		}
-		off, j.size = next, int64(next)
+		j.size += int64(n)
 	}
-	return nil
+}
+
+// readLine reads one line, keeping at most limit bytes of it: the rest is
+// read and dropped, and cut set. n counts every byte read, newline included.
+func readLine(br *bufio.Reader, limit int) (line []byte, n int, terminated, cut bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		n += len(chunk)
+		terminated = err == nil
+		if terminated {
+			chunk = chunk[:len(chunk)-1]
+		}
+		keep := min(len(chunk), limit-len(line))
+		line, cut = append(line, chunk[:keep]...), cut || keep < len(chunk)
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			return line, n, false, cut, nil
+		}
+		return line, n, terminated, cut, err
+	}
 }
 
 const recordPrefix = `{"rec":`
@@ -240,6 +271,9 @@ func encodeRecord(r journalRecord) ([]byte, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
+	}
+	if len(b) > maxRecord-64 { // room for the wrapping
+		return nil, fmt.Errorf("%s record of %d bytes is longer than a journal holds", r.Type, len(b))
 	}
 	return fmt.Appendf(nil, "%s%s,\"crc32c\":\"%08x\"}\n", recordPrefix, b, crc32.Checksum(b, castagnoli)), nil
 }

@@ -21,7 +21,7 @@ func journalRec(id, hash string, op Op, outputs map[string]string) ActionRecord 
 
 // writeTestJournal writes a journal with one run of n completed actions
 // (a0..a{n-1}) and no run end, and returns its path.
-func writeTestJournal(t *testing.T, n int) string {
+func writeTestJournal(t testing.TB, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), ".lab.star.ovnrun-journal")
 	j, err := OpenJournal(path)

@@ -26,3 +26,11 @@ go test -count=1 ./...
 # A short fuzz run of runbook evaluation: any input may be refused, none may panic.
 # Minimising each new input could take the whole budget (60 s each by default).
 go test -run '^$' -fuzz '^FuzzEvaluate$' -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 1s ./cmd/ovnrun
+# The same for every reader of outside input (files, command output, the
+# NB's messages): none may panic, each refusal names where it stopped.
+# go test -fuzz takes one package and one target at a time.
+for target in interp:FuzzReadJournal internal/remote:FuzzParseInventory \
+	builtins/check:FuzzParseTraceSummary builtins/check:FuzzParseTables \
+	builtins/check:FuzzPingSummary internal/ovsdbmodel:FuzzReplicaParse; do
+	go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME_READERS:-4s}" -fuzzminimizetime 1s "./${target%%:*}"
+done

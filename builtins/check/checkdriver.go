@@ -161,13 +161,15 @@ func destination(ctx context.Context, dst any) (string, error) {
 	return "", fmt.Errorf("destination of type %T", dst)
 }
 
+// The statistics lines of iputils' and busybox' ping. Numbers are bounded:
+// the summary goes into a progress line and the journal.
 var (
-	countsRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
-	rttRE    = regexp.MustCompile(`= [\d.]+/([\d.]+)/[\d.]+`)
+	countsRE = regexp.MustCompile(`(?m)^(\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received`)
+	rttRE    = regexp.MustCompile(`(?m)^(?:rtt|round-trip) min/avg/max(?:/mdev)? = [\d.]{1,16}/([\d.]{1,16})/`)
 )
 
 // summary reads "3/3 replies, rtt avg 0.61 ms" from iputils' or busybox'
-// ping output.
+// ping output; without statistics, the exit status.
 func summary(r *remote.Result) string {
 	m := countsRE.FindStringSubmatch(r.Stdout)
 	if m == nil {

@@ -128,6 +128,13 @@ func TestSummary(t *testing.T) {
 		busyboxOK:   "3/3 replies, rtt avg 0.206 ms",
 		iputilsLost: "0/3 replies",
 		"":          "exit status 0",
+		"rtt min/avg/max/mdev = 0.045/0.061/0.078/0.012 ms\n3 packets transmitted, 2 received, 33% packet loss": "2/3 replies, rtt avg 0.061 ms",
+		// Hostile or garbled output: no huge numbers, no statistics taken
+		// from another line.
+		"99999999999999999999 packets transmitted, 1 received":                       "exit status 0",
+		"x 3 packets transmitted, 3 received":                                        "exit status 0",
+		"PING a = 1/2/3\n3 packets transmitted, 3 received":                          "3/3 replies",
+		"3 packets transmitted, 3 received\nrtt min/avg/max = 1/22222222222222222/3": "3/3 replies",
 	} {
 		if got := summary(&remote.Result{Stdout: out}); got != want {
 			t.Errorf("summary = %q, want %q", got, want)

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,16 +122,39 @@ func TestParseTraceSummaryNAT(t *testing.T) {
 	}
 }
 
+// TestParseTraceSummaryRefuses: each refusal names the line of the output
+// where the parser stopped.
 func TestParseTraceSummaryRefuses(t *testing.T) {
-	for name, out := range map[string]string{
-		"empty":      "",
-		"error text": "ovn-trace: syntax error at `@' expecting field name.\n",
-		"unbalanced": "ingress(dp=\"ls2\", inport=\"p\") {\n    next;\n};\n};\n",
-		"unclosed":   "ingress(dp=\"ls2\", inport=\"p\") {\n    next;\n",
-		"two roots":  "ingress(dp=\"a\", inport=\"p\") {\n};\ningress(dp=\"b\", inport=\"q\") {\n};\n",
+	for name, tc := range map[string]struct{ out, want string }{
+		"empty":      {"", "ovn-trace output line 1: the output ends with no pipeline: \"\""},
+		"error text": {"ovn-trace: syntax error at `@' expecting field name.\n", "ovn-trace output line 1: the output ends with no pipeline: \"ovn-trace: syntax error"},
+		"unbalanced": {"ingress(dp=\"ls2\", inport=\"p\") {\n    next;\n};\n};\n", "ovn-trace output line 4: unbalanced }"},
+		"unclosed":   {"# x\ningress(dp=\"ls2\", inport=\"p\") {\n    next;\n  ct_next {\n", "ovn-trace output line 4: the output ends inside 2 open block(s), the outermost from line 2"},
+		"two roots":  {"ingress(dp=\"a\", inport=\"p\") {\n};\ningress(dp=\"b\", inport=\"q\") {\n};\n", "ovn-trace output line 3: a second top-level pipeline"},
+		"too deep":   {strings.Repeat("ingress(dp=\"a\") {\n", maxTraceDepth+1), fmt.Sprintf("ovn-trace output line %d: blocks nested more than %d deep", maxTraceDepth+1, maxTraceDepth)},
 	} {
-		if _, err := ParseTraceSummary(out); err == nil {
-			t.Errorf("%s: no error", name)
+		if _, err := ParseTraceSummary(tc.out); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %s", name, err, tc.want)
+		}
+	}
+}
+
+// TestParseTablesRefuses: each refusal names the line of the database's
+// output where reading stopped.
+func TestParseTablesRefuses(t *testing.T) {
+	const chassis = `{"data":[[["uuid","0f2c"],"h1"]],"headings":["_uuid","name"]}` + "\n"
+	for name, tc := range map[string]struct{ out, want string }{
+		"one table":   {chassis, "reading the database's JSON, line 2: ovn-sbctl printed 1 tables"},
+		"torn":        {chassis + chassis[:30], "reading the database's JSON, line 2: unexpected EOF"},
+		"syntax":      {chassis + "\n" + `{"data":[[1,]]}`, "reading the database's JSON, line 3: invalid character ']'"},
+		"type":        {chassis + "\n\n" + `{"data":[],"headings":[1]}`, "reading the database's JSON, line 4: json: cannot unmarshal number into Go struct field .headings"},
+		"short row":   {chassis + `{"data":[["x"]],"headings":["a","b"]}`, "reading the database's JSON, line 2: table 2 row 1 has 1 values for 2 columns"},
+		"bad value":   {chassis + `{"data":[["x",["set",[["map",1]]]]],"headings":["a","b"]}`, "reading the database's JSON, line 2: table 2 row 1 column b: json: cannot unmarshal number"},
+		"NUL":         {chassis + "\x00", "reading the database's JSON, line 2: invalid character '\\x00'"},
+		"huge number": {chassis + `{"data":[[1e999,"x"]],"headings":["a","b"]}`, "reading the database's JSON, line 2: table 2 row 1 column a: json: cannot unmarshal number 1e999"},
+	} {
+		if _, err := ParseSouthbound(tc.out); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v\nwant %s", name, err, tc.want)
 		}
 	}
 }

@@ -62,13 +62,19 @@ var (
 	lbRE       = regexp.MustCompile(`^ct_lb(?:_mark)?\((.+)\)$`)
 )
 
+// maxTraceDepth bounds the nesting of blocks: real traces nest a few levels
+// per datapath crossed, and the pipelines are walked recursively.
+const maxTraceDepth = 1000
+
 // ParseTraceSummary reads the output of `ovn-trace --summary` into the
-// pipeline the packet enters first.
+// pipeline the packet enters first. An error names the line of the output
+// it stopped at.
 func ParseTraceSummary(out string) (*Pipeline, error) {
 	var (
-		root  *Pipeline
-		stack []*Pipeline // the pipeline each open block belongs to; nil outside any
-		via   = map[*Pipeline]string{}
+		root   *Pipeline
+		stack  []*Pipeline // the pipeline each open block belongs to; nil outside any
+		opened []int       // the line each open block starts at
+		via    = map[*Pipeline]string{}
 	)
 	current := func() *Pipeline {
 		if len(stack) == 0 {
@@ -76,18 +82,27 @@ func ParseTraceSummary(out string) (*Pipeline, error) {
 		}
 		return stack[len(stack)-1]
 	}
-	for n, line := range strings.Split(out, "\n") {
+	lines := strings.Split(out, "\n")
+	fail := func(n int, format string, args ...any) error {
+		return fmt.Errorf("ovn-trace output line %d: "+format, append([]any{n}, args...)...)
+	}
+	for n, line := range lines {
+		n++
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case line == "}" || line == "};":
 			if len(stack) == 0 {
-				return nil, fmt.Errorf("ovn-trace output line %d: unbalanced }", n+1)
+				return nil, fail(n, "unbalanced }")
 			}
-			stack = stack[:len(stack)-1]
+			stack, opened = stack[:len(stack)-1], opened[:len(opened)-1]
 			continue
 		case strings.HasSuffix(line, "{"):
+			if len(stack) == maxTraceDepth {
+				return nil, fail(n, "blocks nested more than %d deep", maxTraceDepth)
+			}
+			opened = append(opened, n)
 			header := strings.TrimSpace(strings.TrimSuffix(line, "{"))
 			parent := current()
 			m := pipelineRE.FindStringSubmatch(header)
@@ -113,7 +128,7 @@ func ParseTraceSummary(out string) (*Pipeline, error) {
 			case root == nil:
 				root = p
 			default:
-				return nil, fmt.Errorf("ovn-trace output line %d: a second top-level pipeline", n+1)
+				return nil, fail(n, "a second top-level pipeline")
 			}
 			stack = append(stack, p)
 			continue
@@ -137,11 +152,15 @@ func ParseTraceSummary(out string) (*Pipeline, error) {
 			p.ARP = true
 		}
 	}
+	end := len(lines)
+	if end > 1 && lines[end-1] == "" { // after the last newline
+		end--
+	}
 	if len(stack) != 0 {
-		return nil, fmt.Errorf("ovn-trace output ends inside %d open block(s)", len(stack))
+		return nil, fail(end, "the output ends inside %d open block(s), the outermost from line %d", len(stack), opened[0])
 	}
 	if root == nil {
-		return nil, fmt.Errorf("ovn-trace output has no pipeline: %q", firstLine(out))
+		return nil, fail(end, "the output ends with no pipeline: %q", firstLine(out))
 	}
 	return root, nil
 }

@@ -48,7 +48,7 @@ func ParseSouthbound(out string) (*Southbound, error) {
 		return nil, err
 	}
 	if len(tables) != 2 {
-		return nil, fmt.Errorf("ovn-sbctl printed %d tables, want Chassis and Port_Binding", len(tables))
+		return nil, fmt.Errorf("reading the database's JSON, line %d: ovn-sbctl printed %d tables, want Chassis and Port_Binding", lineAt(out, len(out)), len(tables))
 	}
 	chassis := map[string]string{} // UUID -> name
 	for _, r := range tables[0] {
@@ -71,7 +71,7 @@ func ParseDynamicAddresses(out string) (map[string]string, error) {
 		return nil, err
 	}
 	if len(tables) != 1 {
-		return nil, fmt.Errorf("ovn-nbctl printed %d tables, want Logical_Switch_Port", len(tables))
+		return nil, fmt.Errorf("reading the database's JSON, line %d: ovn-nbctl printed %d tables, want Logical_Switch_Port", lineAt(out, len(out)), len(tables))
 	}
 	dyn := map[string]string{}
 	for _, r := range tables[0] {
@@ -161,36 +161,59 @@ func (sb *Southbound) ChassisOf(port string) string { return sb.Ports[port].Chas
 
 // parseTables reads consecutive `--format=json` tables into rows of
 // decoded values: string, float64, bool, []string (a set) or
-// map[string]string (a map); a UUID is its string.
+// map[string]string (a map); a UUID is its string. An error names the line
+// of out it stopped at.
 func parseTables(out string) ([][]map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(out))
 	var tables [][]map[string]any
 	for {
+		// Where this table starts: offsets in errors about its contents
+		// count from there.
+		start := int(dec.InputOffset())
+		start += len(out[start:]) - len(strings.TrimLeft(out[start:], " \t\r\n"))
+		at := func(off int, err error) error {
+			return fmt.Errorf("reading the database's JSON, line %d: %w", lineAt(out, off), err)
+		}
 		var t struct {
 			Headings []string            `json:"headings"`
 			Data     [][]json.RawMessage `json:"data"`
 		}
-		if err := dec.Decode(&t); errors.Is(err, io.EOF) {
+		err := dec.Decode(&t)
+		var (
+			syntax *json.SyntaxError
+			typ    *json.UnmarshalTypeError
+		)
+		switch {
+		case errors.Is(err, io.EOF):
 			return tables, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("reading the database's JSON: %w", err)
+		case errors.As(err, &syntax):
+			return nil, at(int(syntax.Offset), err) // counted from the start of out
+		case errors.As(err, &typ):
+			return nil, at(start+int(typ.Offset), err)
+		case err != nil:
+			return nil, at(len(out), err)
 		}
 		rows := make([]map[string]any, len(t.Data))
 		for i, d := range t.Data {
 			if len(d) != len(t.Headings) {
-				return nil, fmt.Errorf("reading the database's JSON: row %d has %d values for %d columns", i, len(d), len(t.Headings))
+				return nil, at(start, fmt.Errorf("table %d row %d has %d values for %d columns", len(tables)+1, i+1, len(d), len(t.Headings)))
 			}
 			rows[i] = map[string]any{}
 			for j, h := range t.Headings {
 				v, err := ovsdbValue(d[j])
 				if err != nil {
-					return nil, fmt.Errorf("reading the database's JSON: column %s: %w", h, err)
+					return nil, at(start, fmt.Errorf("table %d row %d column %s: %w", len(tables)+1, i+1, h, err))
 				}
 				rows[i][h] = v
 			}
 		}
 		tables = append(tables, rows)
 	}
+}
+
+// lineAt is the line of s that holds byte offset off (counting from 1).
+func lineAt(s string, off int) int {
+	return 1 + strings.Count(s[:min(max(off, 0), len(s))], "\n")
 }
 
 // ovsdbValue decodes one value of the OVSDB JSON notation (RFC 7047).

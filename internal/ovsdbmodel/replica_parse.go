@@ -14,8 +14,21 @@ import (
 
 // parser is a cursor over one JSON value.
 type parser struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	depth int // of the open objects and arrays
+}
+
+// maxDepth bounds nesting as encoding/json does: objects and arrays are
+// parsed recursively, and a server's message is not to exhaust the stack.
+const maxDepth = 10000
+
+// nest counts an object or array opened, refusing one too deep.
+func (p *parser) nest() error {
+	if p.depth++; p.depth > maxDepth {
+		return p.fail(fmt.Sprintf("nested more than %d deep", maxDepth))
+	}
+	return nil
 }
 
 func (p *parser) fail(what string) error {
@@ -56,6 +69,10 @@ func (p *parser) object(member func(key []byte) error) error {
 	if err := p.consume('{'); err != nil {
 		return err
 	}
+	defer func() { p.depth-- }()
+	if err := p.nest(); err != nil {
+		return err
+	}
 	if p.peek() == '}' {
 		p.pos++
 		return nil
@@ -86,6 +103,10 @@ func (p *parser) object(member func(key []byte) error) error {
 // array calls elem for each element of an array; elem must consume it.
 func (p *parser) array(elem func() error) error {
 	if err := p.consume('['); err != nil {
+		return err
+	}
+	defer func() { p.depth-- }()
+	if err := p.nest(); err != nil {
 		return err
 	}
 	if p.peek() == ']' {

@@ -41,7 +41,7 @@ const testTable = `{"columns": {
 	"mk": {"type": {"key": "integer", "value": "string", "min": 0, "max": "unlimited"}}
 }}`
 
-func testColumns(t *testing.T) *ovsdb.TableSchema {
+func testColumns(t testing.TB) *ovsdb.TableSchema {
 	t.Helper()
 	var ts ovsdb.TableSchema
 	if err := json.Unmarshal([]byte(testTable), &ts); err != nil {

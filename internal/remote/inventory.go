@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,27 +61,35 @@ func LoadInventory(path string) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	inv, err := ParseInventory(data, filepath.Dir(path))
-	if err != nil {
-		return nil, fmt.Errorf("inventory %s: %w", path, err)
-	}
-	return inv, nil
+	return ParseInventory(path, data, filepath.Dir(path))
 }
 
 // secretField matches keys that would hold a secret in the file itself.
 var secretField = regexp.MustCompile(`(?i)"(password|passphrase|private_key|secret)"\s*:`)
 
-// ParseInventory parses an inventory; dir resolves relative paths.
-func ParseInventory(data []byte, dir string) (*Inventory, error) {
-	if m := secretField.FindSubmatch(data); m != nil {
+// ParseInventory parses the inventory data read from the file name; dir
+// resolves relative paths. Each error it returns names name:line.
+func ParseInventory(name string, data []byte, dir string) (*Inventory, error) {
+	at := func(line int, err error) error { return fmt.Errorf("inventory %s:%d: %w", name, line, err) }
+	if m := secretField.FindSubmatchIndex(data); m != nil {
+		field := string(data[m[2]:m[3]])
 		// Said without quoting the value: it would be the secret.
-		return nil, fmt.Errorf("an inventory never holds a %s: put it in an environment variable and name the variable in %s_env", m[1], strings.ToLower(string(m[1])))
+		return nil, at(lineAt(data, int64(m[0])), fmt.Errorf("an inventory never holds a %s: put it in an environment variable and name the variable in %s_env", field, strings.ToLower(field)))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	lines, err := keyLines(data)
+	if err != nil {
+		return nil, at(err.line, err.err)
+	}
 	var inv Inventory
-	if err := dec.Decode(&inv); err != nil {
-		return nil, err
+	if err := json.Unmarshal(data, &inv); err != nil {
+		// Syntax and unknown keys were refused above: this is a value of the
+		// wrong type, which the error locates.
+		line := 1
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			line = lineAt(data, te.Offset)
+		}
+		return nil, at(line, err)
 	}
 	if inv.KnownHosts != "" {
 		inv.KnownHosts = resolvePath(dir, inv.KnownHosts)
@@ -90,15 +97,22 @@ func ParseInventory(data []byte, dir string) (*Inventory, error) {
 	var errs []error
 	for _, name := range inv.names() {
 		h := inv.Hosts[name]
-		if err := h.check(); err != nil {
-			errs = append(errs, fmt.Errorf("host %s: %w", name, err))
+		for _, fe := range h.check() {
+			line, ok := lines["hosts/"+name+"/"+fe.field]
+			if !ok {
+				line = lines["hosts/"+name]
+			}
+			errs = append(errs, at(line, fmt.Errorf("host %s: %w", name, fe.err)))
 		}
 		if h.IdentityFile != "" {
 			h.IdentityFile = resolvePath(dir, h.IdentityFile)
 		}
 		inv.Hosts[name] = h
 	}
-	return &inv, errors.Join(errs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &inv, nil
 }
 
 func (inv *Inventory) names() []string {
@@ -115,33 +129,45 @@ var (
 	userRE  = regexp.MustCompile(`^[A-Za-z0-9._][A-Za-z0-9._-]*$`)
 )
 
-func (h InventoryHost) check() error {
-	var errs []error
+// fieldError is a host's field that the checks refuse.
+type fieldError struct {
+	field string // its key in the file
+	err   error
+}
+
+func (h InventoryHost) check() []fieldError {
+	var errs []fieldError
+	add := func(field string, err error) {
+		if err != nil {
+			errs = append(errs, fieldError{field, err})
+		}
+	}
 	if h.Address != "" {
 		_, err := netip.ParseAddr(h.Address)
 		labels := strings.Split(strings.TrimSuffix(h.Address, "."), ".")
 		// A name whose last label is numeric is a mistyped IPv4 address.
 		numeric := strings.Trim(labels[len(labels)-1], "0123456789") == ""
 		if err != nil && (numeric || !dnsName.MatchString(h.Address)) {
-			errs = append(errs, fmt.Errorf("address %q: want an IP address or DNS name", h.Address))
+			add("address", fmt.Errorf("address %q: want an IP address or DNS name", h.Address))
 		}
 	}
 	if h.Local && (h.Address != "" || h.Port != 0 || h.User != "" || h.IdentityFile != "" || h.PasswordEnv != "") {
-		errs = append(errs, errors.New("a local host takes no address, port, user, identity_file or password_env"))
+		add("local", errors.New("a local host takes no address, port, user, identity_file or password_env"))
 	}
 	if h.Port < 0 || h.Port > 65535 {
-		errs = append(errs, fmt.Errorf("port %d is out of range 1..65535", h.Port))
+		add("port", fmt.Errorf("port %d is out of range 1..65535", h.Port))
 	}
 	if h.User != "" && !userRE.MatchString(h.User) {
-		errs = append(errs, fmt.Errorf("invalid user %q", h.User))
+		add("user", fmt.Errorf("invalid user %q", h.User))
 	}
 	for _, d := range []struct{ field, v string }{{"ovs_rundir", h.OVSRundir}, {"ovn_rundir", h.OVNRundir}, {"libvirt_socket", h.LibvirtSocket}} {
 		if d.v != "" && !filepath.IsAbs(d.v) {
-			errs = append(errs, fmt.Errorf("%s %q is not absolute", d.field, d.v))
+			add(d.field, fmt.Errorf("%s %q is not absolute", d.field, d.v))
 		}
 	}
-	errs = append(errs, checkEnvName("password_env", h.PasswordEnv), checkEnvName("passphrase_env", h.PassphraseEnv))
-	return errors.Join(errs...)
+	add("password_env", checkEnvName("password_env", h.PasswordEnv))
+	add("passphrase_env", checkEnvName("passphrase_env", h.PassphraseEnv))
+	return errs
 }
 
 func resolvePath(dir, p string) string {

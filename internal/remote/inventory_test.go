@@ -6,7 +6,7 @@ import (
 )
 
 func TestParseInventory(t *testing.T) {
-	inv, err := ParseInventory([]byte(`{
+	inv, err := ParseInventory("lab.json", []byte(`{
   "known_hosts": "kh",
   "hosts": {
     "h0": {"address": "10.0.0.5", "identity_file": "keys/h0", "ovs_rundir": "/run/openvswitch"},
@@ -52,7 +52,7 @@ func TestInventoryRefusesSecrets(t *testing.T) {
 		{`{"hosts": {"h0": {"libvirt_socket": "libvirt-sock"}}}`, "libvirt_socket \"libvirt-sock\" is not absolute"},
 		{`{"hosts": {"h0": {"local": true, "address": "10.0.0.5"}}}`, "a local host takes no address"},
 	} {
-		_, err := ParseInventory([]byte(tc.json), "")
+		_, err := ParseInventory("lab.json", []byte(tc.json), "")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.json, err, tc.want)
 			continue
@@ -60,5 +60,46 @@ func TestInventoryRefusesSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error repeats the secret: %v", err)
 		}
+	}
+}
+
+// TestInventoryErrorsNameTheLine: every refusal names file:line of what it
+// refuses, whether the JSON is torn, a key unknown or a value wrong.
+func TestInventoryErrorsNameTheLine(t *testing.T) {
+	const good = `{
+  "known_hosts": "kh",
+  "hosts": {
+    "h0": {"address": "10.0.0.5"},
+    "h1": {
+      "port": 2222,
+      "user": "lab"
+    }
+  }
+}`
+	for _, tc := range []struct{ json, want string }{
+		{good[:60], "inventory lab.json:4: invalid JSON: the file ends inside the inventory"},
+		{strings.Replace(good, `"user"`, `"usr"`, 1), `inventory lab.json:7: host h1: unknown field "usr"`},
+		{strings.Replace(good, `"known_hosts"`, `"knownhosts"`, 1), `inventory lab.json:2: unknown field "knownhosts"`},
+		{strings.Replace(good, `2222`, `"2222"`, 1), "inventory lab.json:6: json: cannot unmarshal string"},
+		{strings.Replace(good, `2222`, `1e400`, 1), "inventory lab.json:6: json: cannot unmarshal number 1e400"},
+		{strings.Replace(good, `2222`, `70000`, 1), "inventory lab.json:6: host h1: port 70000 is out of range"},
+		{strings.Replace(good, `"lab"`, `"l a b"`, 1), `inventory lab.json:7: host h1: invalid user "l a b"`},
+		{strings.Replace(good, `"10.0.0.5"`, `"10.0.0.500"`, 1), `inventory lab.json:4: host h0: address "10.0.0.500"`},
+		{strings.Replace(good, `"user": "lab"`, `"user": "lab",`, 1), "inventory lab.json:8: invalid JSON: invalid character '}'"},
+		{strings.Replace(good, `"user": "lab"`, `"user": "lab", "password": "x"`, 1), "inventory lab.json:7: an inventory never holds a password"},
+		{good + "\n{}", "inventory lab.json:11: data after the inventory"},
+		{strings.Replace(good, `"kh"`, "\"k\x00h\"", 1), "inventory lab.json:2: invalid JSON: invalid character '\\x00' in string literal"},
+		{`[1]`, "inventory lab.json:1: json: cannot unmarshal array"},
+	} {
+		_, err := ParseInventory("lab.json", []byte(tc.json), "")
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s:\n err = %v\nwant %s...", tc.json, err, tc.want)
+		}
+	}
+	// Every refusal of a host, each on its line.
+	_, err := ParseInventory("lab.json", []byte(strings.NewReplacer(`2222`, `70000`, `"lab"`, `"l a b"`).Replace(good)), "")
+	want := "inventory lab.json:6: host h1: port 70000 is out of range 1..65535\ninventory lab.json:7: host h1: invalid user \"l a b\""
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }
