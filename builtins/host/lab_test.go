@@ -69,7 +69,7 @@ type labRun struct {
 // client namespace.
 func newRun(t *testing.T, l *labhost.Lab, plan *interp.Plan, inventory []byte, env map[string]string, nb string) *labRun {
 	t.Helper()
-	inv, err := remote.ParseInventory(inventory, "")
+	inv, err := remote.ParseInventory("inventory.json", inventory, "")
 	if err != nil {
 		t.Fatal(err)
 	}
