@@ -14,14 +14,15 @@ import (
 // DefaultMaxSteps bounds the Starlark steps of one evaluation unless the
 // caller says otherwise (ovnrun --max-steps). Measured with
 // BenchmarkEvaluate10000x10 (cmd/ovnrun): the 10,000 switches x 10 ports
-// of a 110,000-action runbook take 8.9M steps, in 0.9 s. 500M leaves 50
-// times that for runbooks that compute more per row, and stops a loop that
-// never ends after about a minute.
+// of a 110,000-action runbook take 8.2M steps (2.1 s). 100M is 12 times
+// that, as the default memory limit is about 8 times what that runbook
+// keeps; a bare loop that never ends stops after 0.5-0.8 s, one doing
+// string work in each turn after about 7 s.
 const DefaultMaxSteps = 100_000_000
 
 // DefaultMaxMemory bounds the heap during evaluation unless the caller says
 // otherwise (ovnrun --max-memory): the 110,000-action runbook above keeps
-// about 150 MiB.
+// 133 MiB.
 const DefaultMaxMemory = 1 << 30
 
 // watchEvery is how often the watchdog samples the heap. Reading

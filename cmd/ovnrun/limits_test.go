@@ -81,7 +81,9 @@ func TestEvaluationMemoryLimit(t *testing.T) {
 		}
 	}
 	// Unstopped, the runbook reaches base + 4*limit.
-	if peak > base+2*limit {
+	if raceEnabled {
+		t.Log("peak RSS not checked: the race detector's shadow memory grows with the heap")
+	} else if peak > base+2*limit {
 		t.Errorf("peak RSS %d bytes, want at most %d (the process's own %d + twice the limit)", peak, base+2*limit, base)
 	}
 }
