@@ -165,8 +165,12 @@ func evaluateRunbook(ctx context.Context, path string, vars map[string]string, l
 	plan, err := interp.EvaluateContext(ctx, path, nil, opts)
 	if err != nil {
 		var e *interp.Error
-		if ctx.Err() != nil && errors.As(err, &e) && e.Pos.File != "" {
-			fmt.Fprintf(stderr, "ovnrun: interrupted while evaluating %s at %s; nothing was changed\n", path, e.Pos)
+		if ctx.Err() != nil {
+			at := ""
+			if errors.As(err, &e) && e.Pos.File != "" {
+				at = " at " + e.Pos.String()
+			}
+			fmt.Fprintf(stderr, "ovnrun: interrupted while evaluating %s%s; nothing was changed\n", path, at)
 			return nil, exitFailure
 		}
 		if errors.As(err, &e) {
