@@ -60,7 +60,9 @@ func wrapError(err error) error {
 	var resolveErrs resolve.ErrorList
 	switch {
 	case errors.As(err, &evalErr):
-		e := &Error{Msg: evalErr.Msg}
+		// A cancelled evaluation (step limit, watchdog, signal) says why
+		// in the reason alone.
+		e := &Error{Msg: strings.TrimPrefix(evalErr.Msg, "Starlark computation cancelled: ")}
 		// The innermost frame is the builtin itself when a builtin failed;
 		// report the runbook line that called it.
 		stack := evalErr.CallStack

@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,9 +30,14 @@ type Options struct {
 	// Predeclared adds values to every file's environment; tests use it for
 	// their assertion helpers. Builtins of the registry take precedence.
 	Predeclared starlark.StringDict
-	// MaxSteps bounds the Starlark computation steps of each file (0: no
-	// bound); the fuzz target uses it so that no input runs for ever.
+	// MaxSteps bounds the Starlark computation steps of the whole
+	// evaluation, every loaded file included (0: no bound), so that a loop
+	// that never ends stops with an error at its position.
 	MaxSteps uint64
+	// MaxMemory bounds the heap while the runbook is evaluated (0: no
+	// bound): past it the evaluation stops with an error at the position it
+	// had reached, instead of the kernel killing the process.
+	MaxMemory uint64
 	// OnStart, when set, is called with the evaluation before it runs; script
 	// tests use it to inspect the plan being built.
 	OnStart func(*Eval)
@@ -57,6 +63,7 @@ type Eval struct {
 	globals     starlark.StringDict
 	ports       map[string]LogicalPort
 	atEnd       []deferred
+	bounds      bounds
 }
 
 // deferred is a check that needs the whole runbook, run after evaluation
@@ -70,6 +77,12 @@ type deferred struct {
 // Evaluate runs the runbook at path (with src as its text when non-nil) and
 // returns its plan. Errors are *Error values carrying the runbook position.
 func Evaluate(path string, src []byte, opts Options) (*Plan, error) {
+	return EvaluateContext(context.Background(), path, src, opts)
+}
+
+// EvaluateContext is Evaluate stopped, with an error at the position it had
+// reached, when ctx ends.
+func EvaluateContext(ctx context.Context, path string, src []byte, opts Options) (*Plan, error) {
 	if opts.Registry == nil {
 		opts.Registry = NewRegistry()
 	}
@@ -102,7 +115,10 @@ func Evaluate(path string, src []byte, opts Options) (*Plan, error) {
 		}
 		src = b
 	}
-	if _, err := ev.loads.exec(path, src); err != nil {
+	stop := ev.watch(ctx, opts.MaxMemory)
+	_, err := ev.loads.exec(path, src)
+	stop()
+	if err != nil {
 		return nil, wrapError(err)
 	}
 	if err := ev.checkVars(); err != nil {
@@ -148,9 +164,6 @@ func (ev *Eval) newThread(name string) *starlark.Thread {
 				ev.opts.Print(msg)
 			}
 		},
-	}
-	if ev.opts.MaxSteps > 0 {
-		th.SetMaxExecutionSteps(ev.opts.MaxSteps)
 	}
 	return th
 }

@@ -57,7 +57,9 @@ func (l *loader) exec(key string, src []byte) (starlark.StringDict, error) {
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 
 	thread := l.ev.newThread(key)
+	l.ev.startThread(thread)
 	m.globals, m.err = starlark.ExecFileOptions(fileOptions, thread, key, src, l.ev.globals)
+	l.ev.endThread(thread)
 	m.done = true
 	return m.globals, m.err
 }

@@ -22,6 +22,8 @@ func TestRunbookErrors(t *testing.T) {
 		{"missing_load.star", []string{dir + "missing_load.star:1:1:", "load \"lib/missing.star\": file not found"}},
 		{"load_cycle.star", []string{dir + "load_cycle.star:1:1:", "load cycle: " + dir + "load_cycle.star -> " + dir + "lib/cycle1.star -> " + dir + "lib/cycle2.star -> " + dir + "lib/cycle1.star"}},
 		{"syntax_error.star", []string{dir + "syntax_error.star:2:3: got identifier, want ','"}},
+		{"loop_forever.star", []string{dir + "loop_forever.star:3:5: evaluation stopped after 100000000 steps", "--max-steps raises the limit",
+			"Traceback (most recent call last):", dir + "loop_forever.star:6:5: in <toplevel>"}},
 		{"library_error.star", []string{
 			"@stdlib//lab.star:", "lrp: for parameter \"mac\": invalid MAC address \"00:00:00:00:01:zz\"",
 			"Traceback (most recent call last):", dir + "library_error.star:8:5: in <toplevel>",

@@ -33,6 +33,8 @@ Flags:
                                 (.dot .gv .mmd .mermaid .svg .png .pdf) must match the format
   -D, --var NAME=VALUE          set a runbook variable read with var(); repeatable
   --lib DIR                     search DIR for load() paths; repeatable
+  --max-steps N, --max-memory SIZE
+                                bound the runbook's evaluation, as for a run (ovnrun --help)
   --nb ADDR[,ADDR]              read the logical topology from this NB (several: a clustered NB)
   --nb-timeout DUR              give up connecting to the NB after DUR (default 10s)
 `
@@ -42,6 +44,7 @@ type graphFlags struct {
 	vars, libs     []string
 	nb             string
 	timeout        time.Duration
+	limits         evalLimits
 }
 
 // graphFormats are the values of --format.
@@ -60,6 +63,7 @@ func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, erro
 	fs.StringVarP(&f.output, "out", "o", "", "output file")
 	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	addEvalLimitFlags(fs, &f.limits)
 	fs.StringVar(&f.nb, "nb", "", "read the logical topology from this NB")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "NB connect timeout")
 	if err := parseFlags(fs, args); err != nil {
@@ -112,6 +116,8 @@ func graphCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "ovnrun graph", err)
 	}
+	ctx, stop := interruptContext(stderr)
+	defer stop()
 	var plan *interp.Plan
 	if runbook != "" {
 		vars, err := parseVars(f.vars)
@@ -119,11 +125,10 @@ func graphCommand(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "ovnrun graph", err)
 		}
 		var code int
-		if plan, code = evaluateRunbook(runbook, vars, f.libs, stderr); plan == nil {
+		if plan, code = evaluateRunbook(ctx, runbook, vars, f.libs, f.limits, stderr); plan == nil {
 			return code
 		}
 	}
-	ctx := context.Background()
 	var t *topo.Topology
 	if f.nb != "" {
 		var hosts []*topo.Host

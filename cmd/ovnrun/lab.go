@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -262,7 +263,7 @@ func labUp(path string, vars, libs []string, vms string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitUsage
 	}
-	plan, code := evaluateRunbook(path, values, libs, stderr)
+	plan, code := evaluateRunbook(context.Background(), path, values, libs, defaultEvalLimits(), stderr)
 	if plan == nil {
 		return code
 	}

@@ -43,6 +43,10 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 // its VMs, after which the lab's hosts are reset).
 func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan, steps []*interp.Step, output string, stdout, stderr io.Writer) int {
 	fail := func(code int, format string, args ...any) int {
+		if ctx.Err() != nil {
+			// Ctrl-C or SIGTERM: the error is the context's, say why.
+			format = "interrupted: " + format
+		}
 		fmt.Fprintf(stderr, "ovnrun: "+format+"\n", args...)
 		return code
 	}

@@ -78,6 +78,10 @@ Flags:
   --only STEP[,STEP]   run only these steps
   --from STEP          run from this step to the end
   --lib DIR            search DIR for load() paths; repeatable
+  --max-steps N        stop evaluating the runbook after N Starlark steps, naming where it
+                       was (default 100000000, 12x what 110,000 actions take; 0: no limit)
+  --max-memory SIZE    stop evaluating the runbook when its values take more than SIZE
+                       (512MiB, 2GiB, bytes; default 1GiB; 0: no limit)
   --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
   --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
   --adopt              take over same-named NB rows this runbook did not create
@@ -87,7 +91,11 @@ Flags:
   --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
   --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests
 
-Exit status: 0 done, 1 failure while planning or applying, 2 bad command line
-(an unknown command or flag, a -D the runbook never reads, no runbook), 3 invalid
-runbook (nothing was changed).
+Ctrl-C or SIGTERM stops evaluation, planning or apply within a second: an apply
+finishes its journal record and says how to --resume. A second one kills ovnrun.
+
+Exit status: 0 done, 1 failure or interruption while evaluating, planning or applying,
+2 bad command line (an unknown command or flag, a -D the runbook never reads, no
+runbook), 3 invalid runbook, or one over --max-steps or --max-memory (nothing was
+changed).
 `

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -24,6 +21,7 @@ type planFlags struct {
 	only            []string
 	from            string
 	libs            []string
+	limits          evalLimits
 }
 
 func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error) {
@@ -38,6 +36,7 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	fs.StringSliceVar(&f.only, "only", nil, "run only these steps")
 	fs.StringVar(&f.from, "from", "", "run from this step on")
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	addEvalLimitFlags(fs, &f.limits)
 	addLiveFlags(fs, &f.live)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, "", err
@@ -96,7 +95,11 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "ovnrun", err)
 	}
-	plan, code := evaluateRunbook(path, vars, f.libs, stderr)
+	// One context for evaluation, planning and apply: Ctrl-C stops any of
+	// them; an apply records the run as interrupted so --resume continues.
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	plan, code := evaluateRunbook(ctx, path, vars, f.libs, f.limits, stderr)
 	if plan == nil {
 		return code
 	}
@@ -110,10 +113,6 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "ovnrun", err)
 	}
 	if !f.offline {
-		// Ctrl-C ends the run through its context, so the journal records
-		// the run as interrupted and --resume can continue it.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		return runLive(ctx, &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
 	}
 	changes := interp.OfflineChanges(steps)
@@ -152,11 +151,12 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded
-// stdlib. On error it prints the error with its runbook position (and
-// backtrace) and returns a nil plan with the runbook exit code. onStart,
-// if given, is handed the evaluation before it runs (ovnrun trace looks
-// ports up by name in it).
-func evaluateRunbook(path string, vars map[string]string, libs []string, stderr io.Writer, onStart ...func(*interp.Eval)) (*interp.Plan, int) {
+// stdlib, within limits, until ctx ends. On error it prints the error with
+// its runbook position (and backtrace) and returns a nil plan with the
+// runbook exit code, or exitFailure when ctx ended. onStart, if given, is
+// handed the evaluation before it runs (ovnrun trace looks ports up by name
+// in it).
+func evaluateRunbook(ctx context.Context, path string, vars map[string]string, libs []string, limits evalLimits, stderr io.Writer, onStart ...func(*interp.Eval)) (*interp.Plan, int) {
 	reg, err := newRegistry()
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
@@ -166,16 +166,25 @@ func evaluateRunbook(path string, vars map[string]string, libs []string, stderr 
 		Registry: reg, Vars: vars, LibDirs: libs, Stdlib: stdlib.FS,
 		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
+	limits.apply(&opts)
 	if len(onStart) > 0 {
 		opts.OnStart = onStart[0]
 	}
-	plan, err := interp.Evaluate(path, nil, opts)
+	plan, err := interp.EvaluateContext(ctx, path, nil, opts)
 	if err != nil {
 		var unread *interp.UnreadVarsError
 		if errors.As(err, &unread) {
 			return nil, usageError(stderr, "ovnrun", err)
 		}
 		var e *interp.Error
+		if ctx.Err() != nil {
+			at := ""
+			if errors.As(err, &e) && e.Pos.File != "" {
+				at = " at " + e.Pos.String()
+			}
+			fmt.Fprintf(stderr, "ovnrun: interrupted while evaluating %s%s; nothing was changed\n", path, at)
+			return nil, exitFailure
+		}
 		if errors.As(err, &e) {
 			fmt.Fprintf(stderr, "error: %s\n", e.Detail())
 		} else {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/pflag"
 	"go.starlark.net/starlark"
@@ -44,6 +42,8 @@ Flags:
   --detailed             also print ovn-trace's --detailed output
   -D, --var NAME=VALUE   set a runbook variable read with var(); repeatable
   --lib DIR              search DIR for load() paths; repeatable
+  --max-steps N, --max-memory SIZE
+                         bound the runbook's evaluation, as for a run (ovnrun --help)
   --inventory FILE, --known-hosts FILE, --accept-new-host-keys, --ssh-timeout DUR
                          how to reach the hosts, as for an apply (docs/hosts.md)
 `
@@ -56,6 +56,7 @@ type traceFlags struct {
 	dstPort    int
 	central    string
 	detailed   bool
+	limits     evalLimits
 }
 
 func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, error) {
@@ -65,6 +66,7 @@ func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, er
 	fs.Usage = func() { fmt.Fprint(stderr, traceUsage) }
 	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
 	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	addEvalLimitFlags(fs, &f.limits)
 	fs.BoolVar(&f.lab, "lab", false, "trace in the runbook's emulated lab")
 	fs.StringVar(&f.protocol, "protocol", "icmp", "icmp, tcp or udp")
 	fs.IntVar(&f.dstPort, "dst-port", 0, "destination port, with tcp and udp")
@@ -94,7 +96,9 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "ovnrun trace", err)
 	}
 	var ev *interp.Eval
-	plan, code := evaluateRunbook(pos[0], vars, f.libs, stderr, func(e *interp.Eval) { ev = e })
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	plan, code := evaluateRunbook(ctx, pos[0], vars, f.libs, f.limits, stderr, func(e *interp.Eval) { ev = e })
 	if plan == nil {
 		return code
 	}
@@ -123,7 +127,7 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 		if dst, err = traceArg(plan, ev, pos[2], true); err == nil {
 			var t *check.Trace
 			if t, err = check.NewTrace(plan, ev.Port, src, dst, opts); err == nil {
-				return runTrace(f, plan, t, stdout, stderr)
+				return runTrace(ctx, f, plan, t, stdout, stderr)
 			}
 		}
 	}
@@ -131,9 +135,7 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 // runTrace runs t through the hosts' connections and prints its path.
-func runTrace(f *traceFlags, plan *interp.Plan, t *check.Trace, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func runTrace(ctx context.Context, f *traceFlags, plan *interp.Plan, t *check.Trace, stdout, stderr io.Writer) int {
 	drivers, _, err := openHostDrivers(ctx, &f.hosts, plan, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: trace: %v\n", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func TestTraceCommandLine(t *testing.T) {
 func TestTraceArgs(t *testing.T) {
 	t.Chdir(repoRoot)
 	var ev *interp.Eval
-	plan, code := evaluateRunbook("runbooks/dgp-dnat.star", nil, nil, io.Discard, func(e *interp.Eval) { ev = e })
+	plan, code := evaluateRunbook(context.Background(), "runbooks/dgp-dnat.star", nil, nil, defaultEvalLimits(), io.Discard, func(e *interp.Eval) { ev = e })
 	if plan == nil {
 		t.Fatalf("evaluate: exit %d", code)
 	}
