@@ -25,6 +25,10 @@ func TestWithin(t *testing.T) {
 	if n != runs || c.d < time.Millisecond || c.Margin() != Slack*c.d {
 		t.Fatalf("after Measure: %d runs, cost %s, margin %s", n, c.d, c.Margin())
 	}
+	// However cheap the operation, the margin allows for the scheduler.
+	if free := Measure(t, "nothing", func() {}); free.d < time.Millisecond {
+		t.Errorf("cost of nothing = %s, want at least a 1 ms sleep's", free.d)
+	}
 	r := &recorder{TB: t}
 	if !c.Within(r, "in time", time.Second, time.Second) || len(r.errors) != 0 ||
 		len(r.logs) != 1 || !strings.Contains(r.logs[0], "in time: 1s, bound ") {
