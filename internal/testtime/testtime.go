@@ -65,7 +65,7 @@ func (c *Cost) Within(t testing.TB, what string, took, limit time.Duration) bool
 		c.measure()
 	}
 	bound := limit + c.Margin()
-	msg := "%s: %s, bound %s = %s + %d x %s (the slowest of %d runs of %s)"
+	msg := "%s: %s, bound %s = %s + %d x %s (the slowest of %d runs of %s, or of a 1 ms sleep)"
 	args := []any{what, took.Round(time.Millisecond), bound.Round(time.Millisecond), limit, Slack, c.d.Round(10 * time.Microsecond), runs, c.what}
 	if took > bound {
 		t.Errorf(msg, args...)
