@@ -2,6 +2,7 @@ package ovn
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,11 +49,27 @@ func TestLazyNB(t *testing.T) {
 	if err := d.(interp.Preflighter).Preflight(ctx, cs); err != nil {
 		t.Fatal(err)
 	}
+	// Apply's first attempt finds the test listening on the endpoint, which
+	// hangs up at once; only then does the NB's socket take its place, so
+	// Apply connects by trying again.
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := make(chan error, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		os.Symlink(strings.TrimPrefix(nb.Sock, "unix:"), sock)
+		c, err := ln.Accept()
+		ln.Close() // removes sock
+		if err == nil {
+			c.Close()
+			err = os.Symlink(strings.TrimPrefix(nb.Sock, "unix:"), sock)
+		}
+		linked <- err
 	}()
 	if _, err := d.Apply(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-linked; err != nil {
 		t.Fatal(err)
 	}
 	cs, err = d.Plan(ctx, actions)

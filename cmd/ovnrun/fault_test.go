@@ -240,12 +240,17 @@ func TestRunLock(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for {
+	// An upper bound on waiting only, so that a run that fails early ends
+	// the test with a message instead of hanging it.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
 		b, _ := os.ReadFile(journal)
 		if strings.Contains(string(b), `"type":"action"`) {
 			break
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the run journaled no action within 20s:\n%s", b)
+		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/testtime"
 )
 
 // The seed, with two shell actions added: one guarded (its guard file is the
@@ -213,6 +214,9 @@ func TestLabHostUnreachableMidStep(t *testing.T) {
 	path, name, g, u := faultLab(t, "ref")
 	ovnrunProcess(t, "--lab", path)
 	want := labState(t, name, g, u)
+	// After its connections drop, the run only reports and exits, as an
+	// ovnrun process that reports the lab does.
+	cost := testtime.Measure(t, "`ovnrun lab status` in a process", func() { ovnrunProcess(t, "lab", "status") })
 	lab.Down(name)
 
 	path, name, g, u = faultLab(t, "cut")
@@ -250,13 +254,21 @@ func TestLabHostUnreachableMidStep(t *testing.T) {
 	if out, err := exec.Command("ip", "-n", l.CtlNS, "link", "set", link, "down").CombinedOutput(); err != nil {
 		t.Fatalf("cutting h1 off: %v %s", err, out)
 	}
+	cut := time.Now()
 	err = cmd.Wait()
-	took := time.Since(start)
+	took := time.Since(cut)
 	failure := regexp.MustCompile(`(?m)^ovnrun: step "compute": .*$`).FindString(out.String())
-	if err == nil || !strings.Contains(failure, "h1") || took > 30*time.Second {
-		t.Fatalf("with h1 cut off: %v after %s, want a failure naming h1 within the timeouts:\n%s", err, took, out.String())
+	if err == nil || !strings.Contains(failure, "h1") {
+		t.Fatalf("with h1 cut off: %v after %s, want a failure naming h1:\n%s", err, took, out.String())
 	}
-	t.Logf("with h1 cut off the run stopped after %s: %s", took.Round(time.Millisecond), failure)
+	// A connection to h1 is dropped by the second keepalive (every 5 s)
+	// that gets no answer; what waited on it fails then. The command and
+	// SSH timeouts given are shorter, but a command stopped by its timeout
+	// still needs a session to kill it, which waits for that drop too.
+	if !cost.Within(t, "stopped after the cut", took, 2*5*time.Second) {
+		t.Logf("output:\n%s", out.String())
+	}
+	t.Logf("with h1 cut off the run stopped %s after the cut: %s", took.Round(time.Millisecond), failure)
 	if out, err := exec.Command("ip", "-n", l.CtlNS, "link", "set", link, "up").CombinedOutput(); err != nil {
 		t.Fatalf("reconnecting h1: %v %s", err, out)
 	}

