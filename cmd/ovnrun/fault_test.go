@@ -175,6 +175,7 @@ func TestNBRestartMidApply(t *testing.T) {
 
 	// Each trial restarts the NB once the run has journaled its first n
 	// actions: after step one, in the middle of the run, near its end.
+	midway := 0
 	for trial, n := range []int{1, 500, 900} {
 		nb := daemons.StartNB(t)
 		journal := filepath.Join(dir, fmt.Sprintf("restart%d.journal", trial))
@@ -184,16 +185,30 @@ func TestNBRestartMidApply(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
 		deadline := time.Now().Add(20 * time.Second)
-		for {
+		var err error
+		running := true
+		for running {
 			b, _ := os.ReadFile(journal)
-			if strings.Count(string(b), `"type":"action"`) >= n || time.Now().After(deadline) {
+			if strings.Count(string(b), `"type":"action"`) >= n {
 				break
 			}
-			time.Sleep(time.Millisecond)
+			if time.Now().After(deadline) {
+				t.Fatalf("trial %d: the run journaled fewer than %d actions in 20 s:\n%s", trial, n, out.String())
+			}
+			select {
+			case err = <-exited:
+				running = false
+			case <-time.After(time.Millisecond):
+			}
 		}
 		nb.Restart(t)
-		err := cmd.Wait()
+		if running {
+			midway++
+			err = <-exited
+		}
 		if err != nil && !strings.Contains(out.String(), "nb: ") {
 			t.Errorf("trial %d: the failure does not name the NB:\n%s", trial, out.String())
 		}
@@ -204,7 +219,11 @@ func TestNBRestartMidApply(t *testing.T) {
 		if got := nbState(t, nb); got != want {
 			t.Fatalf("trial %d: after the restart and resume the NB differs:\n%s", trial, lineDiff(want, got))
 		}
-		t.Logf("trial %d: restart after %d actions; first run: %v", trial, n, err)
+		t.Logf("trial %d: restart after %d actions (while the run ran: %v); first run: %v", trial, n, running, err)
+	}
+	// A run that ended before its restart tests nothing of a restart midway.
+	if midway == 0 {
+		t.Errorf("every run ended before the NB was restarted")
 	}
 }
 
