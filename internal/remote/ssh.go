@@ -150,6 +150,11 @@ func (c *sshConn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 // remote `timeout` to report, before killing the command itself.
 const killGrace = 2 * time.Second
 
+// cancelGrace is how long a cancelled Run waits for the command's session
+// to end after asking the host to kill it: an interrupted run (Ctrl-C)
+// stops within a second, also when the host no longer answers.
+const cancelGrace = 500 * time.Millisecond
+
 // Run implements Conn. The remote shell first prints its PID, which is
 // also the process group of everything the command starts (sshd makes each
 // session a new session); then it execs the command under `timeout` when a
@@ -202,12 +207,24 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (*Result, error) {
 		killed = true
 	}
 	if killed {
-		c.killGroup(stdout.pid())
+		// The kill is asked for on the side: on a host that stopped
+		// answering, even opening its session waits until keepalives give
+		// the connection up.
+		go c.killGroup(stdout.pid())
+		grace := killGrace
+		if ctx.Err() != nil {
+			grace = cancelGrace
+		}
 		select {
 		case werr = <-waited:
-		case <-time.After(killGrace):
-			sess.Close() // the host does not answer: stop waiting on it
-			werr = <-waited
+		case <-time.After(grace):
+			// The host does not answer: stop waiting on it. A closed
+			// session's Wait returns only once the host confirms, or the
+			// connection is given up; its output so far is not read, as
+			// the session's copiers may still be writing it.
+			sess.Close()
+			res.Duration = time.Since(start)
+			return c.result(ctx, res, nil, true, bounded && time.Now().After(end), limit)
 		}
 	}
 	res.Duration = time.Since(start)

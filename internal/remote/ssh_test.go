@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,6 +220,56 @@ func TestRemoteCommandIsKilled(t *testing.T) {
 		cost.Within(t, "cancelled", took, 300*time.Millisecond)
 		waitNoProcess(t, h, "sleep 1003", "sleep 1004")
 	})
+	// Ctrl-C while a host has stopped answering (every process of it
+	// frozen; its TCP stays up): Run returns within its grace instead of
+	// waiting for the keepalives to give the connection up.
+	t.Run("cancel on a host that stopped answering", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		started := make(chan struct{})
+		go func() {
+			for !strings.Contains(psOf(h), "sleep 1005") {
+				time.Sleep(5 * time.Millisecond)
+			}
+			close(started)
+		}()
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Run(ctx, remote.Script("sleep 1005"))
+			done <- err
+		}()
+		<-started
+		pids := h.Pids()
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGSTOP)
+		}
+		defer func() {
+			for _, pid := range pids {
+				syscall.Kill(pid, syscall.SIGCONT)
+			}
+		}()
+		start := time.Now()
+		cancel()
+		err := <-done
+		took := time.Since(start)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v after %s, want canceled", err, took)
+		}
+		// The grace is the bound: the host is frozen, so no measurement
+		// of it could be taken now.
+		if took > 500*time.Millisecond+cost.Margin() {
+			t.Errorf("cancelled on a frozen host after %s, want within 500ms + %s", took, cost.Margin())
+		}
+	})
+}
+
+// psOf lists the command lines of the host's processes.
+func psOf(h *labhost.Host) string {
+	var b strings.Builder
+	for _, pid := range h.Pids() {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		b.WriteString(strings.ReplaceAll(string(data), "\x00", " ") + "\n")
+	}
+	return b.String()
 }
 
 // waitNoProcess fails unless no process of the host runs one of cmdlines
