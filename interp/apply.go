@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +61,7 @@ const ResultOutput = "result"
 
 // PartialError is implemented by driver errors after which some of the
 // changes given to Apply were nonetheless carried out (on the hosts that did
-// not fail): the engine journals those.
+// not fail): the engine journals those, with the ops Apply reported for them.
 type PartialError interface {
 	error
 	AppliedIDs() []string
@@ -305,6 +306,9 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 		if err != nil {
 			return err
 		}
+		// What each change actually did, as its lane reports it: the step's
+		// summary counts that, not the plan's guess.
+		done := slices.Clone(st.Changes)
 		errs := make([]error, len(lanes))
 		sem := make(chan struct{}, parallel)
 		var wg sync.WaitGroup
@@ -314,17 +318,17 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				errs[i] = r.applyLane(ctx, drivers, l, out)
+				errs[i] = r.applyLane(ctx, drivers, l, done, out)
 			}()
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
-			t.add(st, time.Since(t0), "failed")
+			t.add(st.Step.Name, time.Since(t0), "failed", nil)
 			return fmt.Errorf("step %q: %w", st.Step.Name, err)
 		}
-		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
-		t.add(st, time.Since(t0), countLine(st.Changes))
+		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(done), roundDuration(time.Since(t0)))
+		t.add(st.Step.Name, time.Since(t0), countLine(done), done)
 	}
 	t.done = true
 	return nil
@@ -339,6 +343,7 @@ type lane struct {
 type batch struct {
 	driver  string
 	changes []Change
+	index   []int // position of each change in its step
 }
 
 // splitLanes cuts a step into lanes by host, in order of first use.
@@ -366,6 +371,7 @@ func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
 			n++
 		}
 		l.batches[n-1].changes = append(l.batches[n-1].changes, c)
+		l.batches[n-1].index = append(l.batches[n-1].index, i)
 	}
 	return lanes, nil
 }
@@ -374,8 +380,10 @@ func (b batch) command() bool {
 	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == Command
 }
 
-// applyLane applies the batches of a lane in order, recording each.
-func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, progress io.Writer) error {
+// applyLane applies the batches of a lane in order, recording each with
+// the op its driver reports, which it also writes into done (the step's
+// changes) at the batch's positions.
+func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, done []Change, progress io.Writer) error {
 	target := l.host
 	if target == "" {
 		target = "nb"
@@ -388,32 +396,11 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
-		out, err := d.Apply(ctx, b.changes)
+		res, err := d.Apply(ctx, b.changes)
 		if err != nil {
-			// What was done before the failure is journaled, so that a
-			// resumed run skips it.
-			var partial PartialError
-			if errors.As(err, &partial) && r.recorder != nil {
-				done := map[string]bool{}
-				for _, id := range partial.AppliedIDs() {
-					done[id] = true
-				}
-				var recs []ActionRecord
-				for _, c := range b.changes {
-					if id := c.Action.Meta().ID; done[id] {
-						recs = append(recs, NewActionRecord(c.Action, c.Op, out[id], t0, time.Now()))
-					}
-				}
-				if len(recs) > 0 {
-					r.merge(out)
-					if jerr := r.recorder.Record(recs...); jerr != nil {
-						err = errors.Join(err, jerr)
-					}
-				}
-			}
-			return fmt.Errorf("%s: %w", target, err)
+			return fmt.Errorf("%s: %w", target, r.recordPartial(b, res, err, t0))
 		}
-		r.merge(out)
+		r.merge(res.outputs())
 		if rd, ok := d.(OutputReader); ok {
 			r.mu.Lock()
 			for _, c := range b.changes {
@@ -422,24 +409,75 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 			r.mu.Unlock()
 		}
 		t1 := time.Now()
+		did := make([]Change, len(b.changes))
+		recs := make([]ActionRecord, len(b.changes))
+		var errs []error
+		for i, c := range b.changes {
+			op, err := outcomeOp(b.driver, c, res)
+			errs = append(errs, err)
+			c.Op = op
+			did[i], done[b.index[i]] = c, c
+			recs[i] = NewActionRecord(c.Action, op, res[c.Action.Meta().ID].Outputs, t0, t1)
+		}
 		if r.recorder != nil {
-			recs := make([]ActionRecord, len(b.changes))
-			for i, c := range b.changes {
-				recs[i] = NewActionRecord(c.Action, c.Op, out[c.Action.Meta().ID], t0, t1)
-			}
 			if err := r.recorder.Record(recs...); err != nil {
 				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
 		if l.host != "" {
-			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b), roundDuration(t1.Sub(t0)))
-			if res := out[b.changes[0].Action.Meta().ID][ResultOutput]; b.command() && res != "" {
-				line += ": " + res
+			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b.driver, did), roundDuration(t1.Sub(t0)))
+			if found := res[b.changes[0].Action.Meta().ID].Outputs[ResultOutput]; b.command() && found != "" {
+				line += ": " + found
 			}
 			fmt.Fprintln(progress, line)
 		}
 	}
 	return nil
+}
+
+// recordPartial journals what a failed Apply did all the same, so that a
+// resumed run skips it, and returns err with anything that went wrong doing
+// so.
+func (r *resolver) recordPartial(b batch, res Outcomes, err error, t0 time.Time) error {
+	var partial PartialError
+	if !errors.As(err, &partial) || r.recorder == nil {
+		return err
+	}
+	applied := map[string]bool{}
+	for _, id := range partial.AppliedIDs() {
+		applied[id] = true
+	}
+	var recs []ActionRecord
+	for _, c := range b.changes {
+		id := c.Action.Meta().ID
+		if !applied[id] {
+			continue
+		}
+		op, oerr := outcomeOp(b.driver, c, res)
+		err = errors.Join(err, oerr)
+		recs = append(recs, NewActionRecord(c.Action, op, res[id].Outputs, t0, time.Now()))
+	}
+	if len(recs) > 0 {
+		r.merge(res.outputs())
+		if jerr := r.recorder.Record(recs...); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// outcomeOp is the op the driver reports having carried out for c. A
+// driver that reports none breaks the Driver contract: the error says so,
+// and the plan's op, returned with it, is the journal's best record.
+func outcomeOp(driver string, c Change, res Outcomes) (Op, error) {
+	if op := res[c.Action.Meta().ID].Op; op != "" {
+		return op, nil
+	}
+	m := c.Action.Meta()
+	return c.Op, fmt.Errorf("driver %q did not report what it did to %s %s (%s)", driver, m.Kind, m.Name, m.Pos())
 }
 
 func preflight(ctx context.Context, drivers map[string]Driver, planned []StepChanges) error {

@@ -148,30 +148,33 @@ const detachWait = 20 * time.Second
 
 // applyNIC converges one NIC: attach it (live and persistent) when
 // missing, replace one whose MAC, dev or bridge differs, and set its
-// iface-id on the host's OVS.
-func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
+// iface-id on the host's OVS. It returns what it did: create (attached),
+// update (replaced, or its iface-id set) or unchanged.
+func (h *hostState) applyNIC(ctx context.Context, a *Interface) (interp.Op, error) {
 	ns, err := h.findNIC(ctx, a)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if ns.ds == nil {
-		return fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
+		return "", fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
 	}
+	op := interp.OpCreate
 	if ns.byMAC != nil || ns.byDev != nil {
+		op = interp.OpUpdate
 		if d := ns.diffs(a); len(d) == 1 && d[0].Key == "iface_id" {
-			return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+			return op, h.setIfaceID(ctx, a.Dev, a.IfaceID)
 		} else if len(d) == 0 {
-			return nil
+			return interp.OpUnchanged, nil
 		}
 		for _, old := range []*liveNIC{ns.byMAC, ns.byDev} {
 			if old == nil {
 				continue
 			}
 			if !old.owned() && old.MAC != a.MAC.String() {
-				return fmt.Errorf("dev %s of domain %s is a NIC with MAC %s that ovnrun did not attach; ovnrun leaves it alone: choose another dev=", old.Dev, a.VM, old.MAC)
+				return "", fmt.Errorf("dev %s of domain %s is a NIC with MAC %s that ovnrun did not attach; ovnrun leaves it alone: choose another dev=", old.Dev, a.VM, old.MAC)
 			}
 			if err := h.detach(ctx, ns.ds, old); err != nil {
-				return err
+				return "", err
 			}
 			if old == ns.byDev && ns.byDev == ns.byMAC {
 				break
@@ -179,11 +182,11 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 		}
 	}
 	if err := h.checkBridge(ctx, a.Bridge); err != nil {
-		return err
+		return "", err
 	}
 	doc, err := interfaceXML(a)
 	if err != nil {
-		return err
+		return "", err
 	}
 	flags := uint32(libvirt.DomainDeviceModifyConfig)
 	if ns.ds.active {
@@ -191,13 +194,13 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 	}
 	err = h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainAttachDeviceFlags(ns.ds.dom, doc, flags) })
 	if err != nil {
-		return fmt.Errorf("attach the NIC to domain %s: %w", a.VM, err)
+		return "", fmt.Errorf("attach the NIC to domain %s: %w", a.VM, err)
 	}
 	if !ns.ds.active {
 		h.d.logf(h.name, "note: domain %s is not running: NIC %s is in its definition and gets its iface-id once it runs", a.VM, a.Dev)
-		return nil
+		return op, nil
 	}
-	return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+	return op, h.setIfaceID(ctx, a.Dev, a.IfaceID)
 }
 
 // detach removes a NIC from a domain, live and persistent, and waits until
