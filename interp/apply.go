@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,14 +58,6 @@ type PrefixReader interface {
 // found, in one line ("3/3 replies, rtt avg 0.61 ms"); the progress line of
 // the command shows it.
 const ResultOutput = "result"
-
-// PartialError is implemented by driver errors after which some of the
-// changes given to Apply were nonetheless carried out (on the hosts that did
-// not fail): the engine journals those.
-type PartialError interface {
-	error
-	AppliedIDs() []string
-}
 
 // Preflighter is implemented by drivers that can refuse a whole run before
 // anything is applied, such as the NB driver refusing rows ovnrun did not
@@ -225,25 +218,6 @@ func groupByDriver(drivers map[string]Driver, s *Step) (map[string]*driverGroup,
 	return groups, order, nil
 }
 
-// Recorder is told what the engine applies; the journal implements it.
-type Recorder interface {
-	// RecordStart is called before a command action runs, so that a run
-	// killed while it runs knows it may have run.
-	RecordStart(a Action, start time.Time) error
-	// Record is called when actions are done, with all the actions of one
-	// driver call at once (one journal write).
-	Record(recs ...ActionRecord) error
-	// RecordOutputs is called with outputs read after an action was done.
-	RecordOutputs(id string, outputs map[string]string) error
-}
-
-type recorderKey struct{}
-
-// WithRecorder makes ApplyChanges report to r.
-func WithRecorder(ctx context.Context, r Recorder) context.Context {
-	return context.WithValue(ctx, recorderKey{}, r)
-}
-
 // DefaultParallel bounds how many hosts a step configures at once.
 const DefaultParallel = 8
 
@@ -305,6 +279,9 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 		if err != nil {
 			return err
 		}
+		// What each change actually did, as its lane reports it: the step's
+		// summary counts that, not the plan's guess.
+		done := slices.Clone(st.Changes)
 		errs := make([]error, len(lanes))
 		sem := make(chan struct{}, parallel)
 		var wg sync.WaitGroup
@@ -314,17 +291,17 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				errs[i] = r.applyLane(ctx, drivers, l, out)
+				errs[i] = r.applyLane(ctx, drivers, l, done, out)
 			}()
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
-			t.add(st, time.Since(t0), "failed")
+			t.add(st.Step.Name, time.Since(t0), "failed", nil)
 			return fmt.Errorf("step %q: %w", st.Step.Name, err)
 		}
-		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(st.Changes), roundDuration(time.Since(t0)))
-		t.add(st, time.Since(t0), countLine(st.Changes))
+		fmt.Fprintf(out, "Step %s: %s (%s)\n", st.Step.Name, countLine(done), roundDuration(time.Since(t0)))
+		t.add(st.Step.Name, time.Since(t0), countLine(done), done)
 	}
 	t.done = true
 	return nil
@@ -339,6 +316,7 @@ type lane struct {
 type batch struct {
 	driver  string
 	changes []Change
+	index   []int // position of each change in its step
 }
 
 // splitLanes cuts a step into lanes by host, in order of first use.
@@ -366,6 +344,7 @@ func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
 			n++
 		}
 		l.batches[n-1].changes = append(l.batches[n-1].changes, c)
+		l.batches[n-1].index = append(l.batches[n-1].index, i)
 	}
 	return lanes, nil
 }
@@ -374,8 +353,10 @@ func (b batch) command() bool {
 	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == Command
 }
 
-// applyLane applies the batches of a lane in order, recording each.
-func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, progress io.Writer) error {
+// applyLane applies the batches of a lane in order, recording each with
+// the op its driver reports, which it also writes into done (the step's
+// changes) at the batch's positions.
+func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, done []Change, progress io.Writer) error {
 	target := l.host
 	if target == "" {
 		target = "nb"
@@ -388,32 +369,11 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
-		out, err := d.Apply(ctx, b.changes)
+		res, err := d.Apply(ctx, b.changes)
 		if err != nil {
-			// What was done before the failure is journaled, so that a
-			// resumed run skips it.
-			var partial PartialError
-			if errors.As(err, &partial) && r.recorder != nil {
-				done := map[string]bool{}
-				for _, id := range partial.AppliedIDs() {
-					done[id] = true
-				}
-				var recs []ActionRecord
-				for _, c := range b.changes {
-					if id := c.Action.Meta().ID; done[id] {
-						recs = append(recs, NewActionRecord(c.Action, c.Op, out[id], t0, time.Now()))
-					}
-				}
-				if len(recs) > 0 {
-					r.merge(out)
-					if jerr := r.recorder.Record(recs...); jerr != nil {
-						err = errors.Join(err, jerr)
-					}
-				}
-			}
-			return fmt.Errorf("%s: %w", target, err)
+			return fmt.Errorf("%s: %w", target, r.recordPartial(b, res, err, t0))
 		}
-		r.merge(out)
+		r.merge(res.outputs())
 		if rd, ok := d.(OutputReader); ok {
 			r.mu.Lock()
 			for _, c := range b.changes {
@@ -422,19 +382,28 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 			r.mu.Unlock()
 		}
 		t1 := time.Now()
+		did := make([]Change, len(b.changes))
+		recs := make([]ActionRecord, len(b.changes))
+		var errs []error
+		for i, c := range b.changes {
+			op, err := outcomeOp(b.driver, c, res)
+			errs = append(errs, err)
+			c.Op = op
+			did[i], done[b.index[i]] = c, c
+			recs[i] = NewActionRecord(c.Action, op, res[c.Action.Meta().ID].Outputs, t0, t1)
+		}
 		if r.recorder != nil {
-			recs := make([]ActionRecord, len(b.changes))
-			for i, c := range b.changes {
-				recs[i] = NewActionRecord(c.Action, c.Op, out[c.Action.Meta().ID], t0, t1)
-			}
 			if err := r.recorder.Record(recs...); err != nil {
 				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
 		if l.host != "" {
-			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b), roundDuration(t1.Sub(t0)))
-			if res := out[b.changes[0].Action.Meta().ID][ResultOutput]; b.command() && res != "" {
-				line += ": " + res
+			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b.driver, did), roundDuration(t1.Sub(t0)))
+			if found := res[b.changes[0].Action.Meta().ID].Outputs[ResultOutput]; b.command() && found != "" {
+				line += ": " + found
 			}
 			fmt.Fprintln(progress, line)
 		}

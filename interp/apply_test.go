@@ -25,6 +25,7 @@ type fakeDriver struct {
 	log      *[]string
 	refuse   error
 	readable map[string]string // outputs only ReadOutput knows
+	actual   map[string]Op     // what Apply finds to do, by action name; else the planned op
 }
 
 func (d *fakeDriver) Name() string { return d.name }
@@ -41,9 +42,9 @@ func (d *fakeDriver) Plan(_ context.Context, actions []Action) ([]Change, error)
 	return out, nil
 }
 
-func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (map[string]map[string]string, error) {
+func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (Outcomes, error) {
 	var names []string
-	out := map[string]map[string]string{}
+	out := Outcomes{}
 	for _, c := range changes {
 		a := c.Action.(*fakeAction)
 		name := a.M.Name
@@ -55,7 +56,11 @@ func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (map[string]ma
 			name += "=" + v
 		}
 		names = append(names, name)
-		out[a.M.ID] = map[string]string{"value": "v-" + a.M.Name}
+		op := c.Op
+		if o, ok := d.actual[a.M.Name]; ok {
+			op = o
+		}
+		out[a.M.ID] = Outcome{Op: op, Outputs: map[string]string{"value": "v-" + a.M.Name}}
 	}
 	*d.log = append(*d.log, fmt.Sprintf("%s.Apply(%s)", d.name, strings.Join(names, ",")))
 	return out, nil

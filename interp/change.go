@@ -51,6 +51,54 @@ type Change struct {
 	Note string
 }
 
+// Outcome is what applying one change did. Op is what the driver actually
+// did, found when it compared the change with live state again: it differs
+// from the planned op when an earlier step changed what Plan saw (a guard
+// file an earlier command removed, a route an earlier command added). A
+// driver that cannot tell reports the planned op. The engine reports Op, not
+// the plan's, in the progress, the summaries and the journal.
+type Outcome struct {
+	Op      Op
+	Outputs map[string]string // attribute -> value
+}
+
+// Outcomes are the outcomes of one Apply call, by action ID. An entry with
+// no Op carries outputs of an ID that names no action ("host/NAME").
+type Outcomes map[string]Outcome
+
+// Did records that the action with ID id was applied with op.
+func (o Outcomes) Did(id string, op Op) {
+	oc := o[id]
+	oc.Op = op
+	o[id] = oc
+}
+
+// AddOutputs adds outputs of id.
+func (o Outcomes) AddOutputs(id string, outputs map[string]string) {
+	if len(outputs) == 0 {
+		return
+	}
+	oc := o[id]
+	if oc.Outputs == nil {
+		oc.Outputs = map[string]string{}
+	}
+	for k, v := range outputs {
+		oc.Outputs[k] = v
+	}
+	o[id] = oc
+}
+
+// outputs returns the outputs of every ID, for Outputs.Merge.
+func (o Outcomes) outputs() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for id, oc := range o {
+		if len(oc.Outputs) > 0 {
+			out[id] = oc.Outputs
+		}
+	}
+	return out
+}
+
 // StepChanges are the changes of one step, in declaration order.
 type StepChanges struct {
 	Step    *Step
@@ -177,9 +225,12 @@ type Driver interface {
 	// Plan compares the desired state of actions against live state and
 	// returns one change per action. It must not modify anything.
 	Plan(ctx context.Context, actions []Action) ([]Change, error)
-	// Apply carries out the changes of one step and returns the outputs of
-	// each action (resolved futures), keyed by action ID then attribute.
-	Apply(ctx context.Context, changes []Change) (map[string]map[string]string, error)
+	// Apply carries out the changes of one step, each compared with live
+	// state again, and returns the Outcome of every change it was given:
+	// the op it actually carried out and the action's outputs (resolved
+	// futures). On an error it returns the outcomes of the changes it
+	// carried out all the same (see PartialError).
+	Apply(ctx context.Context, changes []Change) (Outcomes, error)
 	// Close releases the driver's connections.
 	Close() error
 }

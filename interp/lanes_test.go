@@ -30,7 +30,7 @@ func (d *laneDriver) Plan(_ context.Context, as []Action) ([]Change, error) {
 	return cs, nil
 }
 
-func (d *laneDriver) Apply(_ context.Context, cs []Change) (map[string]map[string]string, error) {
+func (d *laneDriver) Apply(_ context.Context, cs []Change) (Outcomes, error) {
 	var names []string
 	for _, c := range cs {
 		names = append(names, c.Action.Meta().Name)
@@ -49,9 +49,9 @@ func (d *laneDriver) Apply(_ context.Context, cs []Change) (map[string]map[strin
 	if host := cs[0].Action.Meta().Host; host != "" && host == d.failFor {
 		return nil, fmt.Errorf("host is down")
 	}
-	out := map[string]map[string]string{}
+	out := Outcomes{}
 	for _, c := range cs {
-		out[c.Action.Meta().ID] = map[string]string{"done": "yes"}
+		out[c.Action.Meta().ID] = Outcome{Op: c.Op, Outputs: map[string]string{"done": "yes"}}
 	}
 	return out, nil
 }

@@ -27,9 +27,10 @@ type stepTiming struct {
 	what string
 }
 
-func (t *timings) add(st StepChanges, took time.Duration, what string) {
-	t.steps = append(t.steps, stepTiming{st.Step.Name, took, what})
-	t.all = append(t.all, st.Changes...)
+// add records a step; done are its changes with the ops applied.
+func (t *timings) add(step string, took time.Duration, what string, done []Change) {
+	t.steps = append(t.steps, stepTiming{step, took, what})
+	t.all = append(t.all, done...)
 }
 
 // write prints the table of steps and the closing line.
@@ -53,13 +54,14 @@ func (t *timings) write(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-// batchLine describes a batch for the progress output.
-func batchLine(b batch) string {
-	if len(b.changes) == 1 {
-		m := b.changes[0].Action.Meta()
-		return fmt.Sprintf("%s %s: %s", m.Kind, m.Name, b.changes[0].Op)
+// batchLine describes a batch of driver for the progress output; done are
+// its changes with the ops applied.
+func batchLine(driver string, done []Change) string {
+	if len(done) == 1 {
+		m := done[0].Action.Meta()
+		return fmt.Sprintf("%s %s: %s", m.Kind, m.Name, done[0].Op)
 	}
-	return fmt.Sprintf("%s: %s", b.driver, countLine(b.changes))
+	return fmt.Sprintf("%s: %s", driver, countLine(done))
 }
 
 // lockedWriter serialises progress lines from concurrent lanes.

@@ -68,11 +68,11 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 	return out, nil
 }
 
-// Apply implements interp.Driver. Each check's output ResultOutput is what
-// it found ("3/3 replies, rtt avg 0.61 ms", or a trace's path by chassis),
-// which the progress line shows.
-func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
-	out := map[string]map[string]string{}
+// Apply implements interp.Driver. A check always runs. Its output
+// ResultOutput is what it found ("3/3 replies, rtt avg 0.61 ms", or a
+// trace's path by chassis), which the progress line shows.
+func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
+	out := interp.Outcomes{}
 	for _, c := range changes {
 		var (
 			result string
@@ -89,7 +89,7 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string
 		if m := c.Action.Meta(); err != nil {
 			return out, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
 		}
-		out[c.Action.Meta().ID] = map[string]string{interp.ResultOutput: result}
+		out[c.Action.Meta().ID] = interp.Outcome{Op: interp.OpRun, Outputs: map[string]string{interp.ResultOutput: result}}
 	}
 	return out, nil
 }

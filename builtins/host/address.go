@@ -90,11 +90,14 @@ func (d *HostDriver) planAddress(ctx context.Context, h *hostState, a *IPAddress
 
 // applyAddress adds the address; other addresses of the device are left
 // alone, as with `ip addr add`, but applying twice changes nothing.
-func (d *HostDriver) applyAddress(ctx context.Context, h *hostState, a *IPAddress) error {
+func (d *HostDriver) applyAddress(ctx context.Context, h *hostState, a *IPAddress) (interp.Op, error) {
 	has, _, err := h.hasAddress(ctx, a)
-	if err != nil || has {
-		return err
+	switch {
+	case err != nil:
+		return "", err
+	case has:
+		return interp.OpUnchanged, nil
 	}
 	_, err = h.output(ctx, remote.Argv("ip", "addr", "replace", a.Addr.String(), "dev", a.Dev).WithTimeout(checkTimeout))
-	return err
+	return interp.OpCreate, err
 }

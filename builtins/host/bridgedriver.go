@@ -104,10 +104,10 @@ func (b *bridgeOps) port(name, ifType string) string {
 	return port
 }
 
-func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsState, a *OVSBridge) error {
+func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsState, a *OVSBridge) (interp.Op, error) {
 	c, err := bridgeChange(a, s)
 	if err != nil || c.Op == interp.OpUnchanged {
-		return err
+		return c.Op, err
 	}
 	missing, _ := missingPorts(a, s)
 	var b bridgeOps
@@ -154,7 +154,7 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	}
 	res, err := transact(ctx, db, "bridge "+a.Bridge, b.ops...)
 	if err != nil {
-		return err
+		return "", err
 	}
 	err = settle(ctx, func() (bool, error) {
 		s, err := readOVS(ctx, db)
@@ -165,10 +165,10 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 		return c.Op == interp.OpUnchanged, err
 	})
 	if err != nil || cfgAt < 0 || len(res[cfgAt].Rows) == 0 {
-		return err
+		return c.Op, err
 	}
 	waitVswitchd(ctx, h, db, res[cfgAt].Rows[0]["next_cfg"])
-	return nil
+	return c.Op, nil
 }
 
 // vswitchdWait bounds waiting for ovs-vswitchd to apply a change.

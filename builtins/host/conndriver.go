@@ -87,18 +87,19 @@ func connectionChange(a *DBConnection, live []string) interp.Change {
 	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: []interp.FieldDiff{{Key: "targets", Old: live, New: want}}}
 }
 
-func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBConnection) error {
+func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBConnection) (interp.Op, error) {
 	k, globalTable := a.kind()
 	db, err := h.dbWhenUp(ctx, k)
 	if err != nil {
-		return err
+		return "", err
 	}
 	global, live, err := liveConnections(ctx, db, globalTable)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if connectionChange(a, sortedValues(live)).Op == interp.OpUnchanged {
-		return nil
+	op := connectionChange(a, sortedValues(live)).Op
+	if op == interp.OpUnchanged {
+		return op, nil
 	}
 	keep := map[string]string{} // target -> UUID of a row to keep
 	for u, t := range live {
@@ -125,10 +126,10 @@ func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBCon
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: globalTable, Where: whereUUID(global), Row: row})
 	}
 	if _, err := transact(ctx, db, dbSpecs[k].what, ops...); err != nil {
-		return err
+		return "", err
 	}
 	// The next plan of this run must see the change.
-	return settle(ctx, func() (bool, error) {
+	return op, settle(ctx, func() (bool, error) {
 		_, live, err := liveConnections(ctx, db, globalTable)
 		return err == nil && connectionChange(a, sortedValues(live)).Op == interp.OpUnchanged, err
 	})

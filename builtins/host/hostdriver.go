@@ -83,27 +83,30 @@ func (d *HostDriver) plan(ctx context.Context, h *hostState, a interp.Action) (i
 }
 
 // Apply implements interp.Driver. Each change is compared with the host
-// again first, so that it converges even if the host changed since Plan.
-// When a host fails, the other hosts' changes are still applied; the error
-// is an *ApplyError naming each failed host.
-func (d *HostDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
-	var o outputs
+// again first, so that it converges even if the host changed since Plan,
+// and reports what that comparison found to do. When a host fails, the
+// other hosts' changes are still applied; the error is an *ApplyError
+// naming each failed host.
+func (d *HostDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
+	var o outcomes
 	err := d.hs.lanes(ctx, len(changes), func(i int) string { return changes[i].Action.Meta().Host },
 		func(ctx context.Context, h *hostState, i int) error {
 			c := changes[i]
 			if c.Op == interp.OpSkip {
 				return nil
 			}
-			if err := d.apply(ctx, h, c); err != nil {
+			op, err := d.apply(ctx, h, c)
+			if err != nil {
 				return actionError(c.Action, err)
 			}
-			o.done(c.Action.Meta().ID)
+			o.done(c.Action.Meta().ID, op)
 			return nil
 		})
 	return o.result(err)
 }
 
-func (d *HostDriver) apply(ctx context.Context, h *hostState, c interp.Change) error {
+// apply converges one change and returns what it did.
+func (d *HostDriver) apply(ctx context.Context, h *hostState, c interp.Change) (interp.Op, error) {
 	switch a := c.Action.(type) {
 	case *Shell:
 		return d.applyShell(ctx, h, a)
@@ -116,7 +119,7 @@ func (d *HostDriver) apply(ctx context.Context, h *hostState, c interp.Change) e
 	case *DBConnection:
 		return d.applyConnection(ctx, h, a)
 	}
-	return fmt.Errorf("the host driver cannot apply %T", c.Action)
+	return "", fmt.Errorf("the host driver cannot apply %T", c.Action)
 }
 
 // Run runs a command on a host of the run, over the connection every other
@@ -191,18 +194,23 @@ func (d *HostDriver) planShell(ctx context.Context, h *hostState, s *Shell) (int
 	return c, nil
 }
 
-func (d *HostDriver) applyShell(ctx context.Context, h *hostState, s *Shell) error {
+// applyShell evaluates the guard again: an earlier step may have made it
+// say otherwise than when planned.
+func (d *HostDriver) applyShell(ctx context.Context, h *hostState, s *Shell) (interp.Op, error) {
 	if s.Guard() != "" {
 		done, _, err := h.guard(ctx, s)
-		if err != nil || done {
-			return err
+		if err != nil {
+			return "", err
+		}
+		if done {
+			return interp.OpUnchanged, nil
 		}
 	}
 	r, err := h.run(ctx, toRemote(s.Cmd).WithTimeout(d.hs.cfg.CommandTimeout))
 	if err != nil {
-		return err
+		return "", err
 	}
-	return r.Err()
+	return interp.OpRun, r.Err()
 }
 
 // serviceState asks systemd whether unit is active: "active", "inactive",
@@ -246,23 +254,25 @@ func (d *HostDriver) planService(ctx context.Context, h *hostState, s *Service) 
 	return c, nil
 }
 
-func (d *HostDriver) applyService(ctx context.Context, h *hostState, s *Service) error {
-	verb := "restart"
+// applyService restarts, or starts or stops a unit not yet in its state:
+// run, update or unchanged, as planService would say now.
+func (d *HostDriver) applyService(ctx context.Context, h *hostState, s *Service) (interp.Op, error) {
+	verb, op := "restart", interp.OpRun
 	if s.State != "restarted" {
 		live, err := h.serviceState(ctx, s.Unit)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if (live == "active") == wantActive(s.State) {
-			return nil
+			return interp.OpUnchanged, nil
 		}
-		verb = "start"
+		verb, op = "start", interp.OpUpdate
 		if !wantActive(s.State) {
 			verb = "stop"
 		}
 	}
 	_, err := h.output(ctx, remote.Argv("systemctl", verb, s.Unit).WithTimeout(serviceTimeout))
-	return err
+	return op, err
 }
 
 // liveRoute is a route as `ip route show` prints it.
@@ -323,15 +333,21 @@ func (d *HostDriver) planRoute(ctx context.Context, h *hostState, r *Route) (int
 	return interp.Change{Action: r, Op: interp.OpUnchanged}, nil
 }
 
-func (d *HostDriver) applyRoute(ctx context.Context, h *hostState, r *Route) error {
+func (d *HostDriver) applyRoute(ctx context.Context, h *hostState, r *Route) (interp.Op, error) {
 	live, err := h.route(ctx, r)
-	if err != nil || (live != nil && len(routeDiffs(r, live)) == 0) {
-		return err
+	op := interp.OpCreate
+	switch {
+	case err != nil:
+		return "", err
+	case live != nil && len(routeDiffs(r, live)) == 0:
+		return interp.OpUnchanged, nil
+	case live != nil:
+		op = interp.OpUpdate
 	}
 	argv := []string{"ip", "route", "replace", r.Prefix.String(), "via", r.Via.String()}
 	if r.Dev != "" {
 		argv = append(argv, "dev", r.Dev)
 	}
 	_, err = h.output(ctx, remote.Argv(argv...).WithTimeout(checkTimeout))
-	return err
+	return op, err
 }

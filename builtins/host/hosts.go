@@ -248,39 +248,37 @@ type detailError struct {
 func (e *detailError) Error() string { return e.msg }
 func (e *detailError) Unwrap() error { return e.err }
 
-// outputs collects the outputs of concurrent lanes.
-type outputs struct {
+// outcomes collects what concurrent lanes did.
+type outcomes struct {
 	mu      sync.Mutex
-	m       map[string]map[string]string
+	m       interp.Outcomes
 	applied []string
 }
 
-func (o *outputs) add(id string, attrs map[string]string) {
+func (o *outcomes) add(id string, attrs map[string]string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.m == nil {
-		o.m = map[string]map[string]string{}
+		o.m = interp.Outcomes{}
 	}
-	if len(attrs) > 0 {
-		if o.m[id] == nil {
-			o.m[id] = map[string]string{}
-		}
-		for k, v := range attrs {
-			o.m[id][k] = v
-		}
-	}
+	o.m.AddOutputs(id, attrs)
 }
 
-func (o *outputs) done(id string) {
+// done records that the action id was applied with op.
+func (o *outcomes) done(id string, op interp.Op) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = interp.Outcomes{}
+	}
+	o.m.Did(id, op)
 	o.applied = append(o.applied, id)
 }
 
 // result is what Apply returns for lanes that ended with err.
-func (o *outputs) result(err error) (map[string]map[string]string, error) {
+func (o *outcomes) result(err error) (interp.Outcomes, error) {
 	if o.m == nil {
-		o.m = map[string]map[string]string{}
+		o.m = interp.Outcomes{}
 	}
 	if err == nil {
 		return o.m, nil

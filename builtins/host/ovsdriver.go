@@ -95,19 +95,21 @@ func planOVS(ctx context.Context, db *ovsdbmodel.DB, a interp.Action) (interp.Ch
 }
 
 // Apply implements interp.Driver. Each change is compared with the
-// database again and applied in its own transaction. Its outputs include
+// database again, applied in its own transaction, and reported as what that
+// comparison found to do. Its outputs include
 // the chassis name (system_id of "host/NAME") of every host it touched
 // whose runbook does not declare one, so that later actions can use it.
-func (d *OVSDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
-	var o outputs
+func (d *OVSDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
+	var o outcomes
 	err := d.hs.lanes(ctx, len(changes), func(i int) string { return changes[i].Action.Meta().Host },
 		func(ctx context.Context, h *hostState, i int) error {
 			c := changes[i]
 			if c.Op != interp.OpSkip {
-				if err := applyOVS(ctx, h, c.Action); err != nil {
+				op, err := applyOVS(ctx, h, c.Action)
+				if err != nil {
 					return actionError(c.Action, err)
 				}
-				o.done(c.Action.Meta().ID)
+				o.done(c.Action.Meta().ID, op)
 			}
 			if h.systemID == "" {
 				if sid, err := h.liveSystemID(ctx); err == nil && sid != "" {
@@ -119,14 +121,15 @@ func (d *OVSDriver) Apply(ctx context.Context, changes []interp.Change) (map[str
 	return o.result(err)
 }
 
-func applyOVS(ctx context.Context, h *hostState, a interp.Action) error {
+// applyOVS converges one action and returns what it did.
+func applyOVS(ctx context.Context, h *hostState, a interp.Action) (interp.Op, error) {
 	db, err := h.dbWhenUp(ctx, dbOVS)
 	if err != nil {
-		return err
+		return "", err
 	}
 	s, err := readOVS(ctx, db)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch a := a.(type) {
 	case *ExternalIDs:
@@ -134,7 +137,7 @@ func applyOVS(ctx context.Context, h *hostState, a interp.Action) error {
 	case *OVSBridge:
 		return applyBridge(ctx, h, db, s, a)
 	}
-	return fmt.Errorf("the ovs driver cannot apply %T", a)
+	return "", fmt.Errorf("the ovs driver cannot apply %T", a)
 }
 
 // ovsState is the part of an Open_vSwitch database the driver looks at.
@@ -224,31 +227,32 @@ func externalIDsChange(a *ExternalIDs, s *ovsState) interp.Change {
 	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: diffs}
 }
 
-func applyExternalIDs(ctx context.Context, db *ovsdbmodel.DB, s *ovsState, a *ExternalIDs) error {
+func applyExternalIDs(ctx context.Context, db *ovsdbmodel.DB, s *ovsState, a *ExternalIDs) (interp.Op, error) {
+	op := externalIDsChange(a, s).Op
 	keys := changedKeys(a, s.externalIDs())
 	if len(keys) == 0 {
-		return nil
+		return op, nil
 	}
 	set := map[string]string{}
 	for _, k := range keys {
 		set[k] = a.IDs[k]
 	}
-	var op ovsdb.Operation
+	var tx ovsdb.Operation
 	if s.root == nil {
 		// As ovs-vsctl does on a database no one initialized.
-		op = ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"external_ids": stringMap(set)}}
+		tx = ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"external_ids": stringMap(set)}}
 	} else {
 		// A map insert keeps an existing key's value: delete the keys first.
-		op = ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: whereUUID(ovsdbmodel.UUID(s.root)),
+		tx = ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: whereUUID(ovsdbmodel.UUID(s.root)),
 			Mutations: []ovsdb.Mutation{
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: stringSet(keys...)},
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: stringMap(set)},
 			}}
 	}
-	if _, err := transact(ctx, db, "Open_vSwitch", op); err != nil {
-		return err
+	if _, err := transact(ctx, db, "Open_vSwitch", tx); err != nil {
+		return "", err
 	}
-	return settle(ctx, func() (bool, error) {
+	return op, settle(ctx, func() (bool, error) {
 		s, err := readOVS(ctx, db)
 		return err == nil && len(changedKeys(a, s.externalIDs())) == 0, err
 	})

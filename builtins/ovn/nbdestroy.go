@@ -117,12 +117,19 @@ func (t *txn) destroy(a interp.Action) error {
 	return nil
 }
 
+// deletable reports whether o's row is still there and still this
+// runbook's: deleting it is what destroy does.
+func (s *snapshot) deletable(o *ownedRow) bool {
+	r := s.byUUID[o.uuid]
+	return r != nil && s.ownedByUs(r)
+}
+
 // buildDeletes deletes the rows still present and still this runbook's,
 // and removes them from parents that stay.
 func (t *txn) buildDeletes() {
 	gone := map[string]bool{}
 	for _, o := range t.dels {
-		if r := t.snap.byUUID[o.uuid]; r != nil && t.snap.ownedByUs(r) {
+		if t.snap.deletable(o) {
 			gone[o.uuid] = true
 		}
 	}

@@ -243,19 +243,29 @@ func (d *NBDriver) Preflight(ctx context.Context, changes []interp.Change) error
 // Apply implements interp.Driver: it applies the changes of one step in one
 // transaction, computed afresh from the live NB so that it converges even if
 // the NB changed since Plan; a step with nothing to change sends nothing.
-// Its outputs are the dynamic addresses northd has already assigned to the
-// step's ports (ReadOutput waits for the others). When the connection drops with the transaction in flight (a clustered NB
-// losing its leader), it reconnects and applies the step again: recomputed
-// from the NB, the retry sends only what did not land.
-func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+// Each action's op is what that comparison found. Its outputs are the
+// dynamic addresses northd has already assigned to the step's ports
+// (ReadOutput waits for the others). When the connection drops with the
+// transaction in flight (a clustered NB losing its leader), it reconnects
+// and applies the step again: recomputed from the NB, the retry sends only
+// what did not land.
+func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	lost := false
+	// What an interrupted transaction was to do: if it landed, the retry
+	// finds those rows unchanged, and it is what this step did.
+	inFlight := map[string]interp.Op{}
 	for attempt := 1; ; attempt++ {
-		applied, err := d.applyOnce(ctx, changes)
+		applied, ops, err := d.applyOnce(ctx, changes)
 		var lostErr *connectionError
 		var conflict *conflictError
 		switch {
 		case errors.As(err, &lostErr) && attempt < maxAttempts:
 			lost = true
+			for id, op := range ops {
+				if op != interp.OpUnchanged {
+					inFlight[id] = op
+				}
+			}
 			fmt.Fprintf(d.cfg.Log, "nb: %v; retrying the step once reconnected\n", lostErr)
 			if err := d.waitConnected(ctx); err != nil {
 				return nil, err
@@ -271,7 +281,19 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (map[stri
 		case err != nil:
 			return nil, err
 		}
-		return d.outputs(ctx, applied)
+		out, err := d.outputs(ctx, applied)
+		if err != nil {
+			return nil, err
+		}
+		res := interp.Outcomes{}
+		for id, op := range ops {
+			if was, ok := inFlight[id]; ok && op == interp.OpUnchanged {
+				op = was
+			}
+			res.Did(id, op)
+			res.AddOutputs(id, out[id])
+		}
+		return res, nil
 	}
 }
 
@@ -288,44 +310,55 @@ func (d *NBDriver) waitChange(ctx context.Context) {
 	})
 }
 
-func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]interp.Action, error) {
+// applyOnce sends the step's transaction. It returns the actions applied
+// and, by action ID, what the transaction does to each (also when sending
+// it failed).
+func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]interp.Action, map[string]interp.Op, error) {
 	snap, err := d.snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tx := newTxn(d, snap)
 	var applied []interp.Action
+	ops := map[string]interp.Op{}
 	for _, c := range changes {
+		id := c.Action.Meta().ID
 		if c.Op == interp.OpDelete {
 			if err := tx.destroy(c.Action); err != nil {
-				return nil, err
+				return nil, nil, err
+			}
+			ops[id] = interp.OpUnchanged // already gone
+			if snap.deletable(c.Action.(*ownedRow)) {
+				ops[id] = interp.OpDelete
 			}
 			continue
 		}
 		if _, ok := c.Action.(*ownedRow); ok {
-			continue // a row destroy keeps
+			ops[id] = interp.OpUnchanged // a row destroy keeps
+			continue
 		}
 		rp, err := d.diff(ctx, snap, c.Action)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := rp.refusal(d.cfg.Adopt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := tx.add(rp); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		applied = append(applied, c.Action)
+		ops[id] = rp.op()
 	}
 	if err := tx.commit(ctx); err != nil {
-		return nil, err
+		return nil, ops, err
 	}
 	if tx.sent {
 		// The server committed the step; the cache catches up in the
 		// background and the next look at the NB waits for it (settle).
 		d.unsettled = &unsettled{applied, tx.deleted}
 	}
-	return applied, nil
+	return applied, ops, nil
 }
 
 // connectionError is a transaction that failed for want of a connection

@@ -124,7 +124,7 @@ func (l *LazyNB) Preflight(ctx context.Context, changes []interp.Change) error {
 }
 
 // Apply implements interp.Driver, connecting first.
-func (l *LazyNB) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+func (l *LazyNB) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	d, err := l.connect(ctx)
 	if err != nil {
 		return nil, err

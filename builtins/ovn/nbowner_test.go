@@ -321,7 +321,8 @@ step("more", more)
 
 // TestClusterLeaderKilledMidTransaction kills the leader while a large
 // step's transaction is probably in flight: whether it was committed or not,
-// the driver reconnects, recompares and ends with every row exactly once.
+// the driver reconnects, recompares and ends with every row exactly once,
+// and reports the rows created.
 func TestClusterLeaderKilledMidTransaction(t *testing.T) {
 	src := "def f():\n    for i in range(300):\n        s = ls('sw%d' % i)\n        for j in range(5):\n            lsp(s, 'p%d_%d' % (i, j))\nstep('big', f)\n"
 	for _, delay := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond} {
@@ -336,10 +337,15 @@ func TestClusterLeaderKilledMidTransaction(t *testing.T) {
 				cl.KillLeader()
 			}()
 			start := time.Now()
-			if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
+			var progress strings.Builder
+			if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, &progress); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("applied in %v with %d transaction(s); log: %q", time.Since(start).Round(time.Millisecond), d.Transactions(), log.String())
+			// Whichever attempt created the rows, this step created them.
+			if !strings.Contains(progress.String(), "Step big: 1800 created (") {
+				t.Errorf("progress:\n%s", progress.String())
+			}
 			if _, err := cl.WaitLeader(10 * time.Second); err != nil {
 				t.Fatal(err)
 			}

@@ -156,26 +156,31 @@ func (h *hostState) planDestroy(ctx context.Context, declared map[string]interp.
 
 // destroyDomain removes an owned domain, checking again that it is this
 // runbook's.
-func (h *hostState) destroyDomain(ctx context.Context, o *ownedDomain) error {
+func (h *hostState) destroyDomain(ctx context.Context, o *ownedDomain) (interp.Op, error) {
 	ds, err := h.lookup(ctx, o.domain)
-	if err != nil || ds == nil {
-		return err
+	switch {
+	case err != nil:
+		return "", err
+	case ds == nil:
+		return interp.OpUnchanged, nil // already gone
+	case !ds.live.Owned || ds.live.Owner.Runbook != h.d.cfg.Owner:
+		return "", &ClashError{Domain: o.domain, Host: h.name, Other: ds.live.Owner.Runbook}
 	}
-	if !ds.live.Owned || ds.live.Owner.Runbook != h.d.cfg.Owner {
-		return &ClashError{Domain: o.domain, Host: h.name, Other: ds.live.Owner.Runbook}
-	}
-	return h.removeDomain(ctx, ds.dom, ds.live.Owner)
+	return interp.OpDelete, h.removeDomain(ctx, ds.dom, ds.live.Owner)
 }
 
 // detachOwnedNIC detaches a NIC ovnrun attached. One whose domain is being
 // destroyed goes with it.
-func (h *hostState) detachOwnedNIC(ctx context.Context, o *ownedNIC) error {
+func (h *hostState) detachOwnedNIC(ctx context.Context, o *ownedNIC) (interp.Op, error) {
 	if o.withDomain {
-		return nil
+		return interp.OpDelete, nil // by destroyDomain, in this same step
 	}
 	ds, err := h.lookup(ctx, o.domain)
-	if err != nil || ds == nil {
-		return err
+	switch {
+	case err != nil:
+		return "", err
+	case ds == nil:
+		return interp.OpUnchanged, nil // gone with its domain
 	}
 	nics := ds.live.NICs
 	if ds.active {
@@ -190,15 +195,15 @@ func (h *hostState) detachOwnedNIC(ctx context.Context, o *ownedNIC) error {
 			return err
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
 	for i := range nics {
 		if n := &nics[i]; n.MAC == o.mac && n.owned() {
-			return h.detach(ctx, ds, n)
+			return interp.OpDelete, h.detach(ctx, ds, n)
 		}
 	}
-	return nil
+	return interp.OpUnchanged, nil
 }
 
 // DestroyOrder places the VM in an offline destroy where PlanDestroy puts

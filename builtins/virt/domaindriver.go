@@ -170,29 +170,31 @@ func stateName(s libvirt.DomainState) string {
 	return fmt.Sprintf("state %d", s)
 }
 
-// applyDomain converges one vm action: define and start a missing domain,
-// start a stopped one, and recreate a differing one when consented.
-func (h *hostState) applyDomain(ctx context.Context, a *Domain) error {
+// applyDomain converges one vm action: define and start a missing domain
+// (create), start a stopped one or recreate a differing one when consented
+// (update); it returns which it did.
+func (h *hostState) applyDomain(ctx context.Context, a *Domain) (interp.Op, error) {
 	ds, err := h.ownDomain(ctx, a)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if ds != nil {
 		diffs := domainDiffs(a, ds)
 		switch {
 		case len(diffs) == 0:
-			return nil
+			return interp.OpUnchanged, nil
 		case !needsRecreate(diffs):
-			return h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainCreate(ds.dom) })
+			return interp.OpUpdate, h.do(ctx, func(l *libvirt.Libvirt) error { return l.DomainCreate(ds.dom) })
 		case !h.d.cfg.RecreateVMs:
-			return &RecreateError{Diffs: diffs}
+			return "", &RecreateError{Diffs: diffs}
 		}
 		if err := h.removeDomain(ctx, ds.dom, ds.live.Owner); err != nil {
-			return err
+			return "", err
 		}
 		h.d.logf(h.name, "destroyed domain %s to define it anew (--recreate-vms)", a.Domain)
+		return interp.OpUpdate, h.createDomain(ctx, a)
 	}
-	return h.createDomain(ctx, a)
+	return interp.OpCreate, h.createDomain(ctx, a)
 }
 
 // createDomain gets the VM's files onto the host, then defines and starts

@@ -220,9 +220,10 @@ func (h *hostState) plan(ctx context.Context, a interp.Action) (interp.Change, e
 // Apply implements interp.Driver. Each change is compared with live state
 // again: what an earlier change of the run did (a recreated domain drops
 // its NICs) is taken into account. It produces no outputs.
-func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	var mu sync.Mutex
 	var applied []string
+	did := map[string]interp.Op{}
 	var started []*Domain // domains created or started, whose guests boot
 	err := d.lanes(ctx, len(changes), func(i int) string { return changes[i].Action.Meta().Host },
 		func(ctx context.Context, h *hostState, i int) error {
@@ -230,16 +231,17 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string
 			if c.Op == interp.OpSkip {
 				return nil
 			}
+			var op interp.Op
 			var err error
 			switch a := c.Action.(type) {
 			case *Domain:
-				err = h.applyDomain(ctx, a)
+				op, err = h.applyDomain(ctx, a)
 			case *Interface:
-				err = h.applyNIC(ctx, a)
+				op, err = h.applyNIC(ctx, a)
 			case *ownedDomain:
-				err = h.destroyDomain(ctx, a)
+				op, err = h.destroyDomain(ctx, a)
 			case *ownedNIC:
-				err = h.detachOwnedNIC(ctx, a)
+				op, err = h.detachOwnedNIC(ctx, a)
 			default:
 				err = fmt.Errorf("the libvirt driver cannot apply %T", a)
 			}
@@ -247,6 +249,7 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string
 				return actionError(c.Action, err)
 			}
 			mu.Lock()
+			did[c.Action.Meta().ID] = op
 			if a, ok := c.Action.(*Domain); ok && d.cfg.WaitGuests {
 				started = append(started, a)
 			} else {
@@ -260,7 +263,10 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (map[string
 		applied = append(applied, booted...)
 		err = errors.Join(err, werr)
 	}
-	out := map[string]map[string]string{}
+	out := interp.Outcomes{}
+	for _, id := range applied {
+		out.Did(id, did[id])
+	}
 	if err != nil {
 		sort.Strings(applied)
 		return out, &ApplyError{Err: err, Applied: applied}

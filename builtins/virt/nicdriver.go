@@ -158,27 +158,31 @@ func (h *hostState) planNIC(ctx context.Context, a *Interface) (interp.Change, e
 const detachWait = 20 * time.Second
 
 // applyNIC converges one NIC: attach it (live and persistent) when
-// missing, replace one whose MAC, dev or bridge differs, and set its
-// iface-id on the host's OVS.
-func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
+// missing, attach it where only one of the two lacks it, replace one whose
+// MAC, dev or bridge differs, and set its iface-id on the host's OVS. It
+// returns what it did: create (attached), update (replaced, attached where
+// missing, or its iface-id set) or unchanged.
+func (h *hostState) applyNIC(ctx context.Context, a *Interface) (interp.Op, error) {
 	ns, err := h.findNIC(ctx, a)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if ns.ds == nil {
-		return fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
+		return "", fmt.Errorf("domain %s is not defined on host %s", a.VM, h.name)
 	}
+	op := interp.OpCreate
 	if ns.byMAC != nil || ns.byDev != nil || ns.conf != nil {
+		op = interp.OpUpdate
 		d := ns.diffs(a)
 		if len(d) == 0 {
-			return nil
+			return interp.OpUnchanged, nil
 		}
 		if half := halfAttached(d); half != 0 {
 			// The NIC is right where it is: attach it where it is missing.
-			return h.attach(ctx, ns, a, half)
+			return op, h.attach(ctx, ns, a, half)
 		}
 		if len(d) == 1 && d[0].Key == "iface_id" {
-			return h.setIfaceID(ctx, a.Dev, a.IfaceID)
+			return op, h.setIfaceID(ctx, a.Dev, a.IfaceID)
 		}
 		// The persistent definition's NIC of the declared MAC goes too when
 		// the running guest lacks it; detaching byMAC removes both.
@@ -191,10 +195,10 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 				continue
 			}
 			if !old.owned() && old.MAC != a.MAC.String() {
-				return fmt.Errorf("dev %s of domain %s is a NIC with MAC %s that ovnrun did not attach; ovnrun leaves it alone: choose another dev=", old.Dev, a.VM, old.MAC)
+				return "", fmt.Errorf("dev %s of domain %s is a NIC with MAC %s that ovnrun did not attach; ovnrun leaves it alone: choose another dev=", old.Dev, a.VM, old.MAC)
 			}
 			if err := h.detach(ctx, ns.ds, old); err != nil {
-				return err
+				return "", err
 			}
 			if old == ns.byDev && ns.byDev == ns.byMAC {
 				break
@@ -205,7 +209,7 @@ func (h *hostState) applyNIC(ctx context.Context, a *Interface) error {
 	if ns.ds.active {
 		flags |= libvirt.DomainDeviceModifyLive
 	}
-	return h.attach(ctx, ns, a, flags)
+	return op, h.attach(ctx, ns, a, flags)
 }
 
 // halfAttached says where a NIC that is otherwise as declared is missing:

@@ -102,23 +102,26 @@ func (d *VMDriver) remember(a *virt.Domain) {
 }
 
 // Apply implements interp.Driver. Each change is compared with the lab
-// again first, so that a second apply changes nothing.
-func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (map[string]map[string]string, error) {
+// again first, so that a second apply changes nothing, and reported as
+// what that comparison found to do. A delete deletes whatever is left, so
+// it is reported as planned.
+func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
+	out := interp.Outcomes{}
 	for _, c := range changes {
-		var err error
+		op, err := c.Op, error(nil)
 		switch a := c.Action.(type) {
 		case *virt.Domain:
 			d.remember(a)
 			if c.Op == interp.OpDelete {
 				err = d.deleteVM(a)
 			} else {
-				err = d.createVM(a)
+				op, err = d.createVM(a)
 			}
 		case *virt.Interface:
 			if c.Op == interp.OpDelete {
 				err = d.deleteNIC(a)
 			} else {
-				err = d.applyNIC(ctx, a)
+				op, err = d.applyNIC(ctx, a)
 			}
 		default:
 			err = fmt.Errorf("the lab VM driver cannot apply %T", a)
@@ -127,8 +130,9 @@ func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (map[stri
 			m := c.Action.Meta()
 			return nil, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
 		}
+		out.Did(c.Action.Meta().ID, op)
 	}
-	return map[string]map[string]string{}, nil
+	return out, nil
 }
 
 func (d *VMDriver) host(name string) (*Host, error) {
@@ -139,14 +143,18 @@ func (d *VMDriver) host(name string) (*Host, error) {
 	return h, nil
 }
 
-func (d *VMDriver) createVM(a *virt.Domain) error {
+func (d *VMDriver) createVM(a *virt.Domain) (interp.Op, error) {
 	if _, err := d.host(a.M.Host); err != nil {
-		return err
+		return "", err
+	}
+	ns := d.lab.VMNS(a.M.Host, a.Domain)
+	if NamespaceMounted(ns) {
+		return interp.OpUnchanged, nil
 	}
 	if err := os.MkdirAll(d.lab.vmDir(a.M.Host, a.Domain), 0o700); err != nil {
-		return err
+		return "", err
 	}
-	return AddNamespace(d.lab.VMNS(a.M.Host, a.Domain))
+	return interp.OpCreate, AddNamespace(ns)
 }
 
 // nicState is what the lab has of a NIC.
@@ -191,8 +199,16 @@ func (d *VMDriver) nicState(a *virt.Interface) (nicState, error) {
 // nicDiffs compares a NIC with the lab: nil when it does not exist at all.
 func (d *VMDriver) nicDiffs(a *virt.Interface) ([]interp.FieldDiff, error) {
 	s, err := d.nicState(a)
-	if err != nil || (!s.hostEnd && !s.vmEnd) {
+	if err != nil {
 		return nil, err
+	}
+	return s.diffs(a), nil
+}
+
+// diffs compares s with a: nil when the NIC does not exist at all.
+func (s nicState) diffs(a *virt.Interface) []interp.FieldDiff {
+	if !s.hostEnd && !s.vmEnd {
+		return nil
 	}
 	diffs := []interp.FieldDiff{}
 	if !s.hostEnd || !s.vmEnd {
@@ -210,24 +226,37 @@ func (d *VMDriver) nicDiffs(a *virt.Interface) ([]interp.FieldDiff, error) {
 	if !s.dhcp {
 		diffs = append(diffs, interp.FieldDiff{Key: "dhcp_client", Old: "not running", New: "running"})
 	}
-	return diffs, nil
+	return diffs
 }
 
 // applyNIC makes whatever of the NIC is missing or wrong: the veth pair,
-// the MAC, the OVS port and its iface-id, the DHCP client.
-func (d *VMDriver) applyNIC(ctx context.Context, a *virt.Interface) error {
+// the MAC, the OVS port and its iface-id, the DHCP client. It returns what
+// it did, as the plan would say now.
+func (d *VMDriver) applyNIC(ctx context.Context, a *virt.Interface) (interp.Op, error) {
 	h, err := d.host(a.M.Host)
 	if err != nil {
-		return err
+		return "", err
 	}
 	vmNS := d.lab.VMNS(a.M.Host, a.VM)
 	if !NamespaceMounted(vmNS) {
-		return fmt.Errorf("VM %s on %s does not exist", a.VM, a.M.Host)
+		return "", fmt.Errorf("VM %s on %s does not exist", a.VM, a.M.Host)
 	}
 	s, err := d.nicState(a)
 	if err != nil {
-		return err
+		return "", err
 	}
+	op := interp.OpUpdate
+	switch diffs := s.diffs(a); {
+	case diffs == nil:
+		op = interp.OpCreate
+	case len(diffs) == 0:
+		op = interp.OpUnchanged // links are still set up below, which changes nothing
+	}
+	return op, d.fixNIC(ctx, h, a, vmNS, s)
+}
+
+// fixNIC makes what s lacks of a.
+func (d *VMDriver) fixNIC(ctx context.Context, h *Host, a *virt.Interface, vmNS string, s nicState) error {
 	if !s.hostEnd || !s.vmEnd {
 		if s.hostEnd {
 			Run("ip", "-n", h.NS, "link", "del", a.Dev) // half a pair: start again

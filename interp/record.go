@@ -1,0 +1,80 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// How the engine records what drivers did: the op each reports, and the
+// journal records of a batch, also of one that failed halfway.
+
+// PartialError is implemented by driver errors after which some of the
+// changes given to Apply were nonetheless carried out (on the hosts that did
+// not fail): the engine journals those, with the ops Apply reported for them.
+type PartialError interface {
+	error
+	AppliedIDs() []string
+}
+
+// Recorder is told what the engine applies; the journal implements it.
+type Recorder interface {
+	// RecordStart is called before a command action runs, so that a run
+	// killed while it runs knows it may have run.
+	RecordStart(a Action, start time.Time) error
+	// Record is called when actions are done, with all the actions of one
+	// driver call at once (one journal write).
+	Record(recs ...ActionRecord) error
+	// RecordOutputs is called with outputs read after an action was done.
+	RecordOutputs(id string, outputs map[string]string) error
+}
+
+type recorderKey struct{}
+
+// WithRecorder makes ApplyChanges report to r.
+func WithRecorder(ctx context.Context, r Recorder) context.Context {
+	return context.WithValue(ctx, recorderKey{}, r)
+}
+
+// recordPartial journals what a failed Apply did all the same, so that a
+// resumed run skips it, and returns err with anything that went wrong doing
+// so.
+func (r *resolver) recordPartial(b batch, res Outcomes, err error, t0 time.Time) error {
+	var partial PartialError
+	if !errors.As(err, &partial) || r.recorder == nil {
+		return err
+	}
+	applied := map[string]bool{}
+	for _, id := range partial.AppliedIDs() {
+		applied[id] = true
+	}
+	var recs []ActionRecord
+	for _, c := range b.changes {
+		id := c.Action.Meta().ID
+		if !applied[id] {
+			continue
+		}
+		op, oerr := outcomeOp(b.driver, c, res)
+		err = errors.Join(err, oerr)
+		recs = append(recs, NewActionRecord(c.Action, op, res[id].Outputs, t0, time.Now()))
+	}
+	if len(recs) > 0 {
+		r.merge(res.outputs())
+		if jerr := r.recorder.Record(recs...); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// outcomeOp is the op the driver reports having carried out for c. A
+// driver that reports none breaks the Driver contract: the error says so,
+// and the plan's op, returned with it, is the journal's best record.
+func outcomeOp(driver string, c Change, res Outcomes) (Op, error) {
+	if op := res[c.Action.Meta().ID].Op; op != "" {
+		return op, nil
+	}
+	m := c.Action.Meta()
+	return c.Op, fmt.Errorf("driver %q did not report what it did to %s %s (%s)", driver, m.Kind, m.Name, m.Pos())
+}
