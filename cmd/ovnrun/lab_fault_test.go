@@ -140,6 +140,14 @@ func TestLabKilledSeedResumes(t *testing.T) {
 	ovnrunProcess(t, "--lab", path)
 	took := time.Since(t0)
 	want := labState(t, name, g, u)
+	refLab, err := lab.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := journaledActions(refLab.JournalPath())
+	if actions < 10 {
+		t.Fatalf("the reference run journaled %d actions", actions)
+	}
 	if !strings.Contains(want, "sh 0 ran 1 time(s)") || !strings.Contains(want, "sh 1 ran 1 time(s)") {
 		t.Fatalf("reference run: shell actions did not run once each:\n%s", want)
 	}
@@ -158,7 +166,7 @@ func TestLabKilledSeedResumes(t *testing.T) {
 		trials = n // scripts/kill-trials.sh
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
-	midway, failed := 0, 0
+	midway, failed, byProgress, midwayByProgress := 0, 0, 0, 0
 	for trial := range trials {
 		path, name, g, u := faultLab(t, fmt.Sprint("k", trial))
 		cmd := exec.Command(os.Args[0], "--lab", path)
@@ -168,11 +176,27 @@ func TestLabKilledSeedResumes(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(rng.Int64N(int64(took)))
-		time.Sleep(delay)
+		// Every other trial is killed at a moment drawn over the
+		// uninterrupted run's time (lab up and evaluation included); the
+		// others once the run has journaled a number of actions drawn
+		// over the reference run's, plus a fraction of an action: on a
+		// machine slower or faster than during the reference run, those
+		// still fall in the middle of the apply.
+		start := time.Now()
+		if trial%2 == 0 {
+			time.Sleep(time.Duration(rng.Int64N(int64(took))))
+		} else {
+			byProgress++
+			waitJournaled(name, rng.IntN(actions), start.Add(3*took+time.Minute))
+			time.Sleep(time.Duration(rng.Int64N(int64(took) / int64(actions))))
+		}
+		delay := time.Since(start)
 		cmd.Process.Signal(syscall.SIGKILL)
 		if cmd.Wait() != nil {
 			midway++
+			if trial%2 == 1 {
+				midwayByProgress++
+			}
 		}
 		resume := exec.Command(os.Args[0], "--lab", "--resume", path)
 		resume.Env = cmd.Env
@@ -200,9 +224,27 @@ func TestLabKilledSeedResumes(t *testing.T) {
 		}
 		lab.Down(name)
 	}
-	t.Logf("%d trials, %d killed before the run ended, %d differed (uninterrupted run: %s)", trials, midway, failed, took.Round(time.Millisecond))
-	if midway < trials/2 {
-		t.Errorf("only %d of %d trials were killed before the run ended", midway, trials)
+	t.Logf("%d trials, %d killed before the run ended (%d of %d killed at a point of progress), %d differed (uninterrupted run: %s, %d actions)",
+		trials, midway, midwayByProgress, byProgress, failed, took.Round(time.Millisecond), actions)
+	if midwayByProgress < byProgress/2 {
+		t.Errorf("only %d of the %d trials killed at a point of progress were killed before the run ended", midwayByProgress, byProgress)
+	}
+}
+
+// journaledActions counts the action records of a journal.
+func journaledActions(path string) int {
+	b, _ := os.ReadFile(path)
+	return bytes.Count(b, []byte(`"type":"action"`))
+}
+
+// waitJournaled waits until the run in lab name has journaled n actions, or
+// until the deadline.
+func waitJournaled(name string, n int, deadline time.Time) {
+	for time.Now().Before(deadline) {
+		if l, err := lab.Open(name); err == nil && journaledActions(l.JournalPath()) >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
