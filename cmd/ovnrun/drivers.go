@@ -8,6 +8,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -37,7 +38,7 @@ func neededDrivers(lf *liveFlags, steps []*interp.Step) (map[string]bool, error)
 		for i, a := range s.Actions {
 			name := a.Meta().Driver
 			if !driverAvailable(name) {
-				err := &interp.MissingDriverError{Driver: name, Step: s.Name, Index: i + 1, Action: a}
+				err := &engine.MissingDriverError{Driver: name, Step: s.Name, Index: i + 1, Action: a}
 				return nil, fmt.Errorf("%v\nthis build has no driver for %s actions: select other steps with --only", err, name)
 			}
 			needed[name] = true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -31,20 +32,20 @@ func (f *journalFlags) journalPath(plan *interp.Plan) string {
 	if f.journal != "" {
 		return f.journal
 	}
-	return interp.DefaultJournalPath(plan.Runbook)
+	return engine.DefaultJournalPath(plan.Runbook)
 }
 
 // openJournal takes the run lock and opens the journal for a run that
 // changes the lab. A run that is not resumed refuses to start over a run that
 // died (it would forget what that run did), and a full run starts the
 // journal afresh. release ends the run's hold on both.
-func (f *journalFlags) openJournal(plan *interp.Plan, stderr io.Writer) (*interp.Journal, func(), error) {
+func (f *journalFlags) openJournal(plan *interp.Plan, stderr io.Writer) (*engine.Journal, func(), error) {
 	path := f.journalPath(plan)
-	lock, err := interp.AcquireLock(interp.LockPath(path))
+	lock, err := engine.AcquireLock(engine.LockPath(path))
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := interp.OpenJournal(path)
+	j, err := engine.OpenJournal(path)
 	if err != nil {
 		lock.Release()
 		return nil, nil, err
@@ -57,7 +58,7 @@ func (f *journalFlags) openJournal(plan *interp.Plan, stderr io.Writer) (*interp
 		fmt.Fprintf(stderr, "ovnrun: journal %s: line %d was cut short by a crash and is ignored\n", path, n)
 	}
 	if !f.resume {
-		if err := interp.CheckPreviousRun(j, lock); err != nil {
+		if err := engine.CheckPreviousRun(j, lock); err != nil {
 			release()
 			return nil, nil, err
 		}
@@ -78,7 +79,7 @@ func (f *journalFlags) openJournal(plan *interp.Plan, stderr io.Writer) (*interp
 // lastRunEnded reports, under the run lock, whether no earlier run holds it
 // or died holding it.
 func (f *journalFlags) lastRunEnded(plan *interp.Plan) (bool, error) {
-	lock, err := interp.AcquireLock(interp.LockPath(f.journalPath(plan)))
+	lock, err := engine.AcquireLock(engine.LockPath(f.journalPath(plan)))
 	if err != nil {
 		return false, err
 	}
@@ -88,18 +89,18 @@ func (f *journalFlags) lastRunEnded(plan *interp.Plan) (bool, error) {
 }
 
 // resumePlan turns planned into the plan of a resumed run.
-func (f *journalFlags) resumePlan(j *interp.Journal, steps []*interp.Step, planned []interp.StepChanges, live bool) ([]interp.StepChanges, error) {
-	return interp.Resume(planned, j.ResumeDecisions(steps), interp.ResumeOptions{Live: live, RerunUnfinished: f.rerunUnfinished})
+func (f *journalFlags) resumePlan(j *engine.Journal, steps []*interp.Step, planned []interp.StepChanges, live bool) ([]interp.StepChanges, error) {
+	return engine.Resume(planned, j.ResumeDecisions(steps), engine.ResumeOptions{Live: live, RerunUnfinished: f.rerunUnfinished})
 }
 
 // endRun records how the run ended.
-func endRun(ctx context.Context, j *interp.Journal, err error) error {
-	status := interp.RunOK
+func endRun(ctx context.Context, j *engine.Journal, err error) error {
+	status := engine.RunOK
 	switch {
 	case err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil):
-		status = interp.RunInterrupted
+		status = engine.RunInterrupted
 	case err != nil:
-		status = interp.RunFailed
+		status = engine.RunFailed
 	}
 	return j.End(status, err)
 }

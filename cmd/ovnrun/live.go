@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -75,7 +76,7 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if lf.destroy {
 		planned, err = planDestroy(ctx, drivers, plan)
 	} else {
-		planned, err = interp.PlanChanges(ctx, drivers, steps)
+		planned, err = engine.PlanChanges(ctx, drivers, steps)
 	}
 	if err != nil {
 		return fail(exitFailure, "%v", err)
@@ -83,7 +84,7 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	if lf.resume {
 		// The plan of a resumed run shows what it skips; it is read without
 		// the lock, which the apply below takes before changing anything.
-		j, err := interp.ReadJournal(lf.journalPath(plan))
+		j, err := engine.ReadJournal(lf.journalPath(plan))
 		if err == nil {
 			planned, err = lf.resumePlan(j, steps, planned, true)
 		}
@@ -128,8 +129,8 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 	defer release()
 	outputs := journal.Outputs()
 	outputs.Merge(known)
-	ctx = interp.WithRecorder(interp.WithOutputs(ctx, outputs), journal)
-	err = interp.ApplyChanges(ctx, drivers, planned, progress)
+	ctx = engine.WithRecorder(interp.WithOutputs(ctx, outputs), journal)
+	err = engine.ApplyChanges(ctx, drivers, planned, progress)
 	if err == nil && lf.destroy && lf.lab.lab != nil {
 		err = resetLabHosts(lf.lab.lab, progress)
 	}

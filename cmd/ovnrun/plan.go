@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 )
@@ -124,7 +125,7 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	if f.live.resume {
 		// Offline, a resumed plan shows what the journal says is done; the
 		// apply re-verifies each skip against live state.
-		j, err := interp.ReadJournal(f.live.journalPath(plan))
+		j, err := engine.ReadJournal(f.live.journalPath(plan))
 		if err == nil {
 			changes, err = f.live.resumePlan(j, steps, changes, false)
 		}
