@@ -89,7 +89,7 @@ func (o Outcomes) AddOutputs(id string, outputs map[string]string) {
 }
 
 // outputs returns the outputs of every ID, for Outputs.Merge.
-func (o Outcomes) outputs() map[string]map[string]string {
+func (o Outcomes) Outputs() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for id, oc := range o {
 		if len(oc.Outputs) > 0 {

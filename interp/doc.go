@@ -1,7 +1,8 @@
 // Package interp is the Starlark host of ovnrun: it evaluates a runbook into a
 // typed Plan, resolves load() statements, keeps the registry of builtins, and
-// defines the interfaces (Action, Driver) through which domain packages plug in
-// their resources and effects.
+// defines the interfaces (Action, Driver, Resolve and the outputs of a run)
+// through which domain packages plug in their resources and effects. Running
+// a plan (apply, journal, lock, resume) is package engine's.
 //
 // Evaluation is pure: nothing here performs network or host I/O, and builtins
 // only validate arguments and append actions to the plan. interp imports no

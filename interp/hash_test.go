@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"testing"
-	"time"
 )
 
 type hashTestAction struct {
@@ -174,34 +172,5 @@ func TestActionHashChangesWithDesiredState(t *testing.T) {
 			t.Errorf("%s: same hash as %s", tc.name, other)
 		}
 		seen[h] = tc.name
-	}
-}
-
-func TestResumeDecisions(t *testing.T) {
-	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	same, edited, fresh := baseHashAction(t), baseHashAction(t), baseHashAction(t)
-	edited.M.ID, fresh.M.ID = "logical_switch_port/edited", "logical_switch_port/fresh"
-	oldEdited := ActionHash(edited)
-	edited.fields[0].Value = "ls9"
-	steps := []*Step{{Name: "one", Actions: []Action{same, edited}}, {Name: "two", Actions: []Action{fresh}}}
-	completed := map[string]ActionRecord{
-		same.M.ID:          {Run: "R1", ID: same.M.ID, Hash: ActionHash(same), Op: OpCreate, End: at},
-		edited.M.ID:        {Run: "R2", ID: edited.M.ID, Hash: oldEdited, Op: OpCreate, End: at},
-		"logical_switch/x": {Run: "R1", ID: "logical_switch/x", Hash: "00", Op: OpCreate, End: at},
-	}
-	var got []string
-	for _, d := range ResumeDecisions(steps, completed) {
-		if d.Hash != ActionHash(d.Action) {
-			t.Errorf("%s: Hash = %s", d.Action.Meta().ID, d.Hash)
-		}
-		got = append(got, fmt.Sprintf("%s %s %s: %s", d.Action.Meta().ID, d.Status, d.Record.Run, d.Reason))
-	}
-	want := []string{
-		"logical_switch_port/ls0-vm1 skip R1: done in run R1 at " + humanTime(at),
-		"logical_switch_port/edited changed R2: desired state changed since run R2 (done at " + humanTime(at) + ")",
-		"logical_switch_port/fresh todo : ",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("decisions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

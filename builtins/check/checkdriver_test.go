@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -64,12 +65,12 @@ func apply(t *testing.T, d *Driver, p interp.Action) (string, error) {
 	ctx := interp.WithOutputs(context.Background(), interp.Outputs{"logical_switch_port/h1_v0_vnet2": {"dynamic_addresses.ipv4": "172.16.2.2"}})
 	steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{p}}}
 	drivers := map[string]interp.Driver{"check": d}
-	planned, err := interp.PlanChanges(ctx, drivers, steps)
+	planned, err := engine.PlanChanges(ctx, drivers, steps)
 	if err != nil {
 		return "", err
 	}
 	var progress strings.Builder
-	err = interp.ApplyChanges(ctx, drivers, planned, &progress)
+	err = engine.ApplyChanges(ctx, drivers, planned, &progress)
 	return progress.String(), err
 }
 

@@ -143,6 +143,15 @@ type Service struct {
 	State string // started, stopped or restarted
 }
 
+// StartsService returns the unit the action starts (or restarts), "" when
+// it stops it: the NB driver knows by it that a step starts the NB.
+func (s *Service) StartsService() string {
+	if s.State == "stopped" {
+		return ""
+	}
+	return s.Unit
+}
+
 // Fields implements interp.Action.
 func (s *Service) Fields() []interp.Field {
 	return []interp.Field{interp.F("unit", s.Unit), interp.F("state", s.State)}
@@ -185,6 +194,10 @@ type DBConnection struct {
 	DB      string // "nb" or "sb"
 	Targets []string
 }
+
+// OpensDB returns the database ("nb" or "sb") whose connection the action
+// opens.
+func (d *DBConnection) OpensDB() string { return d.DB }
 
 // Fields implements interp.Action.
 func (d *DBConnection) Fields() []interp.Field {

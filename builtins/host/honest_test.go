@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -49,7 +50,7 @@ func TestAppliedOpIsReported(t *testing.T) {
 	gw := strings.TrimSuffix(h.Addr, ".10") + ".1"
 	plan := evaluate(t, earlierStepDecides, map[string]string{"address": h.Addr, "home": home, "gw": gw})
 	r := newRun(t, l, plan, l.Inventory(nil), nil, "")
-	j, err := interp.OpenJournal(filepath.Join(t.TempDir(), "journal"))
+	j, err := engine.OpenJournal(filepath.Join(t.TempDir(), "journal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +59,8 @@ func TestAppliedOpIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx := interp.WithRecorder(context.Background(), j)
-	planned, err := interp.PlanChanges(ctx, r.drivers, plan.Steps)
+	ctx := engine.WithRecorder(context.Background(), j)
+	planned, err := engine.PlanChanges(ctx, r.drivers, plan.Steps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestAppliedOpIsReported(t *testing.T) {
 			t.Fatalf("the plan lacks %q, which this test is about:\n%s", want, shown.String())
 		}
 	}
-	if err := interp.ApplyChanges(ctx, r.drivers, planned, &shown); err != nil {
+	if err := engine.ApplyChanges(ctx, r.drivers, planned, &shown); err != nil {
 		t.Fatalf("%v\n%s%s", err, shown.String(), r.out)
 	}
 	out := shown.String()
@@ -103,7 +104,7 @@ func TestAppliedOpIsReported(t *testing.T) {
 	}
 	// A resumed run counts every one of them done, whatever its op.
 	for _, d := range j.ResumeDecisions(plan.Steps) {
-		if d.Status != interp.ResumeSkip {
+		if d.Status != engine.ResumeSkip {
 			t.Errorf("resume: %s is %s, want skip", d.Action.Meta().ID, d.Status)
 		}
 	}

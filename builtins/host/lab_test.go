@@ -14,6 +14,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
@@ -115,7 +116,7 @@ func (r *labRun) apply(outs interp.Outputs, steps ...string) ([]interp.StepChang
 		r.t.Fatal(err)
 	}
 	ctx := interp.WithOutputs(context.Background(), outs)
-	planned, err := interp.PlanChanges(ctx, r.drivers, sel)
+	planned, err := engine.PlanChanges(ctx, r.drivers, sel)
 	if err != nil {
 		r.out.Write([]byte(err.Error() + "\n"))
 		return nil, err
@@ -123,7 +124,7 @@ func (r *labRun) apply(outs interp.Outputs, steps ...string) ([]interp.StepChang
 	if err := interp.WriteText(r.out, r.plan, planned); err != nil {
 		r.t.Fatal(err)
 	}
-	if err := interp.ApplyChanges(ctx, r.drivers, planned, r.out); err != nil {
+	if err := engine.ApplyChanges(ctx, r.drivers, planned, r.out); err != nil {
 		r.out.Write([]byte(err.Error() + "\n"))
 		return planned, err
 	}

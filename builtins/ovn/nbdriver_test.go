@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/testtime"
@@ -81,7 +82,7 @@ func drivers(d *NBDriver) map[string]interp.Driver { return map[string]interp.Dr
 
 func plan(t testing.TB, d *NBDriver, p *interp.Plan) []interp.StepChanges {
 	t.Helper()
-	sc, err := interp.PlanChanges(testCtx(t), drivers(d), p.Steps)
+	sc, err := engine.PlanChanges(testCtx(t), drivers(d), p.Steps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func plan(t testing.TB, d *NBDriver, p *interp.Plan) []interp.StepChanges {
 func apply(t testing.TB, d *NBDriver, p *interp.Plan) []interp.StepChanges {
 	t.Helper()
 	sc := plan(t, d, p)
-	if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
+	if err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sc
@@ -169,7 +170,7 @@ func TestApplyConvergesAndIsIdempotent(t *testing.T) {
 	p = evaluate(t, "runbooks/test.star", topology, nil)
 	sc = plan(t, d, p)
 	outputs := interp.Outputs{}
-	if err := interp.ApplyChanges(interp.WithOutputs(testCtx(t), outputs), drivers(d), sc, nil); err != nil {
+	if err := engine.ApplyChanges(interp.WithOutputs(testCtx(t), outputs), drivers(d), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("no-op plan and apply: %v", time.Since(start))
@@ -224,7 +225,7 @@ func TestOneFieldChangeIsOneUpdate(t *testing.T) {
 		t.Errorf("plan text:\n%s", text)
 	}
 
-	if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
+	if err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := nbctl(t, nb, "lsp-get-addresses", "vm1"); got != "04:ac:10:ff:01:99 dynamic" {
@@ -333,7 +334,7 @@ func TestMissingColumnIsPlanTimeError(t *testing.T) {
 	plan(t, d, evaluate(t, "test.star", topology, nil))
 
 	src := "def f():\n    s = ls(\"ext\")\n    localnet(s, \"ext-ln\", network_name=\"phys\", tag=100)\nstep(\"t\", f)\n"
-	_, err := interp.PlanChanges(testCtx(t), drivers(d), evaluate(t, "test.star", src, nil).Steps)
+	_, err := engine.PlanChanges(testCtx(t), drivers(d), evaluate(t, "test.star", src, nil).Steps)
 	want := "column tag_request of table Logical_Switch_Port is not in the server's OVN_Northbound schema version " + nb.SchemaVersion
 	var missing *ovsdbmodel.MissingError
 	if err == nil || !strings.Contains(err.Error(), want) || !errors.As(err, &missing) || !strings.Contains(err.Error(), "test.star:3:13") {

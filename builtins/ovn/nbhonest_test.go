@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -23,7 +24,7 @@ func TestAppliedOpsAreWhatTheNBHolds(t *testing.T) {
 	}
 	apply(t, d, evaluate(t, "test.star", topology, map[string]string{"vm1_mac": "04:ac:10:ff:01:99"}))
 
-	j, err := interp.OpenJournal(filepath.Join(t.TempDir(), "journal"))
+	j, err := engine.OpenJournal(filepath.Join(t.TempDir(), "journal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestAppliedOpsAreWhatTheNBHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress strings.Builder
-	if err := interp.ApplyChanges(interp.WithRecorder(testCtx(t), j), drivers(d), stale, &progress); err != nil {
+	if err := engine.ApplyChanges(engine.WithRecorder(testCtx(t), j), drivers(d), stale, &progress); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("1 updated, %d unchanged", len(stale[0].Changes)-1)

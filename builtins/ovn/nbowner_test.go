@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
@@ -54,7 +55,7 @@ func destroy(t *testing.T, d *NBDriver, p *interp.Plan) []interp.StepChanges {
 		t.Fatal(err)
 	}
 	sc := []interp.StepChanges{{Step: &interp.Step{Name: "destroy"}, Changes: cs}}
-	if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
+	if err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sc
@@ -130,7 +131,7 @@ func TestUnownedRowIsRefusedUnlessAdopted(t *testing.T) {
 		!strings.Contains(c.Note, "--adopt") {
 		t.Errorf("plan for an unowned ls1: %s %q", c.Op, c.Note)
 	}
-	err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil)
+	err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil)
 	if err == nil || !strings.Contains(err.Error(), "refusing to take it over (pass --adopt") || !strings.Contains(err.Error(), "test.star:4:13") {
 		t.Errorf("apply err = %v", err)
 	}
@@ -143,7 +144,7 @@ func TestUnownedRowIsRefusedUnlessAdopted(t *testing.T) {
 	if c := sc[0].Changes[0]; !strings.HasPrefix(c.Note, `adopting Logical_Switch "ls1"`) {
 		t.Errorf("adopt note = %q", c.Note)
 	}
-	if err := interp.ApplyChanges(testCtx(t), drivers(adopter), sc, nil); err != nil {
+	if err := engine.ApplyChanges(testCtx(t), drivers(adopter), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := nbctl(t, nb, "--bare", "--columns=_uuid", "find", "Logical_Switch", "name=ls1"); got != uuid {
@@ -167,7 +168,7 @@ func TestStepIsAtomic(t *testing.T) {
 	// A value the server rejects, on the step's 13th action.
 	a, _ := p.Action("nat/lr1/snat/172.16.3.254/172.16.1.0/24")
 	a.(*NAT).Type = "bogus"
-	err := interp.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), nil)
+	err := engine.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), nil)
 	if err == nil || !strings.Contains(err.Error(), "nat lr1/snat/172.16.3.254/172.16.1.0/24 (test.star:15:8)") ||
 		!strings.Contains(err.Error(), "rolled back") || !strings.Contains(err.Error(), `step "topology"`) {
 		t.Errorf("err = %v", err)
@@ -220,13 +221,13 @@ func TestFutureChassisName(t *testing.T) {
 	if !strings.Contains(planText(t, p, sc), "chassis_name: (known after apply)") {
 		t.Errorf("plan does not show the future:\n%s", planText(t, p, sc))
 	}
-	err := interp.ApplyChanges(testCtx(t), drivers(d), sc, nil)
+	err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil)
 	var unresolved *interp.UnresolvedError
 	if !errors.As(err, &unresolved) || !strings.Contains(err.Error(), "gateway_chassis lr1-ls3-chassis-1 (test.star:14:20): chassis_name: system_id of host/gw") {
 		t.Errorf("err = %v", err)
 	}
 	ctx := interp.WithOutputs(testCtx(t), interp.Outputs{"host/gw": {"system_id": "chassis-gw"}})
-	if err := interp.ApplyChanges(ctx, drivers(d), sc, nil); err != nil {
+	if err := engine.ApplyChanges(ctx, drivers(d), sc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := nbctl(t, nb, "lrp-get-gateway-chassis", "lr1-ls3"); got != "lr1-ls3-chassis-1    10" {
@@ -235,7 +236,7 @@ func TestFutureChassisName(t *testing.T) {
 	if got := nbctl(t, nb, "--bare", "--columns=chassis_name", "find", "Gateway_Chassis", "name=lr1-ls3-chassis-1"); got != "chassis-gw" {
 		t.Errorf("chassis_name = %s", got)
 	}
-	sc, err = interp.PlanChanges(ctx, drivers(d), p.Steps)
+	sc, err = engine.PlanChanges(ctx, drivers(d), p.Steps)
 	if err != nil || interp.Summarize(sc).Line() != "No changes." {
 		t.Errorf("with the output known, plan = %+v, %v", interp.Summarize(sc), err)
 	}
@@ -300,7 +301,7 @@ step("more", more)
 `
 	p := evaluate(t, "test.star", src, nil)
 	start := time.Now()
-	if err := interp.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), &killer{t: t, cl: cl}); err != nil {
+	if err := engine.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), &killer{t: t, cl: cl}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("applied in %v; driver log: %q", time.Since(start).Round(time.Millisecond), log.String())
@@ -338,7 +339,7 @@ func TestClusterLeaderKilledMidTransaction(t *testing.T) {
 			}()
 			start := time.Now()
 			var progress strings.Builder
-			if err := interp.ApplyChanges(testCtx(t), drivers(d), sc, &progress); err != nil {
+			if err := engine.ApplyChanges(testCtx(t), drivers(d), sc, &progress); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("applied in %v with %d transaction(s); log: %q", time.Since(start).Round(time.Millisecond), d.Transactions(), log.String())

@@ -51,6 +51,10 @@ type Interface struct {
 	IfaceID string
 }
 
+// GuestNIC returns the VM the NIC belongs to and its logical port's
+// iface-id, for ovnrun trace to find a VM's port.
+func (n *Interface) GuestNIC() (vm, ifaceID string) { return n.VM, n.IfaceID }
+
 // Fields implements interp.Action.
 func (i *Interface) Fields() []interp.Field {
 	return []interp.Field{

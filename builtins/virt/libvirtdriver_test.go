@@ -17,6 +17,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
@@ -94,7 +95,7 @@ func run(t *testing.T, d *Driver, p *interp.Plan) ([]interp.Change, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	drivers := map[string]interp.Driver{DriverName: d}
-	planned, err := interp.PlanChanges(ctx, drivers, p.Steps)
+	planned, err := engine.PlanChanges(ctx, drivers, p.Steps)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ func run(t *testing.T, d *Driver, p *interp.Plan) ([]interp.Change, error) {
 	for _, st := range planned {
 		changes = append(changes, st.Changes...)
 	}
-	return changes, interp.ApplyChanges(ctx, drivers, planned, io.Discard)
+	return changes, engine.ApplyChanges(ctx, drivers, planned, io.Discard)
 }
 
 // ops renders changes as "op id" lines, for comparisons.
@@ -213,7 +214,7 @@ func TestTestDriver(t *testing.T) {
 		t.Errorf("destroy plan: %s at %s", got, dcs[0].Action.Meta().Pos())
 	}
 	step := &interp.Step{Name: "destroy"}
-	if err := interp.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
+	if err := engine.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
 		[]interp.StepChanges{{Step: step, Changes: dcs}}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -249,14 +250,14 @@ func TestErrors(t *testing.T) {
 	}
 	p := evaluate(t, `vm("t3", host = h0, kernel = "/k", domain_type = "qemu")`)
 	d := l.driver(t, gone)
-	planned, err := interp.PlanChanges(context.Background(), map[string]interp.Driver{DriverName: d}, p.Steps)
+	planned, err := engine.PlanChanges(context.Background(), map[string]interp.Driver{DriverName: d}, p.Steps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := planned[0].Changes[0]; c.Op != interp.OpCreate || !strings.Contains(c.Note, "libvirtd is not running on host h0") {
 		t.Errorf("plan without libvirtd: %s %q", c.Op, c.Note)
 	}
-	err = interp.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d}, planned, io.Discard)
+	err = engine.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d}, planned, io.Discard)
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "vm h0/t3 (lab.star:2:3): libvirtd is not running on host h0: nothing listens on") {
 		t.Errorf("apply without libvirtd: %v", err)

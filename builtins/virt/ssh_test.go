@@ -11,6 +11,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -66,9 +67,9 @@ func TestOverSSH(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		drivers := map[string]interp.Driver{virt.DriverName: d}
-		planned, err := interp.PlanChanges(ctx, drivers, plan.Steps)
+		planned, err := engine.PlanChanges(ctx, drivers, plan.Steps)
 		if err == nil {
-			err = interp.ApplyChanges(ctx, drivers, planned, io.Discard)
+			err = engine.ApplyChanges(ctx, drivers, planned, io.Discard)
 		}
 		if err != nil {
 			t.Fatalf("over SSH: %v", err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 	"github.com/ovnrun/ovnrun/interp"
@@ -267,7 +268,7 @@ func TestVMOnOVN(t *testing.T) {
 		if got := ops(dcs); got != "delete vm_nic/h0/tap-g0b; delete vm/h0/g0" {
 			t.Errorf("destroy plan: %s", got)
 		}
-		err = interp.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
+		err = engine.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
 			[]interp.StepChanges{{Step: &interp.Step{Name: "destroy"}, Changes: dcs}}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
@@ -298,7 +299,7 @@ func TestVMOnOVN(t *testing.T) {
 		d := l.driver(t)
 		dcs, err := d.PlanDestroy(context.Background(), nil)
 		if err == nil {
-			err = interp.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
+			err = engine.ApplyChanges(context.Background(), map[string]interp.Driver{DriverName: d},
 				[]interp.StepChanges{{Step: &interp.Step{Name: "destroy"}, Changes: dcs}}, io.Discard)
 		}
 		if err != nil {

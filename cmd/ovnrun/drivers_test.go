@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -24,8 +25,8 @@ func TestNBStarter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := nbStarter(steps); got != tc.want {
-			t.Errorf("nbStarter(%s) = %q, want %q", strings.Join(tc.only, ","), got, tc.want)
+		if got := ovn.NBStarter(steps); got != tc.want {
+			t.Errorf("ovn.NBStarter(%s) = %q, want %q", strings.Join(tc.only, ","), got, tc.want)
 		}
 	}
 	// A step that both starts the NB and fills it counts: its lanes run at
@@ -45,7 +46,7 @@ step("all", all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := nbStarter(p2.Steps); got != "all" {
-		t.Errorf("nbStarter = %q, want all", got)
+	if got := ovn.NBStarter(p2.Steps); got != "all" {
+		t.Errorf("NBStarter = %q, want all", got)
 	}
 }

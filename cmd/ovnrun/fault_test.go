@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
-	"github.com/ovnrun/ovnrun/interp"
 )
 
 // TestMain lets the test binary act as the ovnrun command, so fault tests
@@ -245,7 +245,7 @@ func TestRunLock(t *testing.T) {
 		return cmd
 	}
 
-	lock, err := interp.AcquireLock(interp.LockPath(journal))
+	lock, err := engine.AcquireLock(engine.LockPath(journal))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/ovnrun/ovnrun/builtins/host"
-	"github.com/ovnrun/ovnrun/internal/remote"
-	"github.com/ovnrun/ovnrun/interp"
+	"github.com/ovnrun/ovnrun/engine"
 )
 
 // hostFlags are the flags of runs that reach hosts (over SSH, or this
@@ -32,29 +26,8 @@ func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
 	fs.DurationVar(&f.commandTimeout, "command-timeout", 10*time.Minute, "kill a sh() command that runs longer than this")
 }
 
-// openHostDrivers returns the "host" and "ovs" drivers for plan. With an
-// inventory, it first rewrites the plan's hosts so that the plan shows the
-// machines really reached, warning on stderr about declared hosts the
-// inventory does not list. known holds the chassis names that hosts
-// already report, for interp.WithOutputs before planning. Nothing is
-// dialled except to read those names.
-func openHostDrivers(ctx context.Context, f *hostFlags, plan *interp.Plan, stderr io.Writer) (drivers []interp.Driver, known interp.Outputs, err error) {
-	var inv *remote.Inventory
-	if f.inventory != "" {
-		if inv, err = remote.LoadInventory(f.inventory); err != nil {
-			return nil, nil, err
-		}
-		if missing := host.UseInventory(plan, inv); len(missing) > 0 {
-			fmt.Fprintf(stderr, "ovnrun: warning: %s does not list host(s) %s: reaching them at the runbook's addresses\n",
-				f.inventory, strings.Join(missing, ", "))
-		}
-	}
-	hd, od, err := host.NewDrivers(plan, host.Config{
-		Remote:    remote.Config{KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNewKeys, DialTimeout: f.sshTimeout},
-		Inventory: inv, CommandTimeout: f.commandTimeout, Log: stderr,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return []interp.Driver{hd, od}, od.KnownChassis(ctx, plan), nil
+// options are the engine's host options.
+func (f *hostFlags) options() engine.HostOptions {
+	return engine.HostOptions{Inventory: f.inventory, KnownHosts: f.knownHosts, AcceptNewKeys: f.acceptNewKeys,
+		SSHTimeout: f.sshTimeout, CommandTimeout: f.commandTimeout}
 }

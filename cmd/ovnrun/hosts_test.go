@@ -4,11 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/builtins/check"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 )
@@ -37,15 +40,18 @@ h1 = host("h1", address = "177.1.1.2")
 		t.Fatal(err)
 	}
 	var stderr strings.Builder
-	drivers, known, err := openHostDrivers(context.Background(), &f, plan, &stderr)
+	opts := engine.Options{Domains: domains(nil), Hosts: f.options(), Stderr: &stderr}
+	drivers, closeDrivers, err := engine.Open(context.Background(), plan, opts, check.DriverName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range drivers {
-		defer d.Close()
+	defer closeDrivers()
+	var names []string
+	for n := range drivers {
+		names = append(names, n)
 	}
-	if len(drivers) != 2 || drivers[0].Name() != "host" || drivers[1].Name() != "ovs" || len(known) != 0 {
-		t.Errorf("drivers %v, known %v", drivers, known)
+	if sort.Strings(names); strings.Join(names, " ") != "check host ovs" {
+		t.Errorf("drivers %v", names)
 	}
 	if h := plan.Hosts["h0"]; h.Address != "10.0.0.5" || h.Port != 2222 || h.IdentityFile != filepath.Join(dir, "keys/h0") {
 		t.Errorf("h0 = %+v", h)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
-	"github.com/ovnrun/ovnrun/interp"
 )
 
 // interruptWithin is how soon ovnrun must exit after SIGINT or SIGTERM.
@@ -150,17 +150,17 @@ func TestInterruptApply(t *testing.T) {
 		t.Errorf("stderr lacks %q after ovnrun: interrupted:\n%s", want, out)
 	}
 
-	j, err := interp.ReadJournal(journal)
+	j, err := engine.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last, ok := j.LastRun(); !ok || last.Status != interp.RunInterrupted {
-		t.Errorf("journal's last run: %+v, want status %s", last, interp.RunInterrupted)
+	if last, ok := j.LastRun(); !ok || last.Status != engine.RunInterrupted {
+		t.Errorf("journal's last run: %+v, want status %s", last, engine.RunInterrupted)
 	}
 	if _, ok := j.Unfinished()["sh/me/wait"]; !ok {
 		t.Errorf("journal does not record sh/me/wait as started and unfinished: %v", j.Unfinished())
 	}
-	lock, err := interp.AcquireLock(interp.LockPath(journal))
+	lock, err := engine.AcquireLock(engine.LockPath(journal))
 	if err != nil {
 		t.Fatalf("lock still held: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -121,18 +120,14 @@ func progressOf(f *planFlags, stdout, stderr io.Writer) io.Writer {
 	return stdout
 }
 
-// useLab points a run inside lab l at the lab's inventory, known_hosts
-// and journal. With QEMU guests, the lab's VMs boot the guest kit
+// useLab points a run inside lab l at the lab (lab.Configure, through
+// runOptions). With QEMU guests, the lab's VMs boot the guest kit
 // (lab.UseGuestKit), which it says.
 func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) error {
 	if lf.lab.vmsSet && lf.lab.vms != l.VMKind() {
 		return fmt.Errorf("lab %s is up with %s VMs, not %s: tear it down first (ovnrun lab down %s)", l.Name, l.VMKind(), lf.lab.vms, l.Name)
 	}
 	lf.lab.lab, lf.lab.vms = l, l.VMKind()
-	lf.hosts.inventory, lf.hosts.knownHosts = l.InventoryPath(), l.KnownHostsPath()
-	if lf.journal == "" {
-		lf.journal = l.JournalPath()
-	}
 	if l.VMKind() != lab.VMsQEMU {
 		return nil
 	}
@@ -148,27 +143,6 @@ func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) er
 			"the runbook's image, vcpus, memory_mib and disk_gib are for real hosts (docs/lab.md).\n\n",
 			l.Name, n, kit.Dir, lab.GuestVCPUs, lab.GuestMemoryMiB)
 	}
-	return nil
-}
-
-// openVMDriver returns the driver of vm() and attach(): namespaces in a lab
-// with light VMs, libvirt elsewhere (and in a lab with QEMU guests, whose
-// inventory gives each host's libvirt socket).
-func openVMDriver(lf *liveFlags, plan *interp.Plan, stderr io.Writer) (interp.Driver, error) {
-	if lf.lab.lab != nil && lf.lab.lab.VMKind() == lab.VMsNS {
-		return lab.NewVMDriver(lf.lab.lab), nil
-	}
-	return openVirtDriver(&lf.hosts, &lf.virt, plan, stderr)
-}
-
-// resetLabHosts ends a --destroy in a lab: everything on its hosts was
-// made by the runbook, so "as they were" is as the lab brought them up.
-func resetLabHosts(l *lab.Lab, progress io.Writer) error {
-	start := time.Now()
-	if err := l.ResetHosts(); err != nil {
-		return err
-	}
-	fmt.Fprintf(progress, "Lab %s: every host is as it was when the lab came up (%s).\n", l.Name, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

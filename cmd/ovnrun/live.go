@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
@@ -9,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
-	"github.com/ovnrun/ovnrun/interp"
+	"github.com/ovnrun/ovnrun/engine"
 )
 
 // liveFlags are the flags of runs that contact the lab: apply, live
@@ -37,107 +36,28 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	addVirtFlags(fs, &f.virt)
 }
 
-// runLive plans steps against the live NB, prints the plan in output
-// format (text or json) and, unless dryRun, applies it. With --destroy the
-// plan is the deletion of every row the runbook created (and, in a lab, of
-// its VMs, after which the lab's hosts are reset).
-func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan, steps []*interp.Step, output string, stdout, stderr io.Writer) int {
-	fail := func(code int, format string, args ...any) int {
-		if ctx.Err() != nil {
-			// Ctrl-C or SIGTERM: the error is the context's, say why.
-			format = "interrupted: " + format
-		}
-		fmt.Fprintf(stderr, "ovnrun: "+format+"\n", args...)
-		return code
-	}
+// runOptions converts the flags of a run into the engine's options: the one
+// place where flag values become a run. Inside a lab (l != nil), the lab
+// supplies the hosts' inventory, the journal and the VMs.
+func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) {
+	lf := &f.live
 	switch lf.wait {
 	case "", "none", "sb", "hv":
 	default:
-		return usageError(stderr, "ovnrun", fmt.Errorf("--wait %q: want sb, hv or none", lf.wait))
-	}
-	needed, err := neededDrivers(lf, steps)
-	if err != nil {
-		return usageError(stderr, "ovnrun", err)
-	}
-	drivers := map[string]interp.Driver{}
-	defer func() {
-		for _, d := range drivers {
-			d.Close()
-		}
-	}()
-	known, err := openDrivers(ctx, lf, plan, steps, needed, drivers, stderr)
-	if err != nil {
-		return fail(exitFailure, "%v", err)
-	}
-	ctx = interp.WithOutputs(ctx, known)
-
-	var planned []interp.StepChanges
-	if lf.destroy {
-		planned, err = planDestroy(ctx, drivers, plan)
-	} else {
-		planned, err = interp.PlanChanges(ctx, drivers, steps)
-	}
-	if err != nil {
-		return fail(exitFailure, "%v", err)
-	}
-	if lf.resume {
-		// The plan of a resumed run shows what it skips; it is read without
-		// the lock, which the apply below takes before changing anything.
-		j, err := interp.ReadJournal(lf.journalPath(plan))
-		if err == nil {
-			planned, err = lf.resumePlan(j, steps, planned, true)
-		}
-		if err != nil {
-			return fail(exitFailure, "%v", err)
+		if !f.offline { // an offline plan waits for nothing
+			return engine.Options{}, fmt.Errorf("--wait %q: want sb, hv or none", lf.wait)
 		}
 	}
-
-	progress := stdout
-	if output == "json" {
-		err = interp.WriteJSON(stdout, plan, planned)
-		progress = stderr // keep stdout one JSON document
-	} else {
-		err = interp.WriteText(stdout, plan, planned)
+	o := engine.Options{
+		Domains: domains(lf),
+		DryRun:  f.dryRun, Offline: f.offline, Destroy: lf.destroy,
+		Output: f.output, Only: f.only, From: f.from,
+		Journal: engine.JournalOptions{Path: lf.journal, Resume: lf.resume, RerunUnfinished: lf.rerunUnfinished},
+		Hosts:   lf.hosts.options(),
+		Stdout:  stdout, Stderr: stderr,
 	}
-	if err != nil {
-		return fail(exitFailure, "%v", err)
+	if l := lf.lab.lab; l != nil {
+		l.Configure(&o)
 	}
-	if lf.destroy {
-		writeDestroyHosts(progress, lf.lab.lab)
-	}
-	if dryRun {
-		return exitOK
-	}
-	if s := interp.Summarize(planned); s.Add+s.Change+s.Destroy+s.Run == 0 && !lf.destroy && !lf.resume {
-		// Nothing to do: the journal already records this state, and
-		// rewriting it (one record per action) would be most of the time
-		// a no-op run takes. Unless the last run died: then the run goes
-		// on, and is refused, as the journal must be resumed first.
-		if quiet, err := lf.lastRunEnded(plan); err != nil {
-			return fail(exitFailure, "%v", err)
-		} else if quiet {
-			fmt.Fprintln(progress, "\nNothing to apply.")
-			return exitOK
-		}
-	}
-	fmt.Fprintln(progress)
-	journal, release, err := lf.openJournal(plan, stderr)
-	if err != nil {
-		return fail(exitFailure, "%v", err)
-	}
-	defer release()
-	outputs := journal.Outputs()
-	outputs.Merge(known)
-	ctx = interp.WithRecorder(interp.WithOutputs(ctx, outputs), journal)
-	err = interp.ApplyChanges(ctx, drivers, planned, progress)
-	if err == nil && lf.destroy && lf.lab.lab != nil {
-		err = resetLabHosts(lf.lab.lab, progress)
-	}
-	if endErr := endRun(ctx, journal, err); endErr != nil {
-		return fail(exitFailure, "%v", endErr)
-	}
-	if err != nil {
-		return fail(exitFailure, "%v\nthe journal %s records what was done: run again with --resume to continue", err, journal.Path())
-	}
-	return exitOK
+	return o, nil
 }

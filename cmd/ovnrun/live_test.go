@@ -209,15 +209,10 @@ func live(t *testing.T, lf liveFlags, dryRun bool, p *interp.Plan, only []string
 		j, _ := journals.LoadOrStore(t.Name(), filepath.Join(t.TempDir(), "journal"))
 		lf.journal = j.(string)
 	}
-	lf.partial = len(only) > 0
-	steps, err := p.Select(only, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code := runLive(ctx, &lf, dryRun, p, steps, output, &out, &errb)
+	code := runPlan(ctx, &planFlags{live: lf, dryRun: dryRun, only: only, output: output}, p, &out, &errb)
 	return out.String(), errb.String(), code
 }
 

@@ -1,6 +1,8 @@
 // Command ovnrun evaluates an OVN lab runbook into a plan and applies it.
-// This package only parses flags, wires domains and drivers together, and
-// chooses exit codes; everything else lives in interp and builtins/*.
+// This package only parses flags, turns them into engine.Options, prints and
+// chooses exit codes: the run is the engine's, the Starlark host interp's,
+// the builtins and drivers the domains' (builtins/*, listed once in
+// registry.go). It names no driver, action type or systemd unit.
 package main
 
 import (

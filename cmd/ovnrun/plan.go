@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 )
@@ -60,7 +61,6 @@ func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error)
 	if len(f.only) > 0 && f.from != "" {
 		return nil, "", fmt.Errorf("--only and --from cannot be combined")
 	}
-	f.live.partial = len(f.only) > 0 || f.from != ""
 	if f.offline && !f.dryRun {
 		return nil, "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
@@ -108,46 +108,29 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
-	steps, err := plan.Select(f.only, f.from)
+	return runPlan(ctx, f, plan, stdout, stderr)
+}
+
+// runPlan runs plan as the flags say and chooses the exit code.
+func runPlan(ctx context.Context, f *planFlags, plan *interp.Plan, stdout, stderr io.Writer) int {
+	opts, err := runOptions(f, stdout, stderr)
 	if err != nil {
 		return usageError(stderr, "ovnrun", err)
 	}
-	if !f.offline {
-		return runLive(ctx, &f.live, f.dryRun, plan, steps, f.output, stdout, stderr)
-	}
-	changes := interp.OfflineChanges(steps)
-	if f.live.destroy {
-		if changes, err = planDestroyOffline(&f.live, plan, steps); err != nil {
-			return usageError(stderr, "ovnrun", err)
-		}
-	}
-	if f.live.resume {
-		// Offline, a resumed plan shows what the journal says is done; the
-		// apply re-verifies each skip against live state.
-		j, err := interp.ReadJournal(f.live.journalPath(plan))
-		if err == nil {
-			changes, err = f.live.resumePlan(j, steps, changes, false)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-			return exitFailure
-		}
-	}
-	progress := stdout
-	if f.output == "json" {
-		err = interp.WriteJSON(stdout, plan, changes)
-		progress = stderr // keep stdout one JSON document
-	} else {
-		err = interp.WriteText(stdout, plan, changes)
-	}
-	if err != nil {
+	err = engine.Run(ctx, plan, opts)
+	var optErr *engine.OptionError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &optErr):
+		return usageError(stderr, "ovnrun", err)
+	case ctx.Err() != nil:
+		// Ctrl-C or SIGTERM: the error is the context's, say why.
+		fmt.Fprintf(stderr, "ovnrun: interrupted: %v\n", err)
+	default:
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return exitFailure
 	}
-	if f.live.destroy {
-		writeDestroyHosts(progress, nil)
-	}
-	return exitOK
+	return exitFailure
 }
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded

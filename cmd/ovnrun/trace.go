@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"go.starlark.net/starlark"
 
 	"github.com/ovnrun/ovnrun/builtins/check"
-	"github.com/ovnrun/ovnrun/builtins/host"
-	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -121,10 +119,10 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Central = f.central
 	}
-	src, err := traceArg(plan, ev, pos[1], false)
+	src, err := check.TraceArg(plan, ev, pos[1], false)
 	if err == nil {
 		var dst check.TraceEnd
-		if dst, err = traceArg(plan, ev, pos[2], true); err == nil {
+		if dst, err = check.TraceArg(plan, ev, pos[2], true); err == nil {
 			var t *check.Trace
 			if t, err = check.NewTrace(plan, ev.Port, src, dst, opts); err == nil {
 				return runTrace(ctx, f, plan, t, stdout, stderr)
@@ -136,18 +134,14 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 
 // runTrace runs t through the hosts' connections and prints its path.
 func runTrace(ctx context.Context, f *traceFlags, plan *interp.Plan, t *check.Trace, stdout, stderr io.Writer) int {
-	drivers, _, err := openHostDrivers(ctx, &f.hosts, plan, stderr)
+	opts := engine.Options{Domains: domains(nil), Hosts: f.hosts.options(), Stdout: stdout, Stderr: stderr}
+	ds, closeDrivers, err := engine.Open(ctx, plan, opts, check.DriverName)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: trace: %v\n", err)
 		return exitFailure
 	}
-	defer func() {
-		for _, d := range drivers {
-			d.Close()
-		}
-	}()
-	hd, _ := drivers[0].(*host.HostDriver)
-	res, err := check.NewDriver(hd, nil).RunTrace(ctx, t, f.detailed)
+	defer closeDrivers()
+	res, err := ds[check.DriverName].(*check.Driver).RunTrace(ctx, t, f.detailed)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: trace %s: %v\n", t.M.Name, err)
 		return exitFailure
@@ -172,83 +166,6 @@ func runTrace(ctx context.Context, f *traceFlags, plan *interp.Plan, t *check.Tr
 	}
 	io.WriteString(stdout, b.String())
 	return exitOK
-}
-
-// traceArg resolves SRC or DST: a logical switch port, a VM, or an address
-// (a port's static one, for SRC).
-func traceArg(plan *interp.Plan, ev *interp.Eval, arg string, isDst bool) (check.TraceEnd, error) {
-	what := "SRC"
-	if isDst {
-		what = "DST"
-	}
-	if p, ok := ev.Port(arg); ok {
-		return check.TraceEnd{Label: arg, Port: p}, nil
-	}
-	if ip, err := interp.ParseIP(arg); err == nil {
-		if isDst {
-			return check.TraceEnd{Label: arg, IP: ip}, nil
-		}
-		for _, a := range planActions(plan, "logical_switch_port") {
-			if p, ok := ev.Port(a.Meta().Name); ok && starlarkString(p.PortIPv4()) == ip.String() {
-				return check.TraceEnd{Label: p.PortName(), Port: p}, nil
-			}
-		}
-		return check.TraceEnd{}, fmt.Errorf("SRC %s: no logical switch port of the runbook has this static address; name the port or its VM", arg)
-	}
-	if _, isHost := plan.Hosts[arg]; isHost {
-		return check.TraceEnd{}, fmt.Errorf("%s %s is a host: give one of its addresses", what, arg)
-	}
-	vm, err := findVM(plan, arg)
-	if err != nil {
-		return check.TraceEnd{}, fmt.Errorf("%s %s: %w", what, arg, err)
-	}
-	for _, a := range planActions(plan, "vm_nic") {
-		nic, ok := a.(*virt.Interface)
-		if !ok || nic.M.Host+"/"+nic.VM != vm {
-			continue
-		}
-		if p, ok := ev.Port(nic.IfaceID); ok && p.PortIPv4() != starlark.None {
-			return check.TraceEnd{Label: vm, Port: p}, nil
-		}
-	}
-	return check.TraceEnd{}, fmt.Errorf("%s %s: the VM has no NIC on a logical switch port with an IPv4 address", what, arg)
-}
-
-func starlarkString(v starlark.Value) string {
-	s, _ := starlark.AsString(v)
-	return s
-}
-
-// findVM returns "HOST/VM" for a VM named as such, or by its name alone
-// when one host has a VM of that name.
-func findVM(plan *interp.Plan, arg string) (string, error) {
-	var found []string
-	for _, a := range planActions(plan, "vm") {
-		name := a.Meta().Name
-		if name == arg || strings.HasSuffix(name, "/"+arg) {
-			found = append(found, name)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return "", errors.New("the runbook declares no logical switch port or VM of that name")
-	}
-	return "", fmt.Errorf("several hosts have a VM of that name (%s): say which", strings.Join(found, ", "))
-}
-
-// planActions lists the plan's actions of a kind, in declaration order.
-func planActions(plan *interp.Plan, kind string) []interp.Action {
-	var out []interp.Action
-	for _, s := range plan.Steps {
-		for _, a := range s.Actions {
-			if a.Meta().Kind == kind {
-				out = append(out, a)
-			}
-		}
-	}
-	return out
 }
 
 // enterTraceLab runs this ovnrun again inside the control namespace of

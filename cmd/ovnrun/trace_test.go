@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -59,14 +60,14 @@ func TestTraceArgs(t *testing.T) {
 		"v1":          "h1/v1 h1_v1_eth0",
 		"172.16.2.10": "h1_v0_eth0 h1_v0_eth0",
 	} {
-		e, err := traceArg(plan, ev, arg, false)
+		e, err := check.TraceArg(plan, ev, arg, false)
 		if err != nil {
 			t.Errorf("SRC %s: %v", arg, err)
 		} else if got := e.Label + " " + e.Port.PortName(); got != want {
 			t.Errorf("SRC %s = %q, want %q", arg, got, want)
 		}
 	}
-	if e, err := traceArg(plan, ev, "172.16.3.253", true); err != nil || e.IP.String() != "172.16.3.253" || e.Port != nil {
+	if e, err := check.TraceArg(plan, ev, "172.16.3.253", true); err != nil || e.IP.String() != "172.16.3.253" || e.Port != nil {
 		t.Errorf("DST 172.16.3.253 = %+v, %v", e, err)
 	}
 }

@@ -1,28 +1,22 @@
-package interp
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // How the engine records what drivers did: the op each reports, and the
 // journal records of a batch, also of one that failed halfway.
 
-// PartialError is implemented by driver errors after which some of the
-// changes given to Apply were nonetheless carried out (on the hosts that did
-// not fail): the engine journals those, with the ops Apply reported for them.
-type PartialError interface {
-	error
-	AppliedIDs() []string
-}
-
 // Recorder is told what the engine applies; the journal implements it.
 type Recorder interface {
 	// RecordStart is called before a command action runs, so that a run
 	// killed while it runs knows it may have run.
-	RecordStart(a Action, start time.Time) error
+	RecordStart(a interp.Action, start time.Time) error
 	// Record is called when actions are done, with all the actions of one
 	// driver call at once (one journal write).
 	Record(recs ...ActionRecord) error
@@ -40,8 +34,8 @@ func WithRecorder(ctx context.Context, r Recorder) context.Context {
 // recordPartial journals what a failed Apply did all the same, so that a
 // resumed run skips it, and returns err with anything that went wrong doing
 // so.
-func (r *resolver) recordPartial(b batch, res Outcomes, err error, t0 time.Time) error {
-	var partial PartialError
+func (r *resolver) recordPartial(b batch, res interp.Outcomes, err error, t0 time.Time) error {
+	var partial interp.PartialError
 	if !errors.As(err, &partial) || r.recorder == nil {
 		return err
 	}
@@ -60,7 +54,7 @@ func (r *resolver) recordPartial(b batch, res Outcomes, err error, t0 time.Time)
 		recs = append(recs, NewActionRecord(c.Action, op, res[id].Outputs, t0, time.Now()))
 	}
 	if len(recs) > 0 {
-		r.merge(res.outputs())
+		r.merge(res.Outputs())
 		if jerr := r.recorder.Record(recs...); jerr != nil {
 			err = errors.Join(err, jerr)
 		}
@@ -71,7 +65,7 @@ func (r *resolver) recordPartial(b batch, res Outcomes, err error, t0 time.Time)
 // outcomeOp is the op the driver reports having carried out for c. A
 // driver that reports none breaks the Driver contract: the error says so,
 // and the plan's op, returned with it, is the journal's best record.
-func outcomeOp(driver string, c Change, res Outcomes) (Op, error) {
+func outcomeOp(driver string, c interp.Change, res interp.Outcomes) (interp.Op, error) {
 	if op := res[c.Action.Meta().ID].Op; op != "" {
 		return op, nil
 	}

@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // The apply engine: it hands each driver the actions whose Meta.Driver names
@@ -16,71 +18,13 @@ import (
 // the ones after it. Dry-run and apply share PlanChanges; ApplyChanges only
 // adds effects.
 
-// Outputs are the resolved futures of a run: action ID, then attribute.
-type Outputs map[string]map[string]string
-
-// Get returns one output.
-func (o Outputs) Get(id, attr string) (string, bool) {
-	v, ok := o[id][attr]
-	return v, ok
-}
-
-// Merge records the outputs a driver returned.
-func (o Outputs) Merge(out map[string]map[string]string) {
-	for id, attrs := range out {
-		if o[id] == nil {
-			o[id] = map[string]string{}
-		}
-		for k, v := range attrs {
-			o[id][k] = v
-		}
-	}
-}
-
-// OutputReader is implemented by drivers that can produce an output after
-// their Apply returned, possibly waiting for it (a dynamic address that
-// ovn-northd assigns a moment later). The engine asks it only when a later
-// action needs the value.
-type OutputReader interface {
-	ReadOutput(ctx context.Context, id, attr string) (string, error)
-}
-
-// PrefixReader is an OutputReader that also produces outputs for IDs that
-// name no action of the plan: "host/NAME" futures (a host's chassis name) are
-// read from the host by the driver that reaches its OVS database. The engine
-// asks it for every future whose ID starts with OutputPrefix.
-type PrefixReader interface {
-	OutputReader
-	OutputPrefix() string
-}
-
-// ResultOutput names the output in which a command action reports what it
-// found, in one line ("3/3 replies, rtt avg 0.61 ms"); the progress line of
-// the command shows it.
-const ResultOutput = "result"
-
-// Preflighter is implemented by drivers that can refuse a whole run before
-// anything is applied, such as the NB driver refusing rows ovnrun did not
-// create. ApplyChanges calls Preflight with every change of the driver, all
-// steps, before applying any.
-type Preflighter interface {
-	Preflight(ctx context.Context, changes []Change) error
-}
-
-// UnresolvedError says that a future's value is not known yet.
-type UnresolvedError struct{ Future *Future }
-
-func (e *UnresolvedError) Error() string {
-	return fmt.Sprintf("%s of %s is known only after that action is applied, and it is not known yet", e.Future.Attr, e.Future.From)
-}
-
 // resolver looks futures up in the outputs of the run so far and, during
 // apply, asks the driver that produced them.
 type resolver struct {
 	mu       sync.Mutex // lanes of a step resolve concurrently
-	outputs  Outputs
-	readers  map[string]OutputReader // action ID -> its driver; nil while planning
-	prefixes []PrefixReader
+	outputs  interp.Outputs
+	readers  map[string]interp.OutputReader // action ID -> its driver; nil while planning
+	prefixes []interp.PrefixReader
 	recorder Recorder // nil unless journaling
 }
 
@@ -91,31 +35,9 @@ func (r *resolver) merge(out map[string]map[string]string) {
 	r.outputs.Merge(out)
 }
 
-type resolverKey struct{}
-type outputsKey struct{}
-
-// WithOutputs makes Plan and Apply use out as the run's outputs: they start
-// from what it holds (a resumed run) and Apply records new outputs into it.
-func WithOutputs(ctx context.Context, out Outputs) context.Context {
-	return context.WithValue(ctx, outputsKey{}, out)
-}
-
-func outputsFrom(ctx context.Context) Outputs {
-	if o, ok := ctx.Value(outputsKey{}).(Outputs); ok && o != nil {
-		return o
-	}
-	return Outputs{}
-}
-
-// Resolve returns the value of f for a driver: from the outputs of actions
-// already applied, or, during apply, from the driver of the action that
-// produces it. It returns an *UnresolvedError when the value is not known,
-// as always in a dry-run for values of actions that are yet to be applied.
-func Resolve(ctx context.Context, f *Future) (string, error) {
-	r, _ := ctx.Value(resolverKey{}).(*resolver)
-	if r == nil {
-		return "", &UnresolvedError{f}
-	}
+// Resolve gives f its value: from the outputs of actions already applied,
+// or, during apply, from the driver of the action that produces it.
+func (r *resolver) Resolve(ctx context.Context, f *interp.Future) (string, error) {
 	r.mu.Lock()
 	v, ok := r.outputs.Get(f.From, f.Attr)
 	rd := r.readers[f.From]
@@ -129,7 +51,7 @@ func Resolve(ctx context.Context, f *Future) (string, error) {
 		}
 	}
 	if rd == nil {
-		return "", &UnresolvedError{f}
+		return "", &interp.UnresolvedError{Future: f}
 	}
 	v, err := rd.ReadOutput(ctx, f.From, f.Attr)
 	if err != nil {
@@ -149,7 +71,7 @@ type MissingDriverError struct {
 	Driver string
 	Step   string
 	Index  int // 1-based position of the action in its step
-	Action Action
+	Action interp.Action
 }
 
 func (e *MissingDriverError) Error() string {
@@ -160,20 +82,20 @@ func (e *MissingDriverError) Error() string {
 // PlanChanges asks the drivers for the changes of every action of steps, keeping
 // step and declaration order. Each driver is asked once per step, with its
 // actions of that step. It changes nothing.
-func PlanChanges(ctx context.Context, drivers map[string]Driver, steps []*Step) ([]StepChanges, error) {
-	ctx = context.WithValue(ctx, resolverKey{}, &resolver{outputs: outputsFrom(ctx)})
+func PlanChanges(ctx context.Context, drivers map[string]interp.Driver, steps []*interp.Step) ([]interp.StepChanges, error) {
+	ctx = interp.WithResolver(ctx, &resolver{outputs: interp.OutputsFrom(ctx)})
 	for _, s := range steps { // refuse a plan no driver can apply before asking any
 		if _, _, err := groupByDriver(drivers, s); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]StepChanges, len(steps))
+	out := make([]interp.StepChanges, len(steps))
 	for i, s := range steps {
 		groups, order, err := groupByDriver(drivers, s)
 		if err != nil {
 			return nil, err
 		}
-		changes := make([]Change, len(s.Actions))
+		changes := make([]interp.Change, len(s.Actions))
 		for _, name := range order {
 			g := groups[name]
 			cs, err := drivers[name].Plan(ctx, g.actions)
@@ -187,18 +109,18 @@ func PlanChanges(ctx context.Context, drivers map[string]Driver, steps []*Step) 
 				changes[g.index[j]] = c
 			}
 		}
-		out[i] = StepChanges{Step: s, Changes: changes}
+		out[i] = interp.StepChanges{Step: s, Changes: changes}
 	}
 	return out, nil
 }
 
 type driverGroup struct {
-	actions []Action
+	actions []interp.Action
 	index   []int // position of each action in its step
 }
 
 // groupByDriver splits a step's actions by driver, in order of first use.
-func groupByDriver(drivers map[string]Driver, s *Step) (map[string]*driverGroup, []string, error) {
+func groupByDriver(drivers map[string]interp.Driver, s *interp.Step) (map[string]*driverGroup, []string, error) {
 	groups := map[string]*driverGroup{}
 	var order []string
 	for i, a := range s.Actions {
@@ -238,18 +160,18 @@ func WithParallel(ctx context.Context, n int) context.Context {
 //
 // When a lane fails, the other lanes of the step still finish and are
 // recorded; then ApplyChanges stops, naming every failed target.
-func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []StepChanges, progress io.Writer) error {
+func ApplyChanges(ctx context.Context, drivers map[string]interp.Driver, planned []interp.StepChanges, progress io.Writer) error {
 	if progress == nil {
 		progress = io.Discard
 	}
-	r := &resolver{outputs: outputsFrom(ctx), readers: map[string]OutputReader{}}
+	r := &resolver{outputs: interp.OutputsFrom(ctx), readers: map[string]interp.OutputReader{}}
 	r.recorder, _ = ctx.Value(recorderKey{}).(Recorder)
 	for _, d := range drivers {
-		if p, ok := d.(PrefixReader); ok {
+		if p, ok := d.(interp.PrefixReader); ok {
 			r.prefixes = append(r.prefixes, p)
 		}
 	}
-	ctx = context.WithValue(ctx, resolverKey{}, r)
+	ctx = interp.WithResolver(ctx, r)
 	if err := preflight(ctx, drivers, planned); err != nil {
 		return err
 	}
@@ -258,10 +180,10 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 	// as a dynamic address northd assigned after that run recorded them.
 	for _, st := range planned {
 		for _, c := range st.Changes {
-			if c.Op != OpSkip && c.Op != OpUnchanged {
+			if c.Op != interp.OpSkip && c.Op != interp.OpUnchanged {
 				continue
 			}
-			if rd, ok := drivers[c.Action.Meta().Driver].(OutputReader); ok {
+			if rd, ok := drivers[c.Action.Meta().Driver].(interp.OutputReader); ok {
 				r.readers[c.Action.Meta().ID] = rd
 			}
 		}
@@ -315,12 +237,12 @@ type lane struct {
 
 type batch struct {
 	driver  string
-	changes []Change
+	changes []interp.Change
 	index   []int // position of each change in its step
 }
 
 // splitLanes cuts a step into lanes by host, in order of first use.
-func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
+func splitLanes(drivers map[string]interp.Driver, st interp.StepChanges) ([]*lane, error) {
 	var lanes []*lane
 	byHost := map[string]*lane{}
 	for i, c := range st.Changes {
@@ -328,7 +250,7 @@ func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
 		if drivers[m.Driver] == nil {
 			return nil, &MissingDriverError{Driver: m.Driver, Step: st.Step.Name, Index: i + 1, Action: c.Action}
 		}
-		if c.Op == OpSkip {
+		if c.Op == interp.OpSkip {
 			continue
 		}
 		l := byHost[m.Host]
@@ -338,7 +260,7 @@ func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
 			lanes = append(lanes, l)
 		}
 		n := len(l.batches)
-		alone := m.Mode == Command
+		alone := m.Mode == interp.Command
 		if n == 0 || alone || l.batches[n-1].driver != m.Driver || l.batches[n-1].command() {
 			l.batches = append(l.batches, batch{driver: m.Driver})
 			n++
@@ -350,13 +272,13 @@ func splitLanes(drivers map[string]Driver, st StepChanges) ([]*lane, error) {
 }
 
 func (b batch) command() bool {
-	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == Command
+	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == interp.Command
 }
 
 // applyLane applies the batches of a lane in order, recording each with
 // the op its driver reports, which it also writes into done (the step's
 // changes) at the batch's positions.
-func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *lane, done []Change, progress io.Writer) error {
+func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driver, l *lane, done []interp.Change, progress io.Writer) error {
 	target := l.host
 	if target == "" {
 		target = "nb"
@@ -373,8 +295,8 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 		if err != nil {
 			return fmt.Errorf("%s: %w", target, r.recordPartial(b, res, err, t0))
 		}
-		r.merge(res.outputs())
-		if rd, ok := d.(OutputReader); ok {
+		r.merge(res.Outputs())
+		if rd, ok := d.(interp.OutputReader); ok {
 			r.mu.Lock()
 			for _, c := range b.changes {
 				r.readers[c.Action.Meta().ID] = rd
@@ -382,7 +304,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 			r.mu.Unlock()
 		}
 		t1 := time.Now()
-		did := make([]Change, len(b.changes))
+		did := make([]interp.Change, len(b.changes))
 		recs := make([]ActionRecord, len(b.changes))
 		var errs []error
 		for i, c := range b.changes {
@@ -402,7 +324,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 		}
 		if l.host != "" {
 			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b.driver, did), roundDuration(t1.Sub(t0)))
-			if found := res[b.changes[0].Action.Meta().ID].Outputs[ResultOutput]; b.command() && found != "" {
+			if found := res[b.changes[0].Action.Meta().ID].Outputs[interp.ResultOutput]; b.command() && found != "" {
 				line += ": " + found
 			}
 			fmt.Fprintln(progress, line)
@@ -411,8 +333,8 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 	return nil
 }
 
-func preflight(ctx context.Context, drivers map[string]Driver, planned []StepChanges) error {
-	all := map[string][]Change{}
+func preflight(ctx context.Context, drivers map[string]interp.Driver, planned []interp.StepChanges) error {
+	all := map[string][]interp.Change{}
 	var order []string
 	for _, st := range planned {
 		groups, names, err := groupChanges(drivers, st)
@@ -428,7 +350,7 @@ func preflight(ctx context.Context, drivers map[string]Driver, planned []StepCha
 	}
 	var errs []error
 	for _, n := range order {
-		if p, ok := drivers[n].(Preflighter); ok {
+		if p, ok := drivers[n].(interp.Preflighter); ok {
 			if err := p.Preflight(ctx, all[n]); err != nil {
 				errs = append(errs, err)
 			}
@@ -437,8 +359,8 @@ func preflight(ctx context.Context, drivers map[string]Driver, planned []StepCha
 	return errors.Join(errs...)
 }
 
-func groupChanges(drivers map[string]Driver, st StepChanges) (map[string][]Change, []string, error) {
-	groups := map[string][]Change{}
+func groupChanges(drivers map[string]interp.Driver, st interp.StepChanges) (map[string][]interp.Change, []string, error) {
+	groups := map[string][]interp.Change{}
 	var order []string
 	for i, c := range st.Changes {
 		name := c.Action.Meta().Driver

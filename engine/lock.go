@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"bytes"
@@ -11,11 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 var journalT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-func journalRec(id, hash string, op Op, outputs map[string]string) ActionRecord {
+func journalRec(id, hash string, op interp.Op, outputs map[string]string) ActionRecord {
 	return ActionRecord{ID: id, Step: "s", Hash: hash, Op: op, Outputs: outputs, Start: journalT0, End: journalT0.Add(time.Second)}
 }
 
@@ -32,7 +34,7 @@ func writeTestJournal(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		if err := j.Record(journalRec(fmt.Sprintf("a%d", i), "h", OpCreate, map[string]string{"i": fmt.Sprint(i)})); err != nil {
+		if err := j.Record(journalRec(fmt.Sprintf("a%d", i), "h", interp.OpCreate, map[string]string{"i": fmt.Sprint(i)})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +46,7 @@ func writeTestJournal(t testing.TB, n int) string {
 
 func completedIDs(j *Journal) string {
 	var ids []string
-	for _, d := range ResumeDecisions([]*Step{{Actions: journalTestActions(5)}}, j.Completed()) {
+	for _, d := range ResumeDecisions([]*interp.Step{{Actions: journalTestActions(5)}}, j.Completed()) {
 		if d.Status != ResumeTodo {
 			ids = append(ids, d.Action.Meta().ID)
 		}
@@ -52,10 +54,10 @@ func completedIDs(j *Journal) string {
 	return strings.Join(ids, ",")
 }
 
-func journalTestActions(n int) []Action {
-	var as []Action
+func journalTestActions(n int) []interp.Action {
+	var as []interp.Action
 	for i := 0; i < n; i++ {
-		as = append(as, &hashTestAction{ActionMeta: ActionMeta{M: Meta{ID: fmt.Sprintf("a%d", i), Kind: "k", Step: "s"}}})
+		as = append(as, &fieldAction{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: fmt.Sprintf("a%d", i), Kind: "k", Step: "s"}}})
 	}
 	return as
 }
@@ -70,20 +72,20 @@ func TestJournalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &hashTestAction{ActionMeta: ActionMeta{M: Meta{ID: "vm/h0/v0", Kind: "vm", Step: "vms"}}, fields: []Field{F("vcpus", 2)}}
+	a := &fieldAction{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: "vm/h0/v0", Kind: "vm", Step: "vms"}}, fields: []interp.Field{interp.F("vcpus", 2)}}
 	steps := []error{
 		j.RecordStart(a, journalT0),
-		j.Record(NewActionRecord(a, OpCreate, map[string]string{"uuid": "u1"}, journalT0, journalT0.Add(time.Second))),
+		j.Record(NewActionRecord(a, interp.OpCreate, map[string]string{"uuid": "u1"}, journalT0, journalT0.Add(time.Second))),
 		j.RecordOutputs("vm/h0/v0", map[string]string{"mac": "m1"}),
-		j.Record(journalRec("gone", "h", OpCreate, nil)),
-		j.Record(journalRec("gone", "h", OpDelete, nil)),
+		j.Record(journalRec("gone", "h", interp.OpCreate, nil)),
+		j.Record(journalRec("gone", "h", interp.OpDelete, nil)),
 		j.End(RunFailed, errors.New("step \"vms\": boom")),
 		j.Close(),
 	}
 	if err := errors.Join(steps...); err != nil {
 		t.Fatal(err)
 	}
-	wantRec := ActionRecord{Run: run, ID: "vm/h0/v0", Step: "vms", Hash: ActionHash(a), Op: OpCreate,
+	wantRec := ActionRecord{Run: run, ID: "vm/h0/v0", Step: "vms", Hash: interp.ActionHash(a), Op: interp.OpCreate,
 		Outputs: map[string]string{"uuid": "u1", "mac": "m1"}, Start: journalT0, End: journalT0.Add(time.Second)}
 	for name, open := range map[string]func(string) (*Journal, error){"ReadJournal": ReadJournal, "OpenJournal": OpenJournal} {
 		j, err := open(path)
@@ -97,7 +99,7 @@ func TestJournalRoundTrip(t *testing.T) {
 		if got := j.Unfinished(); len(got) != 0 {
 			t.Errorf("%s: Unfinished = %v", name, got)
 		}
-		if got, want := j.Outputs(), (Outputs{"vm/h0/v0": {"uuid": "u1", "mac": "m1"}}); !reflect.DeepEqual(got, want) {
+		if got, want := j.Outputs(), (interp.Outputs{"vm/h0/v0": {"uuid": "u1", "mac": "m1"}}); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: Outputs = %v, want %v", name, got, want)
 		}
 		abs, _ := filepath.Abs("lab.star")
@@ -117,7 +119,7 @@ func TestJournalKeepsLatestRecordAcrossRuns(t *testing.T) {
 	}
 	run2, _ := j.Begin("lab.star")
 	a2 := journalTestActions(3)[2]
-	err = errors.Join(j.Record(journalRec("a1", "h2", OpUpdate, nil)), j.RecordStart(a2, journalT0), j.End(RunOK, nil), j.Close())
+	err = errors.Join(j.Record(journalRec("a1", "h2", interp.OpUpdate, nil)), j.RecordStart(a2, journalT0), j.End(RunOK, nil), j.Close())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,14 +128,14 @@ func TestJournalKeepsLatestRecordAcrossRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := j.Completed()
-	if c["a0"].Hash != "h" || c["a1"].Hash != "h2" || c["a1"].Run != run2 || c["a1"].Op != OpUpdate || len(c) != 2 {
+	if c["a0"].Hash != "h" || c["a1"].Hash != "h2" || c["a1"].Run != run2 || c["a1"].Op != interp.OpUpdate || len(c) != 2 {
 		t.Errorf("Completed = %+v", c)
 	}
 	if u := j.Unfinished(); len(u) != 1 || u["a2"].Run != run2 {
 		t.Errorf("Unfinished = %+v", u)
 	}
 	var got []string
-	for _, d := range j.ResumeDecisions([]*Step{{Actions: journalTestActions(4)}}) {
+	for _, d := range j.ResumeDecisions([]*interp.Step{{Actions: journalTestActions(4)}}) {
 		got = append(got, d.Action.Meta().ID+":"+d.Status.String())
 	}
 	// a0, a1 were recorded with hash "h"/"h2", not the actions' real hash.
@@ -192,7 +194,7 @@ func TestJournalIgnoresTornLastRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Begin("lab.star")
-	err = errors.Join(j.Record(journalRec("a4", "h", OpCreate, nil)), j.Close())
+	err = errors.Join(j.Record(journalRec("a4", "h", interp.OpCreate, nil)), j.Close())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,7 @@ func TestJournalReset(t *testing.T) {
 		t.Errorf("after Reset: %v, %v", j.Completed(), j.Runs())
 	}
 	j.Begin("lab.star")
-	if err := errors.Join(j.Record(journalRec("a3", "h", OpCreate, nil)), j.Reset(), j.Close()); err == nil {
+	if err := errors.Join(j.Record(journalRec("a3", "h", interp.OpCreate, nil)), j.Reset(), j.Close()); err == nil {
 		t.Error("Reset during a run succeeded")
 	}
 	for file, want := range map[string]string{path: "a3", path + ".prev": "a0,a1"} {
@@ -311,14 +313,14 @@ func TestJournalMisuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	if err := j.Record(journalRec("a", "h", OpCreate, nil)); err == nil {
+	if err := j.Record(journalRec("a", "h", interp.OpCreate, nil)); err == nil {
 		t.Error("Record before Begin succeeded")
 	}
 	j.Begin("x")
 	if _, err := j.Begin("x"); err == nil {
 		t.Error("second Begin succeeded")
 	}
-	if err := j.Record(journalRec("a", "", OpCreate, nil)); err == nil {
+	if err := j.Record(journalRec("a", "", interp.OpCreate, nil)); err == nil {
 		t.Error("Record without a hash succeeded")
 	}
 }
@@ -334,7 +336,7 @@ func TestJournalConcurrentRecords(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 16)
 	for i := range errs {
-		wg.Go(func() { errs[i] = j.Record(journalRec(fmt.Sprint("c", i), "h", OpCreate, nil)) })
+		wg.Go(func() { errs[i] = j.Record(journalRec(fmt.Sprint("c", i), "h", interp.OpCreate, nil)) })
 	}
 	wg.Wait()
 	if err := errors.Join(append(errs, j.Close())...); err != nil {
@@ -357,3 +359,11 @@ func TestDefaultJournalPath(t *testing.T) {
 		}
 	}
 }
+
+// fieldAction is an action whose fields a test sets.
+type fieldAction struct {
+	interp.ActionMeta
+	fields []interp.Field
+}
+
+func (a *fieldAction) Fields() []interp.Field { return a.fields }

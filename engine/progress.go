@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // What ApplyChanges prints besides the steps: one line per batch of a host,
@@ -17,7 +19,7 @@ import (
 type timings struct {
 	start time.Time
 	steps []stepTiming
-	all   []Change
+	all   []interp.Change
 	done  bool // every step was applied
 }
 
@@ -28,7 +30,7 @@ type stepTiming struct {
 }
 
 // add records a step; done are its changes with the ops applied.
-func (t *timings) add(step string, took time.Duration, what string, done []Change) {
+func (t *timings) add(step string, took time.Duration, what string, done []interp.Change) {
 	t.steps = append(t.steps, stepTiming{step, took, what})
 	t.all = append(t.all, done...)
 }
@@ -56,7 +58,7 @@ func (t *timings) write(w io.Writer) {
 
 // batchLine describes a batch of driver for the progress output; done are
 // its changes with the ops applied.
-func batchLine(driver string, done []Change) string {
+func batchLine(driver string, done []interp.Change) string {
 	if len(done) == 1 {
 		m := done[0].Action.Meta()
 		return fmt.Sprintf("%s %s: %s", m.Kind, m.Name, done[0].Op)
@@ -77,8 +79,8 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // countLine says what a step did: "2 created, 1 updated, 5 unchanged".
-func countLine(changes []Change) string {
-	s := Summarize([]StepChanges{{Changes: changes}})
+func countLine(changes []interp.Change) string {
+	s := interp.Summarize([]interp.StepChanges{{Changes: changes}})
 	var parts []string
 	for _, p := range []struct {
 		n    int

@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"bufio"
@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // The journal records, per runbook, what each apply did, so that --resume can
@@ -72,17 +74,17 @@ type ActionRecord struct {
 	Run     string // the run that recorded it
 	ID      string
 	Step    string
-	Hash    string // ActionHash when it was done
-	Op      Op     // what was done: create, update, run, unchanged
+	Hash    string    // ActionHash when it was done
+	Op      interp.Op // what was done: create, update, run, unchanged
 	Outputs map[string]string
 	Start   time.Time
 	End     time.Time
 }
 
 // NewActionRecord makes the record of action a having been applied with op.
-func NewActionRecord(a Action, op Op, outputs map[string]string, start, end time.Time) ActionRecord {
+func NewActionRecord(a interp.Action, op interp.Op, outputs map[string]string, start, end time.Time) ActionRecord {
 	m := a.Meta()
-	return ActionRecord{ID: m.ID, Step: m.Step, Hash: ActionHash(a), Op: op, Outputs: outputs, Start: start, End: end}
+	return ActionRecord{ID: m.ID, Step: m.Step, Hash: interp.ActionHash(a), Op: op, Outputs: outputs, Start: start, End: end}
 }
 
 // journalRecord is the union of all record types, as written.
@@ -97,7 +99,7 @@ type journalRecord struct {
 	ID      string            `json:"id,omitempty"`
 	Step    string            `json:"step,omitempty"`
 	Hash    string            `json:"hash,omitempty"`
-	Op      Op                `json:"op,omitempty"`
+	Op      interp.Op         `json:"op,omitempty"`
 	Outputs map[string]string `json:"outputs,omitempty"`
 	Start   time.Time         `json:"start,omitzero"`
 	End     time.Time         `json:"end,omitzero"`
@@ -317,7 +319,7 @@ func (s *journalState) apply(r journalRecord, lineNo int) error {
 		s.started[r.ID] = r.action()
 	case "action":
 		delete(s.started, r.ID)
-		if r.Op == OpDelete {
+		if r.Op == interp.OpDelete {
 			delete(s.completed, r.ID)
 		} else {
 			s.completed[r.ID] = r.action()
@@ -408,9 +410,9 @@ func (j *Journal) Begin(runbook string) (string, error) {
 // RecordStart records that a command action is about to run. If the run
 // dies before Record, a resumed run knows the command may have run
 // (Unfinished) and re-checks its guard instead of running it blindly.
-func (j *Journal) RecordStart(a Action, start time.Time) error {
+func (j *Journal) RecordStart(a interp.Action, start time.Time) error {
 	m := a.Meta()
-	return j.append(journalRecord{Type: "action_start", ID: m.ID, Step: m.Step, Hash: ActionHash(a), Start: start})
+	return j.append(journalRecord{Type: "action_start", ID: m.ID, Step: m.Step, Hash: interp.ActionHash(a), Start: start})
 }
 
 // Record records a completed action in the current run (rec.Run is set).
@@ -538,10 +540,10 @@ func cloneRecords(m map[string]ActionRecord) map[string]ActionRecord {
 
 // Outputs returns the recorded outputs of completed actions, to seed a
 // resumed run (WithOutputs) so that later actions see the same values.
-func (j *Journal) Outputs() Outputs {
+func (j *Journal) Outputs() interp.Outputs {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := Outputs{}
+	out := interp.Outputs{}
 	for id, r := range j.st.completed {
 		if len(r.Outputs) > 0 {
 			out.Merge(map[string]map[string]string{id: r.Outputs})

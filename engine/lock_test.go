@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // The lock tests run a second process: this test binary again, with
@@ -43,7 +45,7 @@ func TestLockHelperProcess(t *testing.T) {
 			_, err = j.Begin("lab.star")
 		}
 		if err == nil {
-			err = j.Record(journalRec("a0", "h", OpCreate, map[string]string{"uuid": "u0"}))
+			err = j.Record(journalRec("a0", "h", interp.OpCreate, map[string]string{"uuid": "u0"}))
 		}
 		if err != nil {
 			fmt.Println("error:", err)

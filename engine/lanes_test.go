@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // laneDriver records the batches it is given and can block, to show that
@@ -22,15 +24,15 @@ type laneDriver struct {
 
 func (d *laneDriver) Name() string { return d.name }
 func (d *laneDriver) Close() error { return nil }
-func (d *laneDriver) Plan(_ context.Context, as []Action) ([]Change, error) {
-	cs := make([]Change, len(as))
+func (d *laneDriver) Plan(_ context.Context, as []interp.Action) ([]interp.Change, error) {
+	cs := make([]interp.Change, len(as))
 	for i, a := range as {
-		cs[i] = Change{Action: a, Op: OpCreate}
+		cs[i] = interp.Change{Action: a, Op: interp.OpCreate}
 	}
 	return cs, nil
 }
 
-func (d *laneDriver) Apply(_ context.Context, cs []Change) (Outcomes, error) {
+func (d *laneDriver) Apply(_ context.Context, cs []interp.Change) (interp.Outcomes, error) {
 	var names []string
 	for _, c := range cs {
 		names = append(names, c.Action.Meta().Name)
@@ -49,15 +51,15 @@ func (d *laneDriver) Apply(_ context.Context, cs []Change) (Outcomes, error) {
 	if host := cs[0].Action.Meta().Host; host != "" && host == d.failFor {
 		return nil, fmt.Errorf("host is down")
 	}
-	out := Outcomes{}
+	out := interp.Outcomes{}
 	for _, c := range cs {
-		out[c.Action.Meta().ID] = Outcome{Op: c.Op, Outputs: map[string]string{"done": "yes"}}
+		out[c.Action.Meta().ID] = interp.Outcome{Op: c.Op, Outputs: map[string]string{"done": "yes"}}
 	}
 	return out, nil
 }
 
-func hostAct(driver, host, name string, mode Mode) *fakeAction {
-	return &fakeAction{ActionMeta: ActionMeta{M: Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver, Host: host, Mode: mode}}}
+func hostAct(driver, host, name string, mode interp.Mode) *fakeAction {
+	return &fakeAction{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver, Host: host, Mode: mode}}}
 }
 
 // memRecorder is a Recorder keeping what it is told, in order.
@@ -66,7 +68,7 @@ type memRecorder struct {
 	events []string
 }
 
-func (r *memRecorder) RecordStart(a Action, _ time.Time) error {
+func (r *memRecorder) RecordStart(a interp.Action, _ time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, "start "+a.Meta().Name)
@@ -84,9 +86,9 @@ func (r *memRecorder) Record(recs ...ActionRecord) error {
 
 func (r *memRecorder) RecordOutputs(string, map[string]string) error { return nil }
 
-func planStep(t *testing.T, drivers map[string]Driver, actions ...Action) []StepChanges {
+func planStep(t *testing.T, drivers map[string]interp.Driver, actions ...interp.Action) []interp.StepChanges {
 	t.Helper()
-	planned, err := PlanChanges(context.Background(), drivers, []*Step{{Name: "s", Actions: actions}})
+	planned, err := PlanChanges(context.Background(), drivers, []*interp.Step{{Name: "s", Actions: actions}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,16 +97,16 @@ func planStep(t *testing.T, drivers map[string]Driver, actions ...Action) []Step
 
 func TestLanesBatchByHostDriverAndCommand(t *testing.T) {
 	host, ovs, nb := &laneDriver{name: "host"}, &laneDriver{name: "ovs"}, &laneDriver{name: "nb"}
-	drivers := map[string]Driver{"host": host, "ovs": ovs, "nb": nb}
+	drivers := map[string]interp.Driver{"host": host, "ovs": ovs, "nb": nb}
 	planned := planStep(t, drivers,
-		hostAct("host", "h0", "svc1", Resource),
-		hostAct("host", "h0", "svc2", Resource),
-		hostAct("nb", "", "ls1", Resource),
-		hostAct("ovs", "h0", "ids", Resource),
-		hostAct("host", "h0", "sh1", Command),
-		hostAct("host", "h0", "sh2", Command),
-		hostAct("host", "h1", "svc3", Resource),
-		hostAct("nb", "", "ls2", Resource),
+		hostAct("host", "h0", "svc1", interp.Resource),
+		hostAct("host", "h0", "svc2", interp.Resource),
+		hostAct("nb", "", "ls1", interp.Resource),
+		hostAct("ovs", "h0", "ids", interp.Resource),
+		hostAct("host", "h0", "sh1", interp.Command),
+		hostAct("host", "h0", "sh2", interp.Command),
+		hostAct("host", "h1", "svc3", interp.Resource),
+		hostAct("nb", "", "ls2", interp.Resource),
 	)
 	rec := &memRecorder{}
 	ctx := WithRecorder(context.Background(), rec)
@@ -141,8 +143,8 @@ func TestLanesBatchByHostDriverAndCommand(t *testing.T) {
 
 func TestLanesRunConcurrently(t *testing.T) {
 	d := &laneDriver{name: "host", meet: make(chan struct{}), wait: 5 * time.Second}
-	drivers := map[string]Driver{"host": d}
-	planned := planStep(t, drivers, hostAct("host", "h0", "a", Resource), hostAct("host", "h1", "b", Resource))
+	drivers := map[string]interp.Driver{"host": d}
+	planned := planStep(t, drivers, hostAct("host", "h0", "a", interp.Resource), hostAct("host", "h1", "b", interp.Resource))
 	if err := ApplyChanges(context.Background(), drivers, planned, nil); err != nil {
 		t.Fatalf("%v (with WithParallel(1) this must fail; by default it must not)", err)
 	}
@@ -155,8 +157,8 @@ func TestLanesRunConcurrently(t *testing.T) {
 
 func TestFailingHostKeepsOthers(t *testing.T) {
 	d := &laneDriver{name: "host", failFor: "h1"}
-	drivers := map[string]Driver{"host": d}
-	planned := planStep(t, drivers, hostAct("host", "h0", "a", Resource), hostAct("host", "h1", "b", Resource))
+	drivers := map[string]interp.Driver{"host": d}
+	planned := planStep(t, drivers, hostAct("host", "h0", "a", interp.Resource), hostAct("host", "h1", "b", interp.Resource))
 	rec := &memRecorder{}
 	err := ApplyChanges(WithRecorder(context.Background(), rec), drivers, planned, nil)
 	if err == nil || !strings.Contains(err.Error(), `step "s": h1: host is down`) {
@@ -174,12 +176,12 @@ func TestSkippedActionOutputsAreReadable(t *testing.T) {
 	var log []string
 	a := &fakeDriver{name: "a", log: &log}
 	b := &fakeDriver{name: "b", log: &log, readable: map[string]string{"fake/b1.late": "L"}}
-	drivers := map[string]Driver{"a": a, "b": b}
+	drivers := map[string]interp.Driver{"a": a, "b": b}
 	b1, a2 := act("b", "b1"), act("a", "a2")
-	a2.needs = NewFuture("fake/b1", "late")
-	planned := []StepChanges{
-		{Step: &Step{Name: "one"}, Changes: []Change{{Action: b1, Op: OpSkip, Note: "done in run r1"}}},
-		{Step: &Step{Name: "two"}, Changes: []Change{{Action: a2, Op: OpCreate}}},
+	a2.needs = interp.NewFuture("fake/b1", "late")
+	planned := []interp.StepChanges{
+		{Step: &interp.Step{Name: "one"}, Changes: []interp.Change{{Action: b1, Op: interp.OpSkip, Note: "done in run r1"}}},
+		{Step: &interp.Step{Name: "two"}, Changes: []interp.Change{{Action: a2, Op: interp.OpCreate}}},
 	}
 	if err := ApplyChanges(context.Background(), drivers, planned, nil); err != nil {
 		t.Fatal(err)

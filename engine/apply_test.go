@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"context"
@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 type fakeAction struct {
-	ActionMeta
-	needs *Future // resolved by the fake driver's Apply
+	interp.ActionMeta
+	needs *interp.Future // resolved by the fake driver's Apply
 }
 
-func (a *fakeAction) Fields() []Field { return nil }
+func (a *fakeAction) Fields() []interp.Field { return nil }
 
 func act(driver, name string) *fakeAction {
-	return &fakeAction{ActionMeta: ActionMeta{M: Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver}}}
+	return &fakeAction{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: "fake/" + name, Kind: "fake", Name: name, Driver: driver}}}
 }
 
 // fakeDriver records its calls in a shared log.
@@ -24,32 +26,32 @@ type fakeDriver struct {
 	name     string
 	log      *[]string
 	refuse   error
-	readable map[string]string // outputs only ReadOutput knows
-	actual   map[string]Op     // what Apply finds to do, by action name; else the planned op
+	readable map[string]string    // outputs only ReadOutput knows
+	actual   map[string]interp.Op // what Apply finds to do, by action name; else the planned op
 }
 
 func (d *fakeDriver) Name() string { return d.name }
 func (d *fakeDriver) Close() error { return nil }
 
-func (d *fakeDriver) Plan(_ context.Context, actions []Action) ([]Change, error) {
+func (d *fakeDriver) Plan(_ context.Context, actions []interp.Action) ([]interp.Change, error) {
 	var names []string
-	out := make([]Change, len(actions))
+	out := make([]interp.Change, len(actions))
 	for i, a := range actions {
 		names = append(names, a.Meta().Name)
-		out[i] = Change{Action: a, Op: OpCreate}
+		out[i] = interp.Change{Action: a, Op: interp.OpCreate}
 	}
 	*d.log = append(*d.log, fmt.Sprintf("%s.Plan(%s)", d.name, strings.Join(names, ",")))
 	return out, nil
 }
 
-func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (Outcomes, error) {
+func (d *fakeDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	var names []string
-	out := Outcomes{}
+	out := interp.Outcomes{}
 	for _, c := range changes {
 		a := c.Action.(*fakeAction)
 		name := a.M.Name
 		if a.needs != nil {
-			v, err := Resolve(ctx, a.needs)
+			v, err := interp.Resolve(ctx, a.needs)
 			if err != nil {
 				return nil, err
 			}
@@ -60,13 +62,13 @@ func (d *fakeDriver) Apply(ctx context.Context, changes []Change) (Outcomes, err
 		if o, ok := d.actual[a.M.Name]; ok {
 			op = o
 		}
-		out[a.M.ID] = Outcome{Op: op, Outputs: map[string]string{"value": "v-" + a.M.Name}}
+		out[a.M.ID] = interp.Outcome{Op: op, Outputs: map[string]string{"value": "v-" + a.M.Name}}
 	}
 	*d.log = append(*d.log, fmt.Sprintf("%s.Apply(%s)", d.name, strings.Join(names, ",")))
 	return out, nil
 }
 
-func (d *fakeDriver) Preflight(_ context.Context, changes []Change) error {
+func (d *fakeDriver) Preflight(_ context.Context, changes []interp.Change) error {
 	*d.log = append(*d.log, fmt.Sprintf("%s.Preflight(%d)", d.name, len(changes)))
 	return d.refuse
 }
@@ -80,10 +82,10 @@ func (d *fakeDriver) ReadOutput(_ context.Context, id, attr string) (string, err
 
 func TestPlanKeepsOrderAndAsksEachDriverOncePerStep(t *testing.T) {
 	var log []string
-	drivers := map[string]Driver{"a": &fakeDriver{name: "a", log: &log}, "b": &fakeDriver{name: "b", log: &log}}
-	steps := []*Step{
-		{Name: "one", Actions: []Action{act("a", "a1"), act("b", "b1"), act("a", "a2")}},
-		{Name: "two", Actions: []Action{act("b", "b2")}},
+	drivers := map[string]interp.Driver{"a": &fakeDriver{name: "a", log: &log}, "b": &fakeDriver{name: "b", log: &log}}
+	steps := []*interp.Step{
+		{Name: "one", Actions: []interp.Action{act("a", "a1"), act("b", "b1"), act("a", "a2")}},
+		{Name: "two", Actions: []interp.Action{act("b", "b2")}},
 	}
 	sc, err := PlanChanges(context.Background(), drivers, steps)
 	if err != nil {
@@ -106,9 +108,9 @@ func TestPlanKeepsOrderAndAsksEachDriverOncePerStep(t *testing.T) {
 func TestMissingDriverNamesTheAction(t *testing.T) {
 	var log []string
 	a := act("libvirt", "v0")
-	a.M.Stack = []Pos{{File: "lab.star", Line: 7, Col: 3}}
-	steps := []*Step{{Name: "first", Actions: []Action{act("a", "a0")}}, {Name: "vms", Actions: []Action{act("a", "a1"), a}}}
-	_, err := PlanChanges(context.Background(), map[string]Driver{"a": &fakeDriver{name: "a", log: &log}}, steps)
+	a.M.Stack = []interp.Pos{{File: "lab.star", Line: 7, Col: 3}}
+	steps := []*interp.Step{{Name: "first", Actions: []interp.Action{act("a", "a0")}}, {Name: "vms", Actions: []interp.Action{act("a", "a1"), a}}}
+	_, err := PlanChanges(context.Background(), map[string]interp.Driver{"a": &fakeDriver{name: "a", log: &log}}, steps)
 	var missing *MissingDriverError
 	want := `no "libvirt" driver for action 2 of step "vms" (fake v0 at lab.star:7:3)`
 	if !errors.As(err, &missing) || err.Error() != want {
@@ -123,14 +125,14 @@ func TestApplyStepByStepWithOutputs(t *testing.T) {
 	var log []string
 	a := &fakeDriver{name: "a", log: &log}
 	b := &fakeDriver{name: "b", log: &log, readable: map[string]string{"fake/b1.late": "L"}}
-	drivers := map[string]Driver{"a": a, "b": b}
+	drivers := map[string]interp.Driver{"a": a, "b": b}
 	a2 := act("a", "a2")
-	a2.needs = NewFuture("fake/b1", "value") // output of step one
+	a2.needs = interp.NewFuture("fake/b1", "value") // output of step one
 	a3 := act("a", "a3")
-	a3.needs = NewFuture("fake/b1", "late") // read on demand
-	steps := []*Step{
-		{Name: "one", Actions: []Action{act("a", "a1"), act("b", "b1")}},
-		{Name: "two", Actions: []Action{a2, a3}},
+	a3.needs = interp.NewFuture("fake/b1", "late") // read on demand
+	steps := []*interp.Step{
+		{Name: "one", Actions: []interp.Action{act("a", "a1"), act("b", "b1")}},
+		{Name: "two", Actions: []interp.Action{a2, a3}},
 	}
 	ctx := context.Background()
 	sc, err := PlanChanges(ctx, drivers, steps)
@@ -139,8 +141,8 @@ func TestApplyStepByStepWithOutputs(t *testing.T) {
 	}
 	log = nil
 	var progress strings.Builder
-	out := Outputs{}
-	if err := ApplyChanges(WithOutputs(ctx, out), drivers, sc, &progress); err != nil {
+	out := interp.Outputs{}
+	if err := ApplyChanges(interp.WithOutputs(ctx, out), drivers, sc, &progress); err != nil {
 		t.Fatal(err)
 	}
 	want := "a.Preflight(3) b.Preflight(1) a.Apply(a1) b.Apply(b1) a.Apply(a2=v-b1,a3=L)"
@@ -159,8 +161,8 @@ func TestApplyStepByStepWithOutputs(t *testing.T) {
 func TestPreflightRefusalAppliesNothing(t *testing.T) {
 	var log []string
 	d := &fakeDriver{name: "a", log: &log, refuse: errors.New("not yours")}
-	drivers := map[string]Driver{"a": d}
-	sc, _ := PlanChanges(context.Background(), drivers, []*Step{{Name: "one", Actions: []Action{act("a", "a1")}}})
+	drivers := map[string]interp.Driver{"a": d}
+	sc, _ := PlanChanges(context.Background(), drivers, []*interp.Step{{Name: "one", Actions: []interp.Action{act("a", "a1")}}})
 	log = nil
 	if err := ApplyChanges(context.Background(), drivers, sc, nil); err == nil || err.Error() != "not yours" {
 		t.Errorf("err = %v", err)
@@ -171,8 +173,8 @@ func TestPreflightRefusalAppliesNothing(t *testing.T) {
 }
 
 func TestResolveOutsideTheEngine(t *testing.T) {
-	_, err := Resolve(context.Background(), NewFuture("host/h0", "system_id"))
-	var u *UnresolvedError
+	_, err := interp.Resolve(context.Background(), interp.NewFuture("host/h0", "system_id"))
+	var u *interp.UnresolvedError
 	if !errors.As(err, &u) || err.Error() != "system_id of host/h0 is known only after that action is applied, and it is not known yet" {
 		t.Errorf("err = %v", err)
 	}

@@ -1,8 +1,10 @@
-package interp
+package engine
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // Resuming: what the journal says of each action of a new run, and how that
@@ -41,7 +43,7 @@ func (s ResumeStatus) String() string {
 
 // ResumeDecision is the journal's verdict on one action of a resumed run.
 type ResumeDecision struct {
-	Action Action
+	Action interp.Action
 	Status ResumeStatus
 	Hash   string       // the action's desired-state hash now
 	Record ActionRecord // the journal's record; zero for ResumeTodo
@@ -52,11 +54,11 @@ type ResumeDecision struct {
 
 // ResumeDecisions compares every action of steps, in order, with the
 // records of completed actions (Journal.Completed).
-func ResumeDecisions(steps []*Step, completed map[string]ActionRecord) []ResumeDecision {
+func ResumeDecisions(steps []*interp.Step, completed map[string]ActionRecord) []ResumeDecision {
 	var out []ResumeDecision
 	for _, s := range steps {
 		for _, a := range s.Actions {
-			d := ResumeDecision{Action: a, Hash: ActionHash(a)}
+			d := ResumeDecision{Action: a, Hash: interp.ActionHash(a)}
 			if rec, ok := completed[a.Meta().ID]; ok {
 				d.Record = rec
 				if rec.Hash == d.Hash {
@@ -74,7 +76,7 @@ func ResumeDecisions(steps []*Step, completed map[string]ActionRecord) []ResumeD
 // ResumeDecisions is the package function of that name applied to the
 // journal's completed actions, with the actions recorded as started and
 // never finished marked ResumeUnfinished.
-func (j *Journal) ResumeDecisions(steps []*Step) []ResumeDecision {
+func (j *Journal) ResumeDecisions(steps []*interp.Step) []ResumeDecision {
 	ds := ResumeDecisions(steps, j.Completed())
 	unfinished := j.Unfinished()
 	for i, d := range ds {
@@ -193,15 +195,15 @@ func (e *UnfinishedError) Error() string {
 //     never a skip), noted;
 //   - started and maybe not finished (a command): its guard decides; without
 //     a guard, refused unless opts.RerunUnfinished.
-func Resume(planned []StepChanges, decisions []ResumeDecision, opts ResumeOptions) ([]StepChanges, error) {
+func Resume(planned []interp.StepChanges, decisions []ResumeDecision, opts ResumeOptions) ([]interp.StepChanges, error) {
 	byID := make(map[string]ResumeDecision, len(decisions))
 	for _, d := range decisions {
 		byID[d.Action.Meta().ID] = d
 	}
 	var unfinished []ResumeDecision
-	out := make([]StepChanges, len(planned))
+	out := make([]interp.StepChanges, len(planned))
 	for i, st := range planned {
-		cs := make([]Change, len(st.Changes))
+		cs := make([]interp.Change, len(st.Changes))
 		for j, c := range st.Changes {
 			d, ok := byID[c.Action.Meta().ID]
 			if ok {
@@ -212,7 +214,7 @@ func Resume(planned []StepChanges, decisions []ResumeDecision, opts ResumeOption
 			}
 			cs[j] = c
 		}
-		out[i] = StepChanges{Step: st.Step, Changes: cs}
+		out[i] = interp.StepChanges{Step: st.Step, Changes: cs}
 	}
 	if len(unfinished) > 0 {
 		return nil, &UnfinishedError{unfinished}
@@ -220,25 +222,25 @@ func Resume(planned []StepChanges, decisions []ResumeDecision, opts ResumeOption
 	return out, nil
 }
 
-func resumeChange(c Change, d ResumeDecision, opts ResumeOptions) Change {
-	note := func(extra string) Change {
+func resumeChange(c interp.Change, d ResumeDecision, opts ResumeOptions) interp.Change {
+	note := func(extra string) interp.Change {
 		if c.Note != "" {
 			extra = c.Note + "; " + extra
 		}
 		c.Note = extra
 		return c
 	}
-	command := c.Action.Meta().Mode == Command
+	command := c.Action.Meta().Mode == interp.Command
 	switch d.Status {
 	case ResumeSkip:
 		switch {
-		case command && !guarded(c.Action), c.Op == OpUnchanged:
-			c.Op = OpSkip
+		case command && !guarded(c.Action), c.Op == interp.OpUnchanged:
+			c.Op = interp.OpSkip
 			return note(d.Reason)
 		case command:
 			return note(d.Reason + "; its guard decides again")
 		case !opts.Live:
-			c.Op = OpSkip
+			c.Op = interp.OpSkip
 			return note(d.Reason + " (verified against live state when applied)")
 		}
 		return note(d.Reason + ", but it no longer holds: applying again")
@@ -253,7 +255,7 @@ func resumeChange(c Change, d ResumeDecision, opts ResumeOptions) Change {
 	return c
 }
 
-func guarded(a Action) bool {
-	g, ok := a.(Guarded)
+func guarded(a interp.Action) bool {
+	g, ok := a.(interp.Guarded)
 	return ok && g.Guard() != ""
 }

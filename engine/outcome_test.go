@@ -1,10 +1,12 @@
-package interp
+package engine
 
 import (
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // TestApplyReportsWhatWasDone: a driver finds at apply time that an earlier
@@ -12,12 +14,12 @@ import (
 // closing line and the journal say what it did, not what the plan said.
 func TestApplyReportsWhatWasDone(t *testing.T) {
 	var log []string
-	d := &fakeDriver{name: "host", log: &log, actual: map[string]Op{"guarded": OpRun, "route": OpUnchanged}}
-	drivers := map[string]Driver{"host": d}
-	guarded, route := hostAct("host", "h0", "guarded", Command), hostAct("host", "h0", "route", Resource)
-	planned := []StepChanges{{Step: &Step{Name: "two"}, Changes: []Change{
-		{Action: guarded, Op: OpUnchanged, Note: "does not run: marker exists"},
-		{Action: route, Op: OpCreate},
+	d := &fakeDriver{name: "host", log: &log, actual: map[string]interp.Op{"guarded": interp.OpRun, "route": interp.OpUnchanged}}
+	drivers := map[string]interp.Driver{"host": d}
+	guarded, route := hostAct("host", "h0", "guarded", interp.Command), hostAct("host", "h0", "route", interp.Resource)
+	planned := []interp.StepChanges{{Step: &interp.Step{Name: "two"}, Changes: []interp.Change{
+		{Action: guarded, Op: interp.OpUnchanged, Note: "does not run: marker exists"},
+		{Action: route, Op: interp.OpCreate},
 	}}}
 	j, err := OpenJournal(filepath.Join(t.TempDir(), "journal"))
 	if err != nil {
@@ -39,13 +41,13 @@ func TestApplyReportsWhatWasDone(t *testing.T) {
 		}
 	}
 	done := j.Completed()
-	if got := done["fake/guarded"].Op; got != OpRun {
+	if got := done["fake/guarded"].Op; got != interp.OpRun {
 		t.Errorf("journal op of guarded = %q, want run", got)
 	}
-	if got := done["fake/route"].Op; got != OpUnchanged {
+	if got := done["fake/route"].Op; got != interp.OpUnchanged {
 		t.Errorf("journal op of route = %q, want unchanged", got)
 	}
-	if planned[0].Changes[0].Op != OpUnchanged {
+	if planned[0].Changes[0].Op != interp.OpUnchanged {
 		t.Error("ApplyChanges changed the plan it was given")
 	}
 }
@@ -54,11 +56,13 @@ func TestApplyReportsWhatWasDone(t *testing.T) {
 // pass the plan's op off as what was done.
 type silentDriver struct{ laneDriver }
 
-func (d *silentDriver) Apply(context.Context, []Change) (Outcomes, error) { return Outcomes{}, nil }
+func (d *silentDriver) Apply(context.Context, []interp.Change) (interp.Outcomes, error) {
+	return interp.Outcomes{}, nil
+}
 
 func TestApplyRefusesADriverThatDoesNotSayWhatItDid(t *testing.T) {
-	drivers := map[string]Driver{"host": &silentDriver{laneDriver{name: "host"}}}
-	planned := planStep(t, drivers, hostAct("host", "h0", "a", Resource))
+	drivers := map[string]interp.Driver{"host": &silentDriver{laneDriver{name: "host"}}}
+	planned := planStep(t, drivers, hostAct("host", "h0", "a", interp.Resource))
 	rec := &memRecorder{}
 	err := ApplyChanges(WithRecorder(context.Background(), rec), drivers, planned, nil)
 	if err == nil || !strings.Contains(err.Error(), `driver "host" did not report what it did to fake a`) {

@@ -1,4 +1,4 @@
-package interp
+package engine
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // journalErrorRE is how a journal reading error starts.
@@ -27,7 +29,7 @@ func FuzzReadJournal(f *testing.F) {
 	}
 	j.Begin("lab.star")
 	j.RecordOutputs("a1", map[string]string{"ip": "10.0.0.5", "nested": `{"a":[[[1e999]]]}`})
-	j.Record(journalRec("a0", "h", OpDelete, nil))
+	j.Record(journalRec("a0", "h", interp.OpDelete, nil))
 	j.End(RunFailed, fmt.Errorf("ping: no reply\x00\xff"))
 	j.Close()
 	full, err := os.ReadFile(path)
@@ -132,7 +134,7 @@ func TestJournalRefusesHugeRecord(t *testing.T) {
 	}
 	defer j.Close()
 	j.Begin("lab.star")
-	err = j.Record(journalRec("big", "h", OpCreate, map[string]string{"out": strings.Repeat("x", maxRecord)}))
+	err = j.Record(journalRec("big", "h", interp.OpCreate, map[string]string{"out": strings.Repeat("x", maxRecord)}))
 	if err == nil || !strings.Contains(err.Error(), "longer than a journal holds") {
 		t.Errorf("writing a huge record: err = %v", err)
 	}

@@ -1,0 +1,39 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Registration is the host domain's registration: its builtins and the "host"
+// and "ovs" drivers, opened together as they share each host's connection.
+func Registration() engine.Domain {
+	return engine.Domain{Name: "host", Register: Register, Drivers: []engine.DriverSpec{{
+		Names: []string{"host", "ovs"},
+		Open:  open,
+	}}}
+}
+
+// open returns the "host" and "ovs" drivers for the run. With an
+// inventory, it first rewrites the plan's hosts so that the plan shows the
+// machines really reached, warning about declared hosts the inventory does
+// not list. known holds the chassis names that hosts already report.
+// Nothing is dialled except to read those names.
+func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
+	inv := env.Hosts.Inventory
+	if missing := UseInventory(env.Plan, inv); len(missing) > 0 {
+		fmt.Fprintf(env.Log, "ovnrun: warning: %s does not list host(s) %s: reaching them at the runbook's addresses\n",
+			env.Hosts.InventoryPath, strings.Join(missing, ", "))
+	}
+	hd, od, err := NewDrivers(env.Plan, Config{
+		Remote: env.Hosts.Remote, Inventory: inv, CommandTimeout: env.Hosts.CommandTimeout, Log: env.Log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return []interp.Driver{hd, od}, od.KnownChassis(ctx, env.Plan), nil
+}

@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// Options are what a run of a plan is asked to do.
+type Options struct {
+	Domains []Domain
+	// Overrides stand in for registered drivers of the same names (the
+	// emulated lab's VMs stand in for libvirt).
+	Overrides []DriverSpec
+
+	DryRun  bool   // print the plan, change nothing
+	Offline bool   // contact nothing: plan as if every target were empty
+	Destroy bool   // plan (and apply) the deletion of what the runbook created
+	Output  string // "text" or "json"
+	Only    []string
+	From    string
+
+	Journal JournalOptions
+	Hosts   HostOptions
+
+	// AfterDestroy, when set, runs after a destroy applied (a lab resets
+	// its hosts); DestroyNote says, in the plan, what that does to the
+	// hosts (default: they are left as they are).
+	AfterDestroy func(progress io.Writer) error
+	DestroyNote  string
+
+	Stdout, Stderr io.Writer
+}
+
+// HostOptions say how to reach hosts (docs/hosts.md).
+type HostOptions struct {
+	Inventory      string // JSON file overriding host()
+	KnownHosts     string
+	AcceptNewKeys  bool
+	SSHTimeout     time.Duration
+	CommandTimeout time.Duration
+}
+
+// OptionError is a run refused for its options or its step selection,
+// before anything was contacted.
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Progress is where a run's progress goes: stdout, unless the plan is
+// printed there as JSON.
+func (o *Options) Progress() io.Writer {
+	if o.Output == "json" {
+		return o.Stderr
+	}
+	return o.Stdout
+}
+
+// Run plans the selected steps of plan and prints the plan; unless
+// DryRun, it applies it under the run lock, journalling every action. An
+// error after changes began says how to resume.
+func Run(ctx context.Context, plan *interp.Plan, o Options) error {
+	steps, err := plan.Select(o.Only, o.From)
+	if err != nil {
+		return &OptionError{err}
+	}
+	o.Journal.partial = len(o.Only) > 0 || o.From != ""
+	t, err := newDrivers(o.Domains, o.Overrides)
+	if err != nil {
+		return err
+	}
+	if o.Offline {
+		return runOffline(plan, steps, t, &o)
+	}
+	return runLive(ctx, plan, steps, t, &o)
+}
+
+// runOffline prints the plan as if every target were empty.
+func runOffline(plan *interp.Plan, steps []*interp.Step, t *drivers, o *Options) error {
+	changes := interp.OfflineChanges(steps)
+	if o.Destroy {
+		// What a live destroy would delete after the runbook was applied:
+		// the drivers it opens delete what the plan creates.
+		needed, err := t.needed(true, steps)
+		if err != nil {
+			return err
+		}
+		changes = interp.OfflineDestroy(plan, t.destroyOrder(needed))
+	}
+	if o.Journal.Resume {
+		// Offline, a resumed plan shows what the journal says is done; the
+		// apply re-verifies each skip against live state.
+		j, err := ReadJournal(o.Journal.path(plan))
+		if err == nil {
+			changes, err = o.Journal.resumePlan(j, steps, changes, false)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := writePlan(o, plan, changes); err != nil {
+		return err
+	}
+	if o.Destroy {
+		writeDestroyHosts(o.Progress(), "")
+	}
+	return nil
+}
+
+func writePlan(o *Options, plan *interp.Plan, changes []interp.StepChanges) error {
+	if o.Output == "json" {
+		return interp.WriteJSON(o.Stdout, plan, changes)
+	}
+	return interp.WriteText(o.Stdout, plan, changes)
+}
+
+// writeDestroyHosts says what a destroy does to the hosts.
+func writeDestroyHosts(w io.Writer, note string) {
+	if note == "" {
+		note = "Host settings (services, Open vSwitch, addresses, routes) are left as they are."
+	}
+	fmt.Fprintln(w, note)
+}
+
+// reach loads the inventory and returns how the run reaches hosts.
+func (h HostOptions) reach() (HostReach, error) {
+	r := HostReach{
+		Remote:         remote.Config{KnownHosts: h.KnownHosts, AcceptNewHostKeys: h.AcceptNewKeys, DialTimeout: h.SSHTimeout},
+		InventoryPath:  h.Inventory,
+		CommandTimeout: h.CommandTimeout,
+	}
+	if h.Inventory != "" {
+		inv, err := remote.LoadInventory(h.Inventory)
+		if err != nil {
+			return r, err
+		}
+		r.Inventory = inv
+	}
+	return r, nil
+}
+
+// Open opens, outside a run, the drivers names need (and what they need),
+// for a command that reads through them (ovnrun trace). close closes them.
+func Open(ctx context.Context, plan *interp.Plan, o Options, names ...string) (ds map[string]interp.Driver, close func(), err error) {
+	t, err := newDrivers(o.Domains, o.Overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	needed := map[string]bool{}
+	for _, n := range names {
+		if t.specs[n] == nil {
+			return nil, nil, fmt.Errorf("no driver %q is registered", n)
+		}
+		needed[n] = true
+		for _, m := range t.specs[n].Needs {
+			needed[m] = true
+		}
+	}
+	env, err := newEnv(plan, plan.Steps, &o)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds = map[string]interp.Driver{}
+	close = func() {
+		for _, d := range ds {
+			d.Close()
+		}
+	}
+	if _, err := t.open(ctx, env, needed, ds); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return ds, close, nil
+}
+
+func newEnv(plan *interp.Plan, steps []*interp.Step, o *Options) (OpenEnv, error) {
+	reach, err := o.Hosts.reach()
+	if err != nil {
+		return OpenEnv{}, err
+	}
+	return OpenEnv{Plan: plan, Steps: steps, Destroy: o.Destroy, Owner: filepath.Base(plan.Runbook),
+		Hosts: reach, Log: o.Stderr}, nil
+}
+
+// runLive plans steps against the live targets, prints the plan and, unless
+// DryRun, applies it. With Destroy the plan is the deletion of what the
+// runbook created, followed by AfterDestroy.
+func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *drivers, o *Options) error {
+	needed, err := t.needed(o.Destroy, steps)
+	if err != nil {
+		return err
+	}
+	env, err := newEnv(plan, steps, o)
+	if err != nil {
+		return err
+	}
+	ds := map[string]interp.Driver{}
+	defer func() {
+		for _, d := range ds {
+			d.Close()
+		}
+	}()
+	known, err := t.open(ctx, env, needed, ds)
+	if err != nil {
+		return err
+	}
+	ctx = interp.WithOutputs(ctx, known)
+
+	var planned []interp.StepChanges
+	if o.Destroy {
+		planned, err = planDestroy(ctx, t.destroyOrder(needed), ds, plan)
+	} else {
+		planned, err = PlanChanges(ctx, ds, steps)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Journal.Resume {
+		// The plan of a resumed run shows what it skips; it is read without
+		// the lock, which the apply below takes before changing anything.
+		j, err := ReadJournal(o.Journal.path(plan))
+		if err == nil {
+			planned, err = o.Journal.resumePlan(j, steps, planned, true)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	progress := o.Progress()
+	if err := writePlan(o, plan, planned); err != nil {
+		return err
+	}
+	if o.Destroy {
+		writeDestroyHosts(progress, o.DestroyNote)
+	}
+	if o.DryRun {
+		return nil
+	}
+	if s := interp.Summarize(planned); s.Add+s.Change+s.Destroy+s.Run == 0 && !o.Destroy && !o.Journal.Resume {
+		// Nothing to do: the journal already records this state, and
+		// rewriting it (one record per action) would be most of the time
+		// a no-op run takes. Unless the last run died: then the run goes
+		// on, and is refused, as the journal must be resumed first.
+		if quiet, err := o.Journal.lastRunEnded(plan); err != nil {
+			return err
+		} else if quiet {
+			fmt.Fprintln(progress, "\nNothing to apply.")
+			return nil
+		}
+	}
+	fmt.Fprintln(progress)
+	journal, release, err := o.Journal.open(plan, o.Stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
+	outputs := journal.Outputs()
+	outputs.Merge(known)
+	ctx = WithRecorder(interp.WithOutputs(ctx, outputs), journal)
+	err = ApplyChanges(ctx, ds, planned, progress)
+	if err == nil && o.Destroy && o.AfterDestroy != nil {
+		err = o.AfterDestroy(progress)
+	}
+	if endErr := endRun(ctx, journal, err); endErr != nil {
+		return endErr
+	}
+	if err != nil {
+		return fmt.Errorf("%v\nthe journal %s records what was done: run again with --resume to continue", err, journal.Path())
+	}
+	return nil
+}
+
+// Interrupted reports whether err ended a run because ctx was cancelled
+// (Ctrl-C, SIGTERM).
+func Interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled)
+}
