@@ -9,7 +9,9 @@
 //
 // The builtins import only interp and go.starlark.net (and the standard
 // library); the drivers also import internal/remote, internal/ovsdbmodel
-// and libovsdb.
+// and libovsdb. The actions describe their part of the graph (topo.go,
+// importing internal/topo) and name the physical interfaces the lab plugs in
+// (interfaces.go, lab.InterfaceUser).
 package host
 
 import (

@@ -4,6 +4,9 @@
 // dhcp.go), the typed actions they put in the plan (actions.go), and the
 // driver that applies those actions to a Northbound database (nb*.go).
 //
-// It imports interp, go.starlark.net, libovsdb and internal/ovsdbmodel. It
-// never imports another domain package: hosts reach it as *interp.Host.
+// It imports interp, go.starlark.net, libovsdb, internal/ovsdbmodel and
+// internal/topo (its actions describe their part of the graph, topo.go; the
+// graph of a live NB is read from the driver's table descriptions,
+// nbtopo.go). It never imports another domain package: hosts reach it as
+// *interp.Host.
 package ovn

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -389,13 +390,15 @@ func (d *NBDriver) waitConnected(ctx context.Context) error {
 	return nil
 }
 
-// monitored lists the tables and columns the driver reads: those it manages,
-// the reference columns that tie rows to their parents, the addresses northd
-// assigns, and NB_Global's sequence numbers for --wait.
+// monitored lists the tables and columns ovnrun reads, from the table
+// descriptions: those it manages, those it only reads (the addresses northd
+// assigns, router port peers), the reference columns that tie rows to their
+// parents, and NB_Global's sequence numbers for --wait. The driver and the
+// graph of a live NB (ReadTopology) read these columns and no others.
 func monitored() map[string][]string {
 	want := map[string][]string{"NB_Global": {"nb_cfg", "sb_cfg", "hv_cfg"}}
 	for _, t := range tables {
-		cols := append([]string{}, t.columns...)
+		cols := slices.Concat(t.columns, t.read)
 		if t.named {
 			cols = append(cols, "name")
 		}
@@ -404,7 +407,6 @@ func monitored() map[string][]string {
 			want[t.parent.table] = append(want[t.parent.table], t.parent.column)
 		}
 	}
-	want["Logical_Switch_Port"] = append(want["Logical_Switch_Port"], "dynamic_addresses")
 	return want
 }
 

@@ -18,6 +18,9 @@ type tableSpec struct {
 	// columns are the columns ovnrun manages, in diff order. The name
 	// column, when named, is identity and never changes.
 	columns []string
+	// read are columns ovnrun reads but never writes: what ovn-northd
+	// fills in, and what the graph of a live NB shows.
+	read []string
 	// parent is the column of another table that must reference the row
 	// (non-root tables are garbage-collected without it); nil for root rows.
 	parent *parentSpec
@@ -41,9 +44,11 @@ var (
 	specSwitchPort = &tableSpec{name: "Logical_Switch_Port", kind: KindSwitchPort, named: true,
 		columns: []string{"type", "addresses", "options", "dhcpv4_options", "dhcpv6_options",
 			"port_security", "enabled", "tag_request", "external_ids"},
+		read:   []string{"dynamic_addresses"},
 		parent: &parentSpec{"Logical_Switch", "ports", "switch"}}
 	specRouterPort = &tableSpec{name: "Logical_Router_Port", kind: KindRouterPort, named: true,
 		columns: []string{"mac", "networks", "external_ids"},
+		read:    []string{"peer"},
 		parent:  &parentSpec{"Logical_Router", "ports", "router"}}
 	specGatewayChassis = &tableSpec{name: "Gateway_Chassis", kind: KindGatewayChassis, named: true,
 		columns: []string{"chassis_name", "priority", "external_ids"},

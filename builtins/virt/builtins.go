@@ -9,6 +9,9 @@
 //
 // The builtins import only interp and go.starlark.net; the driver also
 // go-libvirt, libvirtxml, libovsdb, internal/remote and internal/ovsdbmodel.
+// The actions describe their part of the graph (topo.go, importing
+// internal/topo) and name the NIC devices the VM driver makes (nicdev.go,
+// lab.VMNIC).
 package virt
 
 import (

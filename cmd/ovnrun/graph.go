@@ -136,7 +136,7 @@ func graphCommand(args []string, stdout, stderr io.Writer) int {
 			hosts = topo.HostsFromPlan(plan)
 		}
 		nctx, cancel := context.WithTimeout(ctx, f.timeout)
-		t, err = topo.ReadNB(nctx, ovn.SplitEndpoints(f.nb), hosts)
+		t, err = ovn.ReadTopology(nctx, ovn.SplitEndpoints(f.nb), hosts)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stderr, "ovnrun: graph: %v\n", err)

@@ -47,7 +47,7 @@ func TestGoldenGraphs(t *testing.T) {
 func TestGraphFromNB(t *testing.T) {
 	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl")
 	nb := daemons.StartNB(t)
-	script, err := os.ReadFile(filepath.Join(repoRoot, "internal/topo/testdata/dgp.nbctl"))
+	script, err := os.ReadFile(filepath.Join(repoRoot, "builtins/ovn/testdata/dgp.nbctl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,11 @@
 // journal of `ovnrun --lab`) live in BaseDir()/NAME; `lab down` kills every
 // process of the lab's namespaces, deletes them and removes the files.
 //
-// It imports interp, builtins/host and builtins/virt (to read a plan's
-// hosts, interfaces and VMs), internal/remote, internal/libvirtd,
-// x/crypto/ssh and x/sys.
+// It imports interp, internal/remote, internal/libvirtd, x/crypto/ssh and
+// x/sys. A plan's hosts and interfaces reach it through interfaces the
+// domains' actions implement (InterfaceUser, VMNIC in spec.go); only the VM
+// driver (nsvm*.go, qemu.go), a driver of the virt domain's actions, imports
+// builtins/virt (internal/layers tests this).
 package lab
 
 import (

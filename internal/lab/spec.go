@@ -6,10 +6,21 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/ovnrun/ovnrun/builtins/host"
-	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/interp"
 )
+
+// InterfaceUser is an action that names physical interfaces of its host (a
+// bridge's ports, a route's or an address's device). The domains implement
+// it, so the lab learns a runbook's interfaces without knowing their actions.
+type InterfaceUser interface {
+	HostInterfaces() []string
+}
+
+// VMNIC is an action whose device on its host is a VM's NIC: the VM driver
+// makes it, so the lab must not, even when another action names it.
+type VMNIC interface {
+	NICDev() string
+}
 
 // Spec is what a lab is built from: the hosts a runbook declares, with
 // their addresses and the interfaces it names on them.
@@ -53,17 +64,13 @@ func SpecFor(plan *interp.Plan) (Spec, error) {
 	for _, st := range plan.Steps {
 		for _, a := range st.Actions {
 			h := a.Meta().Host
-			switch a := a.(type) {
-			case *host.OVSBridge:
-				for _, p := range a.Ports {
-					add(ifaces, h, p)
+			if u, ok := a.(InterfaceUser); ok {
+				for _, name := range u.HostInterfaces() {
+					add(ifaces, h, name)
 				}
-			case *host.Route:
-				add(ifaces, h, a.Dev)
-			case *host.IPAddress:
-				add(ifaces, h, a.Dev)
-			case *virt.Interface:
-				add(nics, h, a.Dev)
+			}
+			if n, ok := a.(VMNIC); ok {
+				add(nics, h, n.NICDev())
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package topo
+package topo_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	. "github.com/ovnrun/ovnrun/internal/topo"
 )
 
 // TestOutputIsDeterministic renders freshly evaluated plans several times:

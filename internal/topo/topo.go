@@ -3,10 +3,11 @@
 // runbook's plan or a live Northbound database, and draws it as Graphviz DOT
 // or Mermaid (and, through Graphviz's dot, as SVG or PNG).
 //
-// It only reads: a plan is walked as data, and the NB is read through one
-// libovsdb connection (internal/ovsdbmodel) and never written. It imports
-// interp, the builtins' action types, internal/ovsdbmodel and the standard
-// library; only cmd/ovnrun imports it.
+// It knows no domain: a plan's actions describe their own part through
+// Element and Builder, and the NB domain reads a live database into a
+// Topology (ovn.ReadTopology) from its own table descriptions. It imports
+// interp and the standard library only; the domain packages import it, never
+// the other way round (internal/layers tests this).
 package topo
 
 import (

@@ -1,4 +1,4 @@
-package topo
+package topo_test
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
+
+	. "github.com/ovnrun/ovnrun/internal/topo"
 )
 
 // repoRoot is the repository root, where runbook paths read as users type them.

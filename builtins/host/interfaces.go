@@ -1,0 +1,22 @@
+package host
+
+import "slices"
+
+// The host actions that name physical interfaces say which
+// (lab.InterfaceUser): the emulated lab plugs those into its outside segment.
+
+// HostInterfaces returns the bridge's ports.
+func (b *OVSBridge) HostInterfaces() []string { return slices.Clone(b.Ports) }
+
+// HostInterfaces returns the route's device, if any.
+func (r *Route) HostInterfaces() []string { return devs(r.Dev) }
+
+// HostInterfaces returns the address's device.
+func (a *IPAddress) HostInterfaces() []string { return devs(a.Dev) }
+
+func devs(dev string) []string {
+	if dev == "" {
+		return nil
+	}
+	return []string{dev}
+}
