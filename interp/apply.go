@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -176,7 +177,9 @@ func PlanChanges(ctx context.Context, drivers map[string]Driver, steps []*Step) 
 		changes := make([]Change, len(s.Actions))
 		for _, name := range order {
 			g := groups[name]
+			t0 := time.Now()
 			cs, err := drivers[name].Plan(ctx, g.actions)
+			slog.Debug("planned", "step", s.Name, "driver", name, "actions", len(g.actions), "took", time.Since(t0))
 			if err != nil {
 				return nil, fmt.Errorf("step %q: %w", s.Name, err)
 			}
@@ -382,6 +385,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]Driver, l *
 			r.mu.Unlock()
 		}
 		t1 := time.Now()
+		slog.Debug("applied batch", "target", target, "driver", b.driver, "changes", len(b.changes), "took", t1.Sub(t0))
 		did := make([]Change, len(b.changes))
 		recs := make([]ActionRecord, len(b.changes))
 		var errs []error
