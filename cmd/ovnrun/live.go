@@ -23,14 +23,16 @@ type liveFlags struct {
 	hosts hostFlags
 	lab   labFlags
 	virt  virtFlags
+	// text is how the text plan is printed: coloured on a terminal.
+	text interp.TextOptions
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
-	fs.StringVar(&f.nb, "nb", "", "NB endpoint(s), comma-separated for a clustered NB; overrides the runbook's ovn_nb()")
+	fs.StringVar(&f.nb, "nb", "", "the NB endpoint `ADDR[,ADDR]` (several: a clustered NB), overriding the runbook's ovn_nb()")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
-	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for ovn-northd (sb) or every chassis (hv)")
+	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for `sb|hv|none`: ovn-northd, every chassis, or nothing")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
 	addLabFlags(fs, &f.lab)
@@ -97,7 +99,7 @@ func runLive(ctx context.Context, lf *liveFlags, dryRun bool, plan *interp.Plan,
 		err = interp.WriteJSON(stdout, plan, planned)
 		progress = stderr // keep stdout one JSON document
 	} else {
-		err = interp.WriteText(stdout, plan, planned)
+		err = interp.WriteTextWith(stdout, plan, planned, lf.text)
 	}
 	if err != nil {
 		return fail(exitFailure, "%v", err)
