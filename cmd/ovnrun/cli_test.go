@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
@@ -226,5 +227,47 @@ func TestColourMarkers(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	if got, _, _ := ovnrun(t, "--dry-run", "--offline", "runbooks/dgp.star"); got != golden("dgp.text") {
 		t.Errorf("NO_COLOR=1: the plan is not its golden text:\n%s", lineDiff(golden("dgp.text"), got))
+	}
+}
+
+// TestVersionOfGitBuild builds ovnrun in a clone of this repository, as a
+// release is built, and checks that --version names the commit, then
+// +dirty once a file is changed. (Go stamps no revision in a git worktree
+// whose .git is a file, so the test clones; -trimpath lets the build
+// reuse the cache whatever the clone's directory.)
+func TestVersionOfGitBuild(t *testing.T) {
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	clone := filepath.Join(t.TempDir(), "ovnrun")
+	git(repoRoot, "clone", "-q", "--shared", repoRoot, clone)
+	head := git(clone, "rev-parse", "HEAD")
+	bin := filepath.Join(t.TempDir(), "ovnrun")
+	version := func() string {
+		t.Helper()
+		build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/ovnrun")
+		build.Dir, build.Env = clone, append(os.Environ(), "GOFLAGS=-buildvcs=true")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin, "--version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got := version(); !strings.Contains(got, ", revision "+head+", committed ") {
+		t.Errorf("--version of a clean build = %q, want revision %s", got, head)
+	}
+	if err := os.WriteFile(filepath.Join(clone, "README.md"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); !strings.Contains(got, ", revision "+head+"+dirty, ") {
+		t.Errorf("--version of a build with a changed file = %q, want revision %s+dirty", got, head)
 	}
 }
