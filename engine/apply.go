@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -98,7 +99,9 @@ func PlanChanges(ctx context.Context, drivers map[string]interp.Driver, steps []
 		changes := make([]interp.Change, len(s.Actions))
 		for _, name := range order {
 			g := groups[name]
+			t0 := time.Now()
 			cs, err := drivers[name].Plan(ctx, g.actions)
+			slog.Debug("planned", "step", s.Name, "driver", name, "actions", len(g.actions), "took", time.Since(t0))
 			if err != nil {
 				return nil, fmt.Errorf("step %q: %w", s.Name, err)
 			}
@@ -304,6 +307,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driv
 			r.mu.Unlock()
 		}
 		t1 := time.Now()
+		slog.Debug("applied batch", "target", target, "driver", b.driver, "changes", len(b.changes), "took", t1.Sub(t0))
 		did := make([]interp.Change, len(b.changes))
 		recs := make([]ActionRecord, len(b.changes))
 		var errs []error

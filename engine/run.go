@@ -23,8 +23,10 @@ type Options struct {
 	Offline bool   // contact nothing: plan as if every target were empty
 	Destroy bool   // plan (and apply) the deletion of what the runbook created
 	Output  string // "text" or "json"
-	Only    []string
-	From    string
+	// Text says how a text plan is printed (colour on a terminal).
+	Text interp.TextOptions
+	Only []string
+	From string
 
 	Journal JournalOptions
 	Hosts   HostOptions
@@ -118,7 +120,7 @@ func writePlan(o *Options, plan *interp.Plan, changes []interp.StepChanges) erro
 	if o.Output == "json" {
 		return interp.WriteJSON(o.Stdout, plan, changes)
 	}
-	return interp.WriteText(o.Stdout, plan, changes)
+	return interp.WriteTextWith(o.Stdout, plan, changes, o.Text)
 }
 
 // writeDestroyHosts says what a destroy does to the hosts.

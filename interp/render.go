@@ -15,10 +15,23 @@ func (s Summary) Line() string {
 	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
 }
 
+// TextOptions change how WriteTextWith prints a plan; the zero value
+// prints what WriteText does.
+type TextOptions struct {
+	// Colour paints the op markers (+ ~ - >) with ANSI colours, for a
+	// terminal; the rest of the text is the same byte for byte.
+	Colour bool
+}
+
 // WriteText prints the plan as a lab engineer reads it: settings, then each
 // step with one block per action (op marker, kind, name, position, then the
 // salient fields), and the summary line last.
 func WriteText(w io.Writer, p *Plan, steps []StepChanges) error {
+	return WriteTextWith(w, p, steps, TextOptions{})
+}
+
+// WriteTextWith is WriteText with options.
+func WriteTextWith(w io.Writer, p *Plan, steps []StepChanges, opts TextOptions) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Runbook %s\n", p.Runbook)
 	for _, f := range p.Settings {
@@ -33,7 +46,7 @@ func WriteText(w io.Writer, p *Plan, steps []StepChanges) error {
 			b.WriteString("  (no actions)\n")
 		}
 		for _, c := range st.Changes {
-			writeChange(&b, p.Runbook, c)
+			writeChange(&b, p.Runbook, c, opts)
 		}
 	}
 	s := Summarize(steps)
@@ -59,9 +72,13 @@ func hostLine(h *Host) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeChange(b *strings.Builder, runbook string, c Change) {
+func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions) {
 	m := c.Action.Meta()
-	fmt.Fprintf(b, "  %s %s %s  (%s)\n", c.Op.Symbol(), m.Kind, m.Name, where(m, runbook))
+	marker := c.Op.Symbol()
+	if opts.Colour {
+		marker = colourMarker(c.Op)
+	}
+	fmt.Fprintf(b, "  %s %s %s  (%s)\n", marker, m.Kind, m.Name, where(m, runbook))
 	if c.Note != "" {
 		fmt.Fprintf(b, "      # %s\n", c.Note)
 	}
@@ -80,6 +97,19 @@ func writeChange(b *strings.Builder, runbook string, c Change) {
 		}
 		fmt.Fprintf(b, "      %s: %s\n", f.Key, FormatValue(f.Value))
 	}
+}
+
+// markerColours are the ANSI SGR colours of the op markers that change
+// something: green adds, yellow changes, red destroys, cyan runs.
+var markerColours = map[Op]string{OpCreate: "32", OpUpdate: "33", OpDelete: "31", OpRun: "36"}
+
+// colourMarker is op's marker in its colour, or plain when it changes
+// nothing.
+func colourMarker(op Op) string {
+	if c, ok := markerColours[op]; ok {
+		return "\x1b[" + c + "m" + op.Symbol() + "\x1b[0m"
+	}
+	return op.Symbol()
 }
 
 // where is the action's position, and when it was declared inside a

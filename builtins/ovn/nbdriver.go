@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,6 +133,7 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
+	t0 := time.Now()
 	// Transactions go through libovsdb; the NB is read through a replica
 	// on a second connection (see ovsdbmodel.Replica for why).
 	db, err := ovsdbmodel.Open(cctx, cfg.Endpoints, "OVN_Northbound")
@@ -148,6 +150,7 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 		}
 		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
 	}
+	slog.Debug("nb connected", "endpoint", db.Endpoint(), "took", time.Since(t0))
 	return &NBDriver{cfg: cfg, db: db, replica: rep}, nil
 }
 

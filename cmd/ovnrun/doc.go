@@ -5,37 +5,42 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-const docUsage = `ovnrun doc - the reference of the runbook builtins
+// newDocCommand is `ovnrun doc`.
+func newDocCommand(c *cli) *cobra.Command {
+	var markdown bool
+	cmd := &cobra.Command{
+		Use:   "doc [flags] [BUILTIN]",
+		Short: "document every builtin, or one",
+		Long: `ovnrun doc - the reference of the runbook builtins
 
-Usage:
-  ovnrun doc [BUILTIN]   every builtin by domain, or the one named
-  ovnrun doc --markdown  every builtin, as docs/builtins.md holds it
-`
+Prints every builtin by domain, or the one named; with --markdown, every builtin as
+docs/builtins.md holds it.`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeBuiltin,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return status(docCommand(args, markdown, c.stdout, c.stderr))
+		},
+	}
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "the reference as docs/builtins.md holds it")
+	return cmd
+}
 
 // docCommand prints the reference of every builtin, or of the one named.
-func docCommand(args []string, stdout, stderr io.Writer) int {
+func docCommand(args []string, markdown bool, stdout, stderr io.Writer) int {
 	reg, err := newRegistry()
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitInternal
 	}
-	fs := pflag.NewFlagSet("ovnrun doc", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, docUsage) }
-	markdown := fs.Bool("markdown", false, "the reference as docs/builtins.md holds it")
-	if err := parseFlags(fs, args); err != nil {
-		return usageError(stderr, "ovnrun doc", err)
-	}
-	args = fs.Args()
 	if len(args) > 1 {
 		return usageError(stderr, "ovnrun doc", fmt.Errorf("doc: want at most one builtin, got %d arguments", len(args)))
 	}
-	if *markdown && len(args) == 0 {
+	if markdown && len(args) == 0 {
 		writeMarkdown(stdout, reg)
 		return exitOK
 	}

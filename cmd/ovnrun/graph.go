@@ -11,33 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/internal/topo"
 	"github.com/ovnrun/ovnrun/interp"
 )
-
-const graphUsage = `ovnrun graph - draw a lab's logical topology and the hosts and VMs behind it
-
-Usage:
-  ovnrun graph [flags] RUNBOOK.star     the topology the runbook builds (contacts nothing)
-  ovnrun graph --nb ADDR [RUNBOOK.star] the topology in a live Northbound database (read only);
-                                        a runbook adds its hosts, bridges and VMs
-
-Flags:
-  --format dot|mermaid|svg|png|pdf
-                                output format (default: from -o's extension, else dot);
-                                svg, png and pdf need Graphviz's dot
-  -o, --out FILE                write to FILE instead of standard output; its extension
-                                (.dot .gv .mmd .mermaid .svg .png .pdf) must match the format
-  -D, --var NAME=VALUE          set a runbook variable read with var(); repeatable
-  --lib DIR                     search DIR for load() paths; repeatable
-  --max-steps N, --max-memory SIZE
-                                bound the runbook's evaluation, as for a run (ovnrun --help)
-  --nb ADDR[,ADDR]              read the logical topology from this NB (several: a clustered NB)
-  --nb-timeout DUR              give up connecting to the NB after DUR (default 10s)
-`
 
 type graphFlags struct {
 	format, output string
@@ -54,39 +33,63 @@ var graphFormats = []string{"dot", "mermaid", "svg", "png", "pdf"}
 var formatsByExt = map[string]string{".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid",
 	".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
-func parseGraphFlags(args []string, stderr io.Writer) (*graphFlags, string, error) {
+// newGraphCommand is `ovnrun graph`.
+func newGraphCommand(c *cli) *cobra.Command {
 	var f graphFlags
-	fs := pflag.NewFlagSet("ovnrun graph", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, graphUsage) }
-	fs.StringVar(&f.format, "format", "", "dot, mermaid, svg or png")
-	fs.StringVarP(&f.output, "out", "o", "", "output file")
-	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
-	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
-	addEvalLimitFlags(fs, &f.limits)
-	fs.StringVar(&f.nb, "nb", "", "read the logical topology from this NB")
-	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "NB connect timeout")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, "", err
+	cmd := &cobra.Command{
+		Use:   "graph [flags] [RUNBOOK.star]",
+		Short: "draw the topology: dot, mermaid, svg, png, pdf",
+		Long: `ovnrun graph - draw a lab's logical topology and the hosts and VMs behind it
+
+  ovnrun graph [flags] RUNBOOK.star     the topology the runbook builds (contacts nothing)
+  ovnrun graph --nb ADDR [RUNBOOK.star] the topology in a live Northbound database (read only);
+                                        a runbook adds its hosts, bridges and VMs
+
+svg, png and pdf need Graphviz's dot.`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeRunbook(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			runbook, err := f.check(args)
+			if err != nil {
+				return &commandLineError{hint: hintFor(cmd), err: err}
+			}
+			return status(graphCommand(&f, runbook, c.stdout, c.stderr))
+		},
 	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&f.format, "format", "", "output `FORMAT`: dot, mermaid, svg, png or pdf (default: from -o's extension, else dot)")
+	fs.StringVarP(&f.output, "out", "o", "", "write to `FILE` instead of standard output; its extension (.dot .gv .mmd .mermaid .svg .png .pdf) must match the format")
+	fs.StringArrayVarP(&f.vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
+	fs.StringArrayVar(&f.libs, "lib", nil, "search `DIR` for load() paths; repeatable")
+	addEvalLimitFlags(fs, &f.limits)
+	fs.StringVar(&f.nb, "nb", "", "read the logical topology from the NB at `ADDR[,ADDR]` (several: a clustered NB)")
+	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
+	completeFixed(cmd, "format", graphFormats...)
+	return cmd
+}
+
+// check refuses arguments and flag combinations that make no sense and
+// returns the runbook's path, if one is given.
+func (f *graphFlags) check(args []string) (string, error) {
 	var runbook string
 	switch {
-	case fs.NArg() == 1:
-		runbook = fs.Arg(0)
-	case fs.NArg() > 1:
-		return nil, "", fmt.Errorf("graph: want one runbook, got %d arguments", fs.NArg())
+	case len(args) == 1:
+		runbook = args[0]
+	case len(args) > 1:
+		return "", fmt.Errorf("graph: want one runbook, got %d arguments", len(args))
 	case f.nb == "":
-		return nil, "", fmt.Errorf("graph: want a runbook, or --nb ADDR to read a live NB")
+		return "", fmt.Errorf("graph: want a runbook, or --nb ADDR to read a live NB")
 	case len(f.vars) > 0 || len(f.libs) > 0:
-		return nil, "", fmt.Errorf("graph: -D and --lib need a runbook")
+		return "", fmt.Errorf("graph: -D and --lib need a runbook")
 	}
 	if f.format != "" && !slices.Contains(graphFormats, f.format) {
-		return nil, "", fmt.Errorf("graph: --format %q: want %s", f.format, strings.Join(graphFormats, ", "))
+		return "", fmt.Errorf("graph: --format %q: want %s", f.format, strings.Join(graphFormats, ", "))
 	}
 	if err := f.formatFromOutput(); err != nil {
-		return nil, "", err
+		return "", err
 	}
-	return &f, runbook, nil
+	return runbook, nil
 }
 
 // formatFromOutput takes the format from -o's extension when --format is not
@@ -111,11 +114,8 @@ func (f *graphFlags) formatFromOutput() error {
 }
 
 // graphCommand draws the topology of a runbook's plan, or of a live NB.
-func graphCommand(args []string, stdout, stderr io.Writer) int {
-	f, runbook, err := parseGraphFlags(args, stderr)
-	if err != nil {
-		return usageError(stderr, "ovnrun graph", err)
-	}
+func graphCommand(f *graphFlags, runbook string, stdout, stderr io.Writer) int {
+	var err error
 	ctx, stop := interruptContext(stderr)
 	defer stop()
 	var plan *interp.Plan

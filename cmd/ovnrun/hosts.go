@@ -19,8 +19,8 @@ type hostFlags struct {
 }
 
 func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
-	fs.StringVar(&f.inventory, "inventory", "", "JSON file saying how to reach the runbook's hosts (docs/hosts.md); overrides host()")
-	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file checked for host keys (default: the inventory's, else ~/.ssh/known_hosts)")
+	fs.StringVar(&f.inventory, "inventory", "", "the JSON `FILE` saying how to reach the runbook's hosts (docs/hosts.md); overrides host()")
+	fs.StringVar(&f.knownHosts, "known-hosts", "", "the known_hosts `FILE` checked for host keys (default: the inventory's, else ~/.ssh/known_hosts)")
 	fs.BoolVar(&f.acceptNewKeys, "accept-new-host-keys", false, "record the key of a host known_hosts does not know instead of refusing it (a changed key is always refused)")
 	fs.DurationVar(&f.sshTimeout, "ssh-timeout", 10*time.Second, "give up connecting to a host after this long")
 	fs.DurationVar(&f.commandTimeout, "command-timeout", 10*time.Minute, "kill a sh() command that runs longer than this")

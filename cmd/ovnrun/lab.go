@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
@@ -32,7 +33,7 @@ type labFlags struct {
 
 func addLabFlags(fs *pflag.FlagSet, f *labFlags) {
 	fs.BoolVar(&f.on, "lab", false, "run against an emulated lab on this machine, brought up for the runbook's hosts when it is not up (docs/lab.md)")
-	fs.StringVar(&f.vms, "lab-vms", "ns", "with --lab, what vm() makes: ns (a network namespace) or qemu (a QEMU guest through libvirt)")
+	fs.StringVar(&f.vms, "lab-vms", "ns", "with --lab, what vm() makes, `ns|qemu`: a network namespace or a QEMU guest through libvirt")
 }
 
 // labInside names the lab whose control namespace this ovnrun runs in: the
@@ -146,81 +147,129 @@ func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) er
 	return nil
 }
 
-const labUsage = `Usage:
-  ovnrun lab up [-D NAME=VALUE]... [--lib DIR]... [--lab-vms ns|qemu] RUNBOOK
-                            bring up an emulated lab for the runbook's hosts,
-                            whose VMs are namespaces (ns) or QEMU guests
-  ovnrun lab down RUNBOOK|LAB   tear a lab down: its namespaces, processes and files
-  ovnrun lab down --all         tear every lab down
-  ovnrun lab status             show the labs that are up
+// newLabCommand is `ovnrun lab up|down|status`.
+func newLabCommand(c *cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "an emulated lab on this machine: up, down, status",
+		Long: `ovnrun lab - an emulated lab on this machine
 
-ovnrun --lab RUNBOOK brings the lab up when it is not, then applies the
-runbook to it. See docs/lab.md.
-`
-
-// labCommand is `ovnrun lab`.
-func labCommand(args []string, stdout, stderr io.Writer) int {
-	usageErr := func(format string, a ...any) int {
-		return usageError(stderr, "ovnrun lab", fmt.Errorf(format, a...))
-	}
-	if len(args) == 0 {
-		return usageErr("lab: want up, down or status")
-	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, labUsage)
-		return exitOK
-	}
-	fs := pflag.NewFlagSet("ovnrun lab", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, labUsage) }
-	vars := fs.StringArrayP("var", "D", nil, "runbook variable NAME=VALUE")
-	libs := fs.StringArray("lib", nil, "library search directory")
-	all := fs.Bool("all", false, "every lab")
-	vms := fs.String("lab-vms", lab.VMsNS, "what the lab's VMs are: ns or qemu")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return usageError(stderr, "ovnrun lab", err)
-	}
-	if (len(*vars)+len(*libs) > 0 || fs.Changed("lab-vms")) && args[0] != "up" {
-		return usageErr("-D, --lib and --lab-vms are for lab up")
-	}
-	if *vms != lab.VMsNS && *vms != lab.VMsQEMU {
-		return usageErr("--lab-vms %q: want ns or qemu", *vms)
-	}
-	switch args[0] {
-	case "up":
-		if fs.NArg() != 1 || *all {
-			return usageErr("lab up takes one runbook")
-		}
-		return labUp(fs.Arg(0), *vars, *libs, *vms, stdout, stderr)
-	case "down":
-		if (fs.NArg() == 1) == *all {
-			return usageErr("lab down takes a runbook or lab name, or --all")
-		}
-		names := lab.List()
-		if !*all {
-			names = []string{labName(fs.Arg(0))}
-		}
-		code := exitOK
-		for _, n := range names {
-			if err := lab.Down(n); err != nil {
-				fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-				code = exitFailure
-				continue
+ovnrun lab up brings up a lab for the runbook's hosts, in network namespaces; ovnrun --lab
+RUNBOOK brings the lab up when it is not, then applies the runbook to it. See docs/lab.md.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return &commandLineError{hint: hintFor(cmd), err: errors.New("lab: want up, down or status")}
+			case args[0] == "help":
+				return cmd.Help()
 			}
-			fmt.Fprintf(stdout, "Lab %s is down.\n", n)
-		}
-		return code
-	case "status":
-		if fs.NArg() != 0 || *all {
-			return usageErr("lab status takes no argument")
-		}
-		return labStatus(stdout)
+			err := fmt.Errorf("lab: unknown command %q: want up, down or status", args[0])
+			if s := interp.Suggest(args[0], commandNames(cmd)); s != "" {
+				err = fmt.Errorf("lab: unknown command %q: did you mean %q?", args[0], s)
+			}
+			return &commandLineError{hint: hintFor(cmd), err: err}
+		},
 	}
-	if s := interp.Suggest(args[0], []string{"up", "down", "status"}); s != "" {
-		return usageErr("lab: unknown command %q: did you mean %q?", args[0], s)
+	cmd.AddCommand(newLabUpCommand(c), newLabDownCommand(c), newLabStatusCommand(c))
+	return cmd
+}
+
+func newLabUpCommand(c *cli) *cobra.Command {
+	var vars, libs []string
+	var vms string
+	cmd := &cobra.Command{
+		Use:   "up [flags] RUNBOOK.star",
+		Short: "bring up an emulated lab for the runbook's hosts",
+		Long: `ovnrun lab up - bring up an emulated lab for the runbook's hosts, whose VMs are network
+namespaces (ns) or QEMU guests (qemu). It prints how to apply the runbook to it, log in to
+a host and tear it down.`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeRunbook(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if len(args) != 1 {
+				err = errors.New("lab up takes one runbook")
+			} else if vms != lab.VMsNS && vms != lab.VMsQEMU {
+				err = fmt.Errorf("--lab-vms %q: want ns or qemu", vms)
+			}
+			if err != nil {
+				return &commandLineError{hint: hintFor(cmd), err: err}
+			}
+			return status(labUp(args[0], vars, libs, vms, c.stdout, c.stderr))
+		},
 	}
-	return usageErr("lab: unknown command %q: want up, down or status", args[0])
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringArrayVarP(&vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
+	fs.StringArrayVar(&libs, "lib", nil, "search `DIR` for load() paths; repeatable")
+	fs.StringVar(&vms, "lab-vms", lab.VMsNS, "what the lab's VMs are, `ns|qemu`: network namespaces or QEMU guests through libvirt")
+	completeFixed(cmd, "lab-vms", lab.VMsNS, lab.VMsQEMU)
+	return cmd
+}
+
+func newLabDownCommand(c *cli) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:               "down [flags] RUNBOOK|LAB",
+		Short:             "tear a lab down: its namespaces, processes and files",
+		Long:              "ovnrun lab down - tear a lab down, named or the runbook's: its namespaces, processes and files; with --all, every lab.",
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeLab,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) == 1) == all || len(args) > 1 {
+				return &commandLineError{hint: hintFor(cmd), err: errors.New("lab down takes a runbook or lab name, or --all")}
+			}
+			names := lab.List()
+			if !all {
+				names = []string{labName(args[0])}
+			}
+			return status(labDown(names, c.stdout, c.stderr))
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "tear every lab down")
+	cmd.SetFlagErrorFunc(labUpFlagError)
+	return cmd
+}
+
+func newLabStatusCommand(c *cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "show the labs that are up",
+		Long:  "ovnrun lab status - show the labs that are up: their hosts, addresses and VMs.",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return &commandLineError{hint: hintFor(cmd), err: errors.New("lab status takes no argument")}
+			}
+			return status(labStatus(c.stdout))
+		},
+	}
+	cmd.SetFlagErrorFunc(labUpFlagError)
+	return cmd
+}
+
+// labUpFlagError says, of a flag of lab up given to down or status, that
+// it belongs to lab up.
+func labUpFlagError(cmd *cobra.Command, err error) error {
+	for _, name := range []string{"--var", "-D", "--lib", "--lab-vms"} {
+		if strings.Contains(err.Error(), "flag: "+name) || strings.Contains(err.Error(), "'"+strings.TrimPrefix(name, "-")+"'") {
+			return &commandLineError{hint: hintFor(cmd), err: errors.New("-D, --lib and --lab-vms are for lab up")}
+		}
+	}
+	return flagError(cmd, err)
+}
+
+func labDown(names []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	for _, n := range names {
+		if err := lab.Down(n); err != nil {
+			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+			code = exitFailure
+			continue
+		}
+		fmt.Fprintf(stdout, "Lab %s is down.\n", n)
+	}
+	return code
 }
 
 // labName is the lab a runbook path or a lab name designates.

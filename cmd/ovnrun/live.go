@@ -9,6 +9,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // liveFlags are the flags of runs that contact the lab: apply, live
@@ -22,14 +23,16 @@ type liveFlags struct {
 	hosts hostFlags
 	lab   labFlags
 	virt  virtFlags
+	// text is how the text plan is printed: coloured on a terminal.
+	text interp.TextOptions
 }
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
-	fs.StringVar(&f.nb, "nb", "", "NB endpoint(s), comma-separated for a clustered NB; overrides the runbook's ovn_nb()")
+	fs.StringVar(&f.nb, "nb", "", "the NB endpoint `ADDR[,ADDR]` (several: a clustered NB), overriding the runbook's ovn_nb()")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
-	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for ovn-northd (sb) or every chassis (hv)")
+	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for `sb|hv|none`: ovn-northd, every chassis, or nothing")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
 	addLabFlags(fs, &f.lab)
@@ -51,7 +54,7 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 	o := engine.Options{
 		Domains: domains(lf),
 		DryRun:  f.dryRun, Offline: f.offline, Destroy: lf.destroy,
-		Output: f.output, Only: f.only, From: f.from,
+		Output: f.output, Text: lf.text, Only: f.only, From: f.from,
 		Journal: engine.JournalOptions{Path: lf.journal, Resume: lf.resume, RerunUnfinished: lf.rerunUnfinished},
 		Hosts:   lf.hosts.options(),
 		Stdout:  stdout, Stderr: stderr,

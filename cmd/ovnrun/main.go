@@ -1,15 +1,17 @@
 // Command ovnrun evaluates an OVN lab runbook into a plan and applies it.
-// This package only parses flags, turns them into engine.Options, prints and
-// chooses exit codes: the run is the engine's, the Starlark host interp's,
-// the builtins and drivers the domains' (builtins/*, listed once in
-// registry.go). It names no driver, action type or systemd unit.
+// This package only parses the command line (with cobra: one file per
+// verb), turns flags into engine.Options, prints and chooses exit codes: the
+// run is the engine's, the Starlark host interp's, the builtins and drivers
+// the domains' (builtins/*, listed once in registry.go). It names no driver,
+// action type or systemd unit.
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes, distinct so scripts can tell a bad runbook (nothing changed)
@@ -44,60 +46,68 @@ func tuneGC() {
 
 // run is main without the process: tests call it in-process.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "doc":
-			return docCommand(args[1:], stdout, stderr)
-		case "graph":
-			return graphCommand(args[1:], stdout, stderr)
-		case "lab":
-			return labCommand(args[1:], stdout, stderr)
-		case "trace":
-			return traceCommand(args[1:], stdout, stderr)
-		case "help", "-h", "--help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
-		}
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given none
 	}
-	return planCommand(args, stdout, stderr)
+	defer keepLogging()()
+	c := &cli{args: args, stdout: stdout, stderr: stderr}
+	root := newRootCommand(c)
+	return exitCode(root.Execute(), root, stderr)
 }
 
-const usage = `ovnrun - build OVN labs from Starlark runbooks
+// cli is one invocation of ovnrun: its arguments, where it writes, and the
+// flags every command shares.
+type cli struct {
+	args           []string
+	stdout, stderr io.Writer
+	verbose        bool
+}
 
-Usage:
-  ovnrun [flags] RUNBOOK.star        apply the runbook (or plan it, with --dry-run)
-  ovnrun doc [--markdown] [BUILTIN]  document every builtin, or one
-  ovnrun graph [flags] RUNBOOK.star  draw the topology: dot, mermaid, svg, png, pdf (ovnrun graph --help)
-  ovnrun lab up|down|status          an emulated lab on this machine (ovnrun lab --help)
-  ovnrun trace [flags] RUNBOOK SRC DST
-                                     a packet's path by chassis, with ovn-trace (ovnrun trace --help)
+// newRootCommand is ovnrun's command tree. The root applies the runbook it
+// is given; each subcommand is in the file of its verb.
+func newRootCommand(c *cli) *cobra.Command {
+	root := newApplyCommand(c, "ovnrun [flags] RUNBOOK.star")
+	root.Short = "build OVN labs from Starlark runbooks"
+	root.Long = `ovnrun - build OVN labs from Starlark runbooks
 
-Flags:
-  --dry-run            print the plan, change nothing
-  --offline            contact nothing at all: plan as if every target were empty
-  --output text|json   plan format (default text)
-  -D, --var NAME=VALUE set a runbook variable read with var(); repeatable
-  --only STEP[,STEP]   run only these steps
-  --from STEP          run from this step to the end
-  --lib DIR            search DIR for load() paths; repeatable
-  --max-steps N        stop evaluating the runbook after N Starlark steps, naming where it
-                       was (default 100000000, 12x what 110,000 actions take; 0: no limit)
-  --max-memory SIZE    stop evaluating the runbook when its values take more than SIZE
-                       (512MiB, 2GiB, bytes; default 1GiB; 0: no limit)
-  --nb ADDR[,ADDR]     NB endpoint(s), overriding the runbook's ovn_nb()
-  --nb-timeout DUR     give up connecting to the NB after DUR (default 10s)
-  --adopt              take over same-named NB rows this runbook did not create
-  --destroy            delete exactly the NB rows, VMs and VM NICs this runbook created
-                       (with --lab, then reset the lab's hosts); with --dry-run, list them
-  --wait sb|hv|none    after each NB transaction, wait for northd (sb) or all chassis (hv)
-  --lab                run in an emulated lab on this machine, brought up when it is not (docs/lab.md)
-  --lab-vms ns|qemu    with --lab, VMs are network namespaces (ns, the default) or QEMU guests
-
-Ctrl-C or SIGTERM stops evaluation, planning or apply within a second: an apply
+ovnrun RUNBOOK.star evaluates the runbook into a plan, prints it and applies it to the OVN
+Northbound database, the hosts (over SSH) and their libvirt; with --dry-run it only prints
+the plan.`
+	root.Annotations = map[string]string{footerKey: `Ctrl-C or SIGTERM stops evaluation, planning or apply within a second: an apply
 finishes its journal record and says how to --resume. A second one kills ovnrun.
 
 Exit status: 0 done, 1 failure or interruption while evaluating, planning or applying,
 2 bad command line (an unknown command or flag, a -D the runbook never reads, no
 runbook), 3 invalid runbook, or one over --max-steps or --max-memory (nothing was
-changed).
-`
+changed).`}
+	root.Version = versionText(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentFlags().BoolVarP(&c.verbose, "verbose", "v", false,
+		"also print a debug log on stderr: connections opened, each driver's planning and each applied batch, with timings")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if c.verbose {
+			startDebugLog(c.stderr)
+		}
+	}
+
+	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star")
+	apply.Short = "apply a runbook: the same as ovnrun RUNBOOK.star"
+	apply.Long = "Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star."
+	root.AddCommand(apply, newDocCommand(c), newGraphCommand(c), newLabCommand(c), newTraceCommand(c), newVersionCommand())
+	root.SetArgs(c.args)
+	root.SetOut(c.stdout) // before the completion command, which takes it
+	root.SetErr(c.stderr)
+	root.SetHelpCommand(newHelpCommand())
+	root.InitDefaultCompletionCmd()
+	if completion, _, err := root.Find([]string{"completion"}); err == nil && completion != root {
+		completion.Short = "print the script completing ovnrun's commands in bash, zsh, fish or powershell"
+	}
+	root.SetHelpFunc(writeHelp)
+	root.SetUsageFunc(func(cmd *cobra.Command) error {
+		writeUsage(cmd.OutOrStderr(), cmd)
+		return nil
+	})
+	root.SetFlagErrorFunc(flagError)
+	root.SilenceErrors, root.SilenceUsage = true, true
+	return root
+}

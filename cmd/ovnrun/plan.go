@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/engine"
@@ -23,51 +24,79 @@ type planFlags struct {
 	from            string
 	libs            []string
 	limits          evalLimits
+	out             outputFlags
 }
 
-func parsePlanFlags(args []string, stderr io.Writer) (*planFlags, string, error) {
-	var f planFlags
-	fs := pflag.NewFlagSet("ovnrun", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+func addPlanFlags(fs *pflag.FlagSet, f *planFlags) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
-	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all")
-	fs.StringVar(&f.output, "output", "text", "plan format: text or json")
-	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
-	fs.StringSliceVar(&f.only, "only", nil, "run only these steps")
-	fs.StringVar(&f.from, "from", "", "run from this step on")
-	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all: plan as if every target were empty (with --dry-run)")
+	fs.StringVar(&f.output, "output", "text", "print the plan as `text|json`")
+	addOutputFlags(fs, &f.out)
+	fs.StringArrayVarP(&f.vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
+	fs.StringSliceVar(&f.only, "only", nil, "run only the steps `STEP[,STEP]`")
+	fs.StringVar(&f.from, "from", "", "run from `STEP` to the end")
+	fs.StringArrayVar(&f.libs, "lib", nil, "search `DIR` for load() paths; repeatable")
 	addEvalLimitFlags(fs, &f.limits)
 	addLiveFlags(fs, &f.live)
-	if err := parseFlags(fs, args); err != nil {
-		return nil, "", err
+}
+
+// newApplyCommand is the command that applies a runbook: the root
+// (ovnrun RUNBOOK.star) and its alias ovnrun apply.
+func newApplyCommand(c *cli, use string) *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:               use,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeRunbook(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := f.check(cmd, args)
+			if err == nil && f.out.quiet && c.verbose {
+				err = errors.New("-q and -v cannot be combined")
+			}
+			if err != nil {
+				return &commandLineError{hint: hintFor(cmd), err: err}
+			}
+			return status(planCommand(&f, path, c.args, c.stdout, c.stderr))
+		},
 	}
-	f.live.lab.vmsSet = fs.Changed("lab-vms")
-	if fs.NArg() > 0 {
-		if err := checkRunbookArg(fs.Arg(0)); err != nil {
-			return nil, "", err
+	cmd.Flags().SortFlags = false
+	addPlanFlags(cmd.Flags(), &f)
+	completeStepFlags(cmd, &f)
+	completeFixed(cmd, "output", "text", "json")
+	completeFixed(cmd, "wait", "none", "sb", "hv")
+	completeFixed(cmd, "lab-vms", "ns", "qemu")
+	return cmd
+}
+
+// check refuses flag combinations that make no sense and returns the
+// runbook's path.
+func (f *planFlags) check(cmd *cobra.Command, args []string) (string, error) {
+	f.live.lab.vmsSet = cmd.Flags().Changed("lab-vms")
+	if len(args) > 0 {
+		if err := checkRunbookArg(args[0], commandNames(cmd.Root())); err != nil {
+			return "", err
 		}
 	}
-	switch fs.NArg() {
+	switch len(args) {
 	case 0:
-		return nil, "", fmt.Errorf("no runbook given: ovnrun [flags] RUNBOOK.star")
+		return "", fmt.Errorf("no runbook given: ovnrun [flags] RUNBOOK.star")
 	case 1:
 	default:
-		return nil, "", fmt.Errorf("want exactly one runbook, got %d arguments", fs.NArg())
+		return "", fmt.Errorf("want exactly one runbook, got %d arguments", len(args))
 	}
 	if f.output != "text" && f.output != "json" {
-		return nil, "", fmt.Errorf("--output %q: want text or json", f.output)
+		return "", fmt.Errorf("--output %q: want text or json", f.output)
 	}
 	if len(f.only) > 0 && f.from != "" {
-		return nil, "", fmt.Errorf("--only and --from cannot be combined")
+		return "", fmt.Errorf("--only and --from cannot be combined")
 	}
 	if f.offline && !f.dryRun {
-		return nil, "", fmt.Errorf("--offline only plans: add --dry-run")
+		return "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
-	if err := checkLabFlags(&f); err != nil {
-		return nil, "", err
+	if err := checkLabFlags(f); err != nil {
+		return "", err
 	}
-	return &f, fs.Arg(0), nil
+	return args[0], nil
 }
 
 // parseVars turns -D NAME=VALUE settings into a map.
@@ -86,11 +115,9 @@ func parseVars(settings []string) (map[string]string, error) {
 	return vars, nil
 }
 
-func planCommand(args []string, stdout, stderr io.Writer) int {
-	f, path, err := parsePlanFlags(args, stderr)
-	if err != nil {
-		return usageError(stderr, "ovnrun", err)
-	}
+// planCommand applies the runbook at path, or prints its plan; args are
+// the whole command line, for --lab to run ovnrun again in the lab.
+func planCommand(f *planFlags, path string, args []string, stdout, stderr io.Writer) int {
 	vars, err := parseVars(f.vars)
 	if err != nil {
 		return usageError(stderr, "ovnrun", err)
@@ -103,6 +130,8 @@ func planCommand(args []string, stdout, stderr io.Writer) int {
 	if plan == nil {
 		return code
 	}
+	f.live.text.Colour = f.output == "text" && f.out.colour(stdout)
+	stdout, stderr = f.out.quietOutput(f.output == "json", stdout, stderr)
 	if f.live.lab.on {
 		if code := enterLab(f, plan, args, stdout, stderr); code >= 0 {
 			return code

@@ -6,45 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/interp"
 )
-
-const traceUsage = `ovnrun trace - the path of a packet through the logical network, by chassis
-
-Usage:
-  ovnrun trace [flags] RUNBOOK.star SRC DST
-
-Runs ovn-trace on the runbook's central host (the one whose service() starts ovn-northd)
-against its southbound database, for an ICMP echo request (or --protocol tcp|udp) from
-SRC to DST, and says which datapaths the packet crosses, what NAT it meets and which
-chassis processes each part: the VM's own hypervisor, or the gateway chassis through a
-chassis-redirect port. It changes nothing: it only waits, as ovn-nbctl --wait=sb sync
-does, for ovn-northd to be up to date. docs/dgp.md shows it on the seed lab.
-
-SRC is a logical switch port of the runbook, a VM (h1/v0, or v0 when one host has a VM of
-that name; its first NIC on a logical port with an IPv4 address) or the static IPv4
-address of a port. DST is an IPv4 address, a port or a VM.
-
-Flags:
-  --lab                  trace in the runbook's emulated lab (built by ovnrun --lab RUNBOOK)
-  --protocol icmp|tcp|udp  the packet (default icmp)
-  --dst-port N           its destination port, with tcp and udp (default 80)
-  --central HOST         run ovn-trace on HOST
-  --detailed             also print ovn-trace's --detailed output
-  -D, --var NAME=VALUE   set a runbook variable read with var(); repeatable
-  --lib DIR              search DIR for load() paths; repeatable
-  --max-steps N, --max-memory SIZE
-                         bound the runbook's evaluation, as for a run (ovnrun --help)
-  --inventory FILE, --known-hosts FILE, --accept-new-host-keys, --ssh-timeout DUR
-                         how to reach the hosts, as for an apply (docs/hosts.md)
-`
 
 type traceFlags struct {
 	vars, libs []string
@@ -57,38 +28,72 @@ type traceFlags struct {
 	limits     evalLimits
 }
 
-func parseTraceFlags(args []string, stderr io.Writer) (*traceFlags, []string, error) {
+// newTraceCommand is `ovnrun trace`.
+func newTraceCommand(c *cli) *cobra.Command {
 	var f traceFlags
-	fs := pflag.NewFlagSet("ovnrun trace", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, traceUsage) }
-	fs.StringArrayVarP(&f.vars, "var", "D", nil, "runbook variable NAME=VALUE")
-	fs.StringArrayVar(&f.libs, "lib", nil, "library search directory")
+	cmd := &cobra.Command{
+		Use:   "trace [flags] RUNBOOK.star SRC DST",
+		Short: "a packet's path by chassis, with ovn-trace",
+		Long: `ovnrun trace - the path of a packet through the logical network, by chassis
+
+Runs ovn-trace on the runbook's central host (the one whose service() starts ovn-northd)
+against its southbound database, for an ICMP echo request (or --protocol tcp|udp) from
+SRC to DST, and says which datapaths the packet crosses, what NAT it meets and which
+chassis processes each part: the VM's own hypervisor, or the gateway chassis through a
+chassis-redirect port. It changes nothing: it only waits, as ovn-nbctl --wait=sb sync
+does, for ovn-northd to be up to date. docs/dgp.md shows it on the seed lab.
+
+SRC is a logical switch port of the runbook, a VM (h1/v0, or v0 when one host has a VM of
+that name; its first NIC on a logical port with an IPv4 address) or the static IPv4
+address of a port. DST is an IPv4 address, a port or a VM.`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeRunbook(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(args); err != nil {
+				return &commandLineError{hint: hintFor(cmd), err: err}
+			}
+			return status(traceCommand(&f, args, argsAfter(c.args, cmd), c.stdout, c.stderr))
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.BoolVar(&f.lab, "lab", false, "trace in the runbook's emulated lab (built by ovnrun --lab RUNBOOK)")
+	fs.StringVar(&f.protocol, "protocol", "icmp", "the packet: `icmp|tcp|udp`")
+	fs.IntVar(&f.dstPort, "dst-port", 0, "its destination `PORT`, with tcp and udp (default 80)")
+	fs.StringVar(&f.central, "central", "", "run ovn-trace on `HOST`")
+	fs.BoolVar(&f.detailed, "detailed", false, "also print ovn-trace's --detailed output")
+	fs.StringArrayVarP(&f.vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
+	fs.StringArrayVar(&f.libs, "lib", nil, "search `DIR` for load() paths; repeatable")
 	addEvalLimitFlags(fs, &f.limits)
-	fs.BoolVar(&f.lab, "lab", false, "trace in the runbook's emulated lab")
-	fs.StringVar(&f.protocol, "protocol", "icmp", "icmp, tcp or udp")
-	fs.IntVar(&f.dstPort, "dst-port", 0, "destination port, with tcp and udp")
-	fs.StringVar(&f.central, "central", "", "host to run ovn-trace on")
-	fs.BoolVar(&f.detailed, "detailed", false, "also print ovn-trace --detailed")
 	addHostFlags(fs, &f.hosts)
-	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, err
-	}
-	if fs.NArg() != 3 {
-		return nil, nil, fmt.Errorf("trace: want RUNBOOK SRC DST, got %d arguments", fs.NArg())
-	}
-	if f.lab && (f.hosts.inventory != "" || f.hosts.knownHosts != "" || f.hosts.acceptNewKeys) {
-		return nil, nil, errors.New("trace: --lab supplies the inventory and known_hosts itself: drop --inventory, --known-hosts and --accept-new-host-keys")
-	}
-	return &f, fs.Args(), nil
+	completeFixed(cmd, "protocol", "icmp", "tcp", "udp")
+	return cmd
 }
 
-// traceCommand is `ovnrun trace`.
-func traceCommand(args []string, stdout, stderr io.Writer) int {
-	f, pos, err := parseTraceFlags(args, stderr)
-	if err != nil {
-		return usageError(stderr, "ovnrun trace", err)
+// check refuses arguments and flag combinations that make no sense.
+func (f *traceFlags) check(args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("trace: want RUNBOOK SRC DST, got %d arguments", len(args))
 	}
+	if f.lab && (f.hosts.inventory != "" || f.hosts.knownHosts != "" || f.hosts.acceptNewKeys) {
+		return errors.New("trace: --lab supplies the inventory and known_hosts itself: drop --inventory, --known-hosts and --accept-new-host-keys")
+	}
+	return nil
+}
+
+// argsAfter is the command line after cmd's name (args holds the whole
+// command line), for --lab to run cmd again in the lab. Only the root's
+// boolean flags may come before the name, so its first occurrence is it.
+func argsAfter(args []string, cmd *cobra.Command) []string {
+	if i := slices.Index(args, cmd.Name()); i >= 0 {
+		return append(slices.Clone(args[:i]), args[i+1:]...)
+	}
+	return args
+}
+
+// traceCommand is `ovnrun trace RUNBOOK SRC DST` (pos); args are its
+// command line after "trace", for --lab to run it again in the lab.
+func traceCommand(f *traceFlags, pos, args []string, stdout, stderr io.Writer) int {
 	vars, err := parseVars(f.vars)
 	if err != nil {
 		return usageError(stderr, "ovnrun trace", err)

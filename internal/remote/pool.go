@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -206,10 +207,12 @@ func (p *Pool) dial(ctx context.Context, t Target) (Conn, error) {
 	if err := errors.Join(checkEnvName("password_env", t.PasswordEnv), checkEnvName("passphrase_env", t.PassphraseEnv)); err != nil {
 		return nil, fmt.Errorf("host %s: %w", t.Name, err)
 	}
+	t0 := time.Now()
 	c, err := p.dialSSH(ctx, t)
 	if err != nil {
 		return nil, err // not a typed nil in the Conn
 	}
+	slog.Debug("ssh connected", "host", t.Name, "address", t.Address, "took", time.Since(t0))
 	return c, nil
 }
 
