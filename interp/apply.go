@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ovnrun/ovnrun/internal/lanes"
 )
 
 // The apply engine: it hands each driver the actions whose Meta.Driver names
@@ -219,7 +221,7 @@ func groupByDriver(drivers map[string]Driver, s *Step) (map[string]*driverGroup,
 }
 
 // DefaultParallel bounds how many hosts a step configures at once.
-const DefaultParallel = 8
+const DefaultParallel = lanes.Default
 
 type parallelKey struct{}
 
@@ -266,35 +268,22 @@ func ApplyChanges(ctx context.Context, drivers map[string]Driver, planned []Step
 			}
 		}
 	}
-	parallel, _ := ctx.Value(parallelKey{}).(int)
-	if parallel <= 0 {
-		parallel = DefaultParallel
-	}
+	parallel := Parallel(ctx)
 	out := &lockedWriter{w: progress}
 	t := timings{start: time.Now()}
 	defer t.write(out)
 	for _, st := range planned {
 		t0 := time.Now()
-		lanes, err := splitLanes(drivers, st)
+		stepLanes, err := splitLanes(drivers, st)
 		if err != nil {
 			return err
 		}
 		// What each change actually did, as its lane reports it: the step's
 		// summary counts that, not the plan's guess.
 		done := slices.Clone(st.Changes)
-		errs := make([]error, len(lanes))
-		sem := make(chan struct{}, parallel)
-		var wg sync.WaitGroup
-		for i, l := range lanes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				errs[i] = r.applyLane(ctx, drivers, l, done, out)
-			}()
-		}
-		wg.Wait()
+		errs := lanes.Each(parallel, len(stepLanes), func(i int) error {
+			return r.applyLane(ctx, drivers, stepLanes[i], done, out)
+		})
 		if err := errors.Join(errs...); err != nil {
 			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
 			t.add(st.Step.Name, time.Since(t0), "failed", nil)
