@@ -9,6 +9,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -67,8 +68,15 @@ func openDrivers(ctx context.Context, lf *liveFlags, plan *interp.Plan, steps []
 		drivers[nb.Name()] = nb
 	}
 	var hostDriver *host.HostDriver
+	var sessions *remote.Sessions // one per host per run, shared by the host and libvirt drivers
+	if needed["host"] || needed["ovs"] || needed["libvirt"] {
+		var err error
+		if sessions, err = openSessions(&lf.hosts, plan, stderr); err != nil {
+			return nil, err
+		}
+	}
 	if needed["host"] || needed["ovs"] {
-		ds, k, err := openHostDrivers(ctx, &lf.hosts, plan, stderr)
+		ds, k, err := openHostDrivers(ctx, &lf.hosts, plan, sessions, stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +89,7 @@ func openDrivers(ctx context.Context, lf *liveFlags, plan *interp.Plan, steps []
 		known.Merge(k)
 	}
 	if needed["libvirt"] {
-		d, err := openVMDriver(lf, plan, stderr)
+		d, err := openVMDriver(lf, plan, sessions, stderr)
 		if err != nil {
 			return nil, err
 		}

@@ -32,13 +32,32 @@ func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
 	fs.DurationVar(&f.commandTimeout, "command-timeout", 10*time.Minute, "kill a sh() command that runs longer than this")
 }
 
-// openHostDrivers returns the "host" and "ovs" drivers for plan. With an
+// openSessions returns the run's host sessions: one SSH connection per
+// host, reached as the runbook, then the inventory, says. Nothing is
+// dialled until a driver needs a host.
+func openSessions(f *hostFlags, plan *interp.Plan, stderr io.Writer) (*remote.Sessions, error) {
+	var inv *remote.Inventory
+	if f.inventory != "" {
+		var err error
+		if inv, err = remote.LoadInventory(f.inventory); err != nil {
+			return nil, err
+		}
+	}
+	rc := remote.Config{KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNewKeys, DialTimeout: f.sshTimeout, Log: stderr}
+	if rc.KnownHosts == "" && inv != nil {
+		rc.KnownHosts = inv.KnownHosts
+	}
+	return remote.NewSessions(rc, host.Targets(plan, inv))
+}
+
+// openHostDrivers returns the "host" and "ovs" drivers for plan, over
+// sessions (their own when nil). With an
 // inventory, it first rewrites the plan's hosts so that the plan shows the
 // machines really reached, warning on stderr about declared hosts the
 // inventory does not list. known holds the chassis names that hosts
 // already report, for interp.WithOutputs before planning. Nothing is
 // dialled except to read those names.
-func openHostDrivers(ctx context.Context, f *hostFlags, plan *interp.Plan, stderr io.Writer) (drivers []interp.Driver, known interp.Outputs, err error) {
+func openHostDrivers(ctx context.Context, f *hostFlags, plan *interp.Plan, sessions *remote.Sessions, stderr io.Writer) (drivers []interp.Driver, known interp.Outputs, err error) {
 	var inv *remote.Inventory
 	if f.inventory != "" {
 		if inv, err = remote.LoadInventory(f.inventory); err != nil {
@@ -51,7 +70,7 @@ func openHostDrivers(ctx context.Context, f *hostFlags, plan *interp.Plan, stder
 	}
 	hd, od, err := host.NewDrivers(plan, host.Config{
 		Remote:    remote.Config{KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNewKeys, DialTimeout: f.sshTimeout},
-		Inventory: inv, CommandTimeout: f.commandTimeout, Log: stderr,
+		Inventory: inv, Sessions: sessions, CommandTimeout: f.commandTimeout, Log: stderr,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -37,7 +37,7 @@ h1 = host("h1", address = "177.1.1.2")
 		t.Fatal(err)
 	}
 	var stderr strings.Builder
-	drivers, known, err := openHostDrivers(context.Background(), &f, plan, &stderr)
+	drivers, known, err := openHostDrivers(context.Background(), &f, plan, nil, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

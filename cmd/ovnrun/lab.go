@@ -13,6 +13,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/internal/libvirtd"
+	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -154,11 +155,11 @@ func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) er
 // openVMDriver returns the driver of vm() and attach(): namespaces in a lab
 // with light VMs, libvirt elsewhere (and in a lab with QEMU guests, whose
 // inventory gives each host's libvirt socket).
-func openVMDriver(lf *liveFlags, plan *interp.Plan, stderr io.Writer) (interp.Driver, error) {
+func openVMDriver(lf *liveFlags, plan *interp.Plan, sessions *remote.Sessions, stderr io.Writer) (interp.Driver, error) {
 	if lf.lab.lab != nil && lf.lab.lab.VMKind() == lab.VMsNS {
 		return lab.NewVMDriver(lf.lab.lab), nil
 	}
-	return openVirtDriver(&lf.hosts, &lf.virt, plan, stderr)
+	return openVirtDriver(&lf.virt, plan, sessions, stderr)
 }
 
 // resetLabHosts ends a --destroy in a lab: everything on its hosts was

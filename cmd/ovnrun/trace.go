@@ -136,7 +136,7 @@ func traceCommand(args []string, stdout, stderr io.Writer) int {
 
 // runTrace runs t through the hosts' connections and prints its path.
 func runTrace(ctx context.Context, f *traceFlags, plan *interp.Plan, t *check.Trace, stdout, stderr io.Writer) int {
-	drivers, _, err := openHostDrivers(ctx, &f.hosts, plan, stderr)
+	drivers, _, err := openHostDrivers(ctx, &f.hosts, plan, nil, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: trace: %v\n", err)
 		return exitFailure

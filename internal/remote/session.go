@@ -159,3 +159,16 @@ func (s *Session) closeShared() error {
 	s.shared = nil
 	return errors.Join(errs...)
 }
+
+// NewSessionsOver returns sessions over connections already open, by host
+// name (this machine, through a Local, in tests); targets say where each
+// host's sockets are. The connections are closed with the sessions.
+func NewSessionsOver(targets map[string]Target, conns map[string]Conn) *Sessions {
+	pool := &Pool{conns: map[string]*poolEntry{}}
+	for name, c := range conns {
+		e := &poolEntry{ready: make(chan struct{}), conn: c}
+		close(e.ready)
+		pool.conns[name] = e
+	}
+	return &Sessions{pool: pool, targets: targets, sessions: map[string]*Session{}}
+}
