@@ -84,6 +84,24 @@ func (c *Client) AddPort(ctx context.Context, bridge, name string, ids map[strin
 	})
 }
 
+// DelPort deletes the port name from whichever bridge holds it, as
+// `ovs-vsctl --if-exists del-port NAME` does: a port no bridge holds is no
+// error.
+func (c *Client) DelPort(ctx context.Context, name string) error {
+	on, err := c.PortBridge(ctx, name)
+	if err != nil || on == "" {
+		return err
+	}
+	ops, err := c.removeOps(ctx, on, name)
+	if err != nil || len(ops) == 0 {
+		return err
+	}
+	return c.commitAndWait(ctx, "port "+name, ops, func() (bool, error) {
+		r, err := c.Row(ctx, "Port", name)
+		return r == nil, err
+	})
+}
+
 // removeOps returns the operations deleting the port name from bridge.
 func (c *Client) removeOps(ctx context.Context, bridge, name string) ([]ovsdb.Operation, error) {
 	br, err := c.Row(ctx, "Bridge", bridge)
