@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ovnrun/ovnrun/internal/lanes"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -144,14 +145,11 @@ func groupByDriver(drivers map[string]interp.Driver, s *interp.Step) (map[string
 }
 
 // DefaultParallel bounds how many hosts a step configures at once.
-const DefaultParallel = 8
+const DefaultParallel = interp.DefaultParallel
 
-type parallelKey struct{}
-
-// WithParallel bounds how many hosts ApplyChanges configures at once.
-func WithParallel(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, parallelKey{}, n)
-}
+// WithParallel bounds how many hosts ApplyChanges (and the drivers that fan
+// out over hosts) configure at once.
+func WithParallel(ctx context.Context, n int) context.Context { return interp.WithParallel(ctx, n) }
 
 // ApplyChanges carries out planned changes step by step. Within a step, the
 // changes of each target (one host, or the central NB) form a lane applied in
@@ -191,35 +189,22 @@ func ApplyChanges(ctx context.Context, drivers map[string]interp.Driver, planned
 			}
 		}
 	}
-	parallel, _ := ctx.Value(parallelKey{}).(int)
-	if parallel <= 0 {
-		parallel = DefaultParallel
-	}
+	parallel := interp.Parallel(ctx)
 	out := &lockedWriter{w: progress}
 	t := timings{start: time.Now()}
 	defer t.write(out)
 	for _, st := range planned {
 		t0 := time.Now()
-		lanes, err := splitLanes(drivers, st)
+		stepLanes, err := splitLanes(drivers, st)
 		if err != nil {
 			return err
 		}
 		// What each change actually did, as its lane reports it: the step's
 		// summary counts that, not the plan's guess.
 		done := slices.Clone(st.Changes)
-		errs := make([]error, len(lanes))
-		sem := make(chan struct{}, parallel)
-		var wg sync.WaitGroup
-		for i, l := range lanes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				errs[i] = r.applyLane(ctx, drivers, l, done, out)
-			}()
-		}
-		wg.Wait()
+		errs := lanes.Each(parallel, len(stepLanes), func(i int) error {
+			return r.applyLane(ctx, drivers, stepLanes[i], done, out)
+		})
 		if err := errors.Join(errs...); err != nil {
 			fmt.Fprintf(out, "Step %s: failed after %s\n", st.Step.Name, roundDuration(time.Since(t0)))
 			t.add(st.Step.Name, time.Since(t0), "failed", nil)

@@ -67,6 +67,10 @@ type OpenEnv struct {
 	Owner string
 	// Hosts says how to reach the runbook's hosts, for every domain.
 	Hosts HostReach
+	// Sessions are the run's hosts, one session (one SSH connection) per
+	// host shared by every domain; a driver that uses them Retains them
+	// and Releases them when it closes.
+	Sessions *remote.Sessions
 	// Drivers are the drivers of Needs (and of Uses, when opened).
 	Drivers map[string]interp.Driver
 	// Log receives notes and warnings.

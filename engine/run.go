@@ -174,6 +174,7 @@ func Open(ctx context.Context, plan *interp.Plan, o Options, names ...string) (d
 		for _, d := range ds {
 			d.Close()
 		}
+		env.Sessions.Release()
 	}
 	if _, err := t.open(ctx, env, needed, ds); err != nil {
 		close()
@@ -182,13 +183,27 @@ func Open(ctx context.Context, plan *interp.Plan, o Options, names ...string) (d
 	return ds, close, nil
 }
 
+// newEnv returns what the drivers of a run are opened with, among which
+// the run's sessions: one per host, shared by every domain, dialled when a
+// driver first needs the host. The engine holds a share of them until the
+// caller Releases env.Sessions, after closing the drivers.
 func newEnv(plan *interp.Plan, steps []*interp.Step, o *Options) (OpenEnv, error) {
 	reach, err := o.Hosts.reach()
 	if err != nil {
 		return OpenEnv{}, err
 	}
+	rc := reach.Remote
+	if rc.KnownHosts == "" && reach.Inventory != nil {
+		rc.KnownHosts = reach.Inventory.KnownHosts
+	}
+	rc.Log = o.Stderr
+	sessions, err := remote.NewSessions(rc, reach.Targets(plan))
+	if err != nil {
+		return OpenEnv{}, err
+	}
+	sessions.Retain()
 	return OpenEnv{Plan: plan, Steps: steps, Destroy: o.Destroy, Owner: filepath.Base(plan.Runbook),
-		Hosts: reach, Log: o.Stderr}, nil
+		Hosts: reach, Sessions: sessions, Log: o.Stderr}, nil
 }
 
 // runLive plans steps against the live targets, prints the plan and, unless
@@ -208,6 +223,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		for _, d := range ds {
 			d.Close()
 		}
+		env.Sessions.Release()
 	}()
 	known, err := t.open(ctx, env, needed, ds)
 	if err != nil {

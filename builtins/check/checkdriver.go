@@ -86,8 +86,8 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 		default:
 			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
 		}
-		if m := c.Action.Meta(); err != nil {
-			return out, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
+		if err != nil {
+			return out, interp.NewActionError(c.Action, err)
 		}
 		out[c.Action.Meta().ID] = interp.Outcome{Op: interp.OpRun, Outputs: map[string]string{interp.ResultOutput: result}}
 	}

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
-	"github.com/ovnrun/ovnrun/internal/poll"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -167,31 +166,16 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	if err != nil || cfgAt < 0 || len(res[cfgAt].Rows) == 0 {
 		return c.Op, err
 	}
-	waitVswitchd(ctx, h, db, res[cfgAt].Rows[0]["next_cfg"])
+	waitVswitchd(ctx, h, res[cfgAt].Rows[0]["next_cfg"])
 	return c.Op, nil
 }
-
-// vswitchdWait bounds waiting for ovs-vswitchd to apply a change.
-const vswitchdWait = 10 * time.Second
 
 // waitVswitchd waits until ovs-vswitchd reports cur_cfg >= next. Without
 // ovs-vswitchd running it never does: that is worth a note, not a failure,
 // since the database holds the bridge either way.
-func waitVswitchd(ctx context.Context, h *hostState, db *ovsdbmodel.DB, next any) {
-	var want int
-	switch v := next.(type) {
-	case int:
-		want = v
-	case float64:
-		want = int(v)
-	default:
-		return
-	}
-	err := poll.Until(ctx, vswitchdWait, pollEvery, func() (bool, error) {
-		roots, err := db.List(ctx, "Open_vSwitch")
-		return err == nil && len(roots) > 0 && intCol(roots[0], "cur_cfg") >= want, err
-	})
-	if errors.Is(err, poll.ErrTimeout) {
-		h.logf("ovs-vswitchd has not applied the bridge change within %s; is it running?", vswitchdWait)
+func waitVswitchd(ctx context.Context, h *hostState, next any) {
+	c, err := h.ovs(ctx)
+	if err == nil && errors.Is(c.WaitVswitchd(ctx, next), ovshost.ErrVswitchdLate) {
+		h.logf("ovs-vswitchd has not applied the bridge change within %s; is it running?", ovshost.Wait)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/testtime"
 	"github.com/ovnrun/ovnrun/interp"
@@ -70,7 +69,7 @@ func TestFailingHostAndSecrets(t *testing.T) {
 	// which actions were applied.
 	_, err = r.drivers["host"].Apply(context.Background(), planned[0].Changes)
 	shown.WriteString(err.Error())
-	var ae *host.ApplyError
+	var ae *interp.ApplyError
 	if !errors.As(err, &ae) || !slices.Equal(ae.AppliedIDs(), []string{"sh/h0/ok", "sh/h0/second"}) {
 		t.Errorf("err = %#v, want an ApplyError with h0's actions applied", err)
 	}

@@ -55,7 +55,7 @@ func (d *HostDriver) Plan(ctx context.Context, actions []interp.Action) ([]inter
 		func(ctx context.Context, h *hostState, i int) error {
 			c, err := d.plan(ctx, h, actions[i])
 			if err != nil {
-				return actionError(actions[i], err)
+				return interp.NewActionError(actions[i], err)
 			}
 			out[i] = c
 			return nil
@@ -85,7 +85,7 @@ func (d *HostDriver) plan(ctx context.Context, h *hostState, a interp.Action) (i
 // Apply implements interp.Driver. Each change is compared with the host
 // again first, so that it converges even if the host changed since Plan,
 // and reports what that comparison found to do. When a host fails, the
-// other hosts' changes are still applied; the error is an *ApplyError
+// other hosts' changes are still applied; the error is an *interp.ApplyError
 // naming each failed host.
 func (d *HostDriver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	var o outcomes
@@ -97,7 +97,7 @@ func (d *HostDriver) Apply(ctx context.Context, changes []interp.Change) (interp
 			}
 			op, err := d.apply(ctx, h, c)
 			if err != nil {
-				return actionError(c.Action, err)
+				return interp.NewActionError(c.Action, err)
 			}
 			o.done(c.Action.Meta().ID, op)
 			return nil

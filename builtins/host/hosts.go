@@ -10,14 +10,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ovnrun/ovnrun/internal/lanes"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
 // The host domain's two drivers, "host" (commands, services, the OVN
 // databases' connections, routes) and "ovs" (the Open_vSwitch database),
-// share one Hosts: one connection per host for the run, and per host the
-// database clients tunnelled through it. Both are safe for concurrent
+// share one Hosts: the run's session of each host (remote.Sessions: one
+// connection per host per run, shared with the libvirt driver, and the
+// host's Open vSwitch database client, internal/ovshost) and per host the
+// OVN database clients tunnelled through it. Both are safe for concurrent
 // calls on different hosts; actions of one host are applied in order.
 
 // Config configures the host drivers.
@@ -29,8 +32,13 @@ type Config struct {
 	Inventory *remote.Inventory
 	// CommandTimeout bounds each sh() command; 10 minutes when zero.
 	CommandTimeout time.Duration
+	// Sessions, when set, are the run's hosts, shared with the other
+	// domains (the libvirt driver): one connection per host per run. When
+	// nil the drivers open their own, reaching the hosts as Targets says.
+	Sessions *remote.Sessions
 	// Parallel bounds how many hosts are planned or applied at once when a
-	// driver gets actions of several hosts in one call; 8 when zero.
+	// driver gets actions of several hosts in one call; the run's bound
+	// (interp.Parallel) when zero.
 	Parallel int
 	// Log receives notes, each prefixed by its host; discarded when nil.
 	Log io.Writer
@@ -38,19 +46,21 @@ type Config struct {
 
 // Hosts is what the host and ovs drivers of one run share.
 type Hosts struct {
-	cfg   Config
-	pool  *remote.Pool
-	hosts map[string]*hostState
-	log   *prefixLog
+	cfg      Config
+	sessions *remote.Sessions
+	hosts    map[string]*hostState
+	log      *prefixLog
 
 	mu   sync.Mutex
 	refs int // drivers not yet closed
 }
 
-// hostState is one host: how to reach it and its database clients.
+// hostState is one host: its session (connection and Open vSwitch
+// database, shared with the other domains) and its OVN database clients.
 type hostState struct {
 	hs       *Hosts
 	name     string
+	sess     *remote.Session
 	target   remote.Target
 	systemID string // declared chassis name, "" when read from the host
 
@@ -64,9 +74,6 @@ func NewDrivers(plan *interp.Plan, cfg Config) (*HostDriver, *OVSDriver, error) 
 	if cfg.CommandTimeout <= 0 {
 		cfg.CommandTimeout = 10 * time.Minute
 	}
-	if cfg.Parallel <= 0 {
-		cfg.Parallel = 8
-	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
@@ -74,14 +81,23 @@ func NewDrivers(plan *interp.Plan, cfg Config) (*HostDriver, *OVSDriver, error) 
 		cfg.Remote.KnownHosts = cfg.Inventory.KnownHosts
 	}
 	log := &prefixLog{w: cfg.Log}
-	cfg.Remote.Log = log
-	pool, err := remote.NewPool(cfg.Remote)
-	if err != nil {
-		return nil, nil, err
+	sessions := cfg.Sessions
+	if sessions == nil {
+		cfg.Remote.Log = log
+		var err error
+		if sessions, err = remote.NewSessions(cfg.Remote, Targets(plan, cfg.Inventory)); err != nil {
+			return nil, nil, err
+		}
 	}
-	hs := &Hosts{cfg: cfg, pool: pool, hosts: map[string]*hostState{}, log: log, refs: 2}
-	for name, t := range Targets(plan, cfg.Inventory) {
-		hs.hosts[name] = &hostState{hs: hs, name: name, target: t, systemID: plan.Hosts[name].SystemID, dbs: map[dbKind]*dbConn{}}
+	sessions.Retain()
+	hs := &Hosts{cfg: cfg, sessions: sessions, hosts: map[string]*hostState{}, log: log, refs: 2}
+	for _, h := range plan.HostList() {
+		sess, err := sessions.Session(h.Name)
+		if err != nil {
+			sessions.Release()
+			return nil, nil, err
+		}
+		hs.hosts[h.Name] = &hostState{hs: hs, name: h.Name, sess: sess, target: sess.Target, systemID: h.SystemID, dbs: map[dbKind]*dbConn{}}
 	}
 	return &HostDriver{hs: hs}, &OVSDriver{hs: hs}, nil
 }
@@ -139,7 +155,7 @@ func (hs *Hosts) host(name string) (*hostState, error) {
 
 // conn returns the host's connection, dialling it on first use.
 func (h *hostState) conn(ctx context.Context) (remote.Conn, error) {
-	return h.hs.pool.Conn(ctx, h.target)
+	return h.sess.Conn(ctx)
 }
 
 func (h *hostState) logf(format string, args ...any) {
@@ -159,94 +175,25 @@ func (hs *Hosts) release() error {
 	for _, h := range hs.hosts {
 		errs = append(errs, h.closeDBs())
 	}
-	return errors.Join(append(errs, hs.pool.Close())...)
+	return errors.Join(append(errs, hs.sessions.Release())...)
 }
 
-// lanes splits items (actions or changes) by host, in order of first use,
-// and runs each host's items in order, hosts concurrently (bounded). fn
-// handles item i; a failure stops its host's lane but not the others.
+// lanes runs fn for items (actions or changes) by host: the items of one
+// host in order, hosts concurrently, bounded by Config.Parallel or the
+// run's bound. A failure stops its host's lane only (a *lanes.HostError).
 func (hs *Hosts) lanes(ctx context.Context, n int, hostOf func(i int) string, fn func(ctx context.Context, h *hostState, i int) error) error {
-	var order []string
-	byHost := map[string][]int{}
-	for i := range n {
-		name := hostOf(i)
-		if _, ok := byHost[name]; !ok {
-			order = append(order, name)
+	limit := hs.cfg.Parallel
+	if limit <= 0 {
+		limit = interp.Parallel(ctx)
+	}
+	return lanes.Run(ctx, limit, n, hostOf, func(ctx context.Context, name string, i int) error {
+		h, err := hs.host(name)
+		if err != nil {
+			return err
 		}
-		byHost[name] = append(byHost[name], i)
-	}
-	errs := make([]error, len(order))
-	sem := make(chan struct{}, hs.cfg.Parallel)
-	var wg sync.WaitGroup
-	for k, name := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			h, err := hs.host(name)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			for _, i := range byHost[name] {
-				if err := fn(ctx, h, i); err != nil {
-					errs[k] = &HostError{Host: name, Err: err}
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		return fn(ctx, h, i)
+	})
 }
-
-// HostError is the failure of one host. When several hosts fail, the
-// driver returns them joined (errors.Join); the other hosts' actions were
-// still applied.
-type HostError struct {
-	Host string
-	Err  error
-}
-
-// Error is the failure alone: every action's name already names its host.
-func (e *HostError) Error() string { return e.Err.Error() }
-func (e *HostError) Unwrap() error { return e.Err }
-
-// ApplyError is what Apply returns when some hosts failed: the failures,
-// and the IDs of the actions that were applied, whose outputs Apply also
-// returned, so that the engine can record them.
-type ApplyError struct {
-	Err     error
-	Applied []string
-}
-
-func (e *ApplyError) Error() string { return e.Err.Error() }
-func (e *ApplyError) Unwrap() error { return e.Err }
-
-// AppliedIDs returns the IDs of the actions that were applied.
-func (e *ApplyError) AppliedIDs() []string { return e.Applied }
-
-// actionError names the action and where the runbook declared it. A
-// failed command's own message drops the host's name, which the action's
-// name carries.
-func actionError(a interp.Action, err error) error {
-	m := a.Meta()
-	var detail interface{ Detail() string }
-	if errors.As(err, &detail) {
-		err = &detailError{detail.Detail(), err}
-	}
-	return fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
-}
-
-// detailError is an error shown by its detail, unwrapping to the original.
-type detailError struct {
-	msg string
-	err error
-}
-
-func (e *detailError) Error() string { return e.msg }
-func (e *detailError) Unwrap() error { return e.err }
 
 // outcomes collects what concurrent lanes did.
 type outcomes struct {
@@ -284,7 +231,7 @@ func (o *outcomes) result(err error) (interp.Outcomes, error) {
 		return o.m, nil
 	}
 	sort.Strings(o.applied)
-	return o.m, &ApplyError{Err: err, Applied: o.applied}
+	return o.m, &interp.ApplyError{Err: err, Applied: o.applied}
 }
 
 // prefixLog writes whole lines from concurrent hosts.

@@ -2,15 +2,9 @@ package host
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
-	"github.com/ovn-kubernetes/libovsdb/ovsdb"
-
-	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
-	"github.com/ovnrun/ovnrun/internal/poll"
 )
 
 // Interface external_ids bind an OVS interface to a logical port: the VM
@@ -39,18 +33,11 @@ func (d *OVSDriver) InterfaceExternalIDs(ctx context.Context, host, iface string
 	if err != nil {
 		return nil, false, err
 	}
-	db, err := h.db(ctx, dbOVS)
+	c, err := h.ovs(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	s, err := readOVS(ctx, db)
-	if err != nil {
-		return nil, false, err
-	}
-	if i := s.iface(iface); i != nil {
-		return strMap(i, "external_ids"), true, nil
-	}
-	return nil, false, nil
+	return c.IfaceExternalIDs(ctx, iface)
 }
 
 // SetInterfaceExternalIDs sets keys of an interface's external_ids on a
@@ -61,49 +48,12 @@ func (d *OVSDriver) SetInterfaceExternalIDs(ctx context.Context, host, iface str
 	if err != nil {
 		return err
 	}
-	db, err := h.dbWhenUp(ctx, dbOVS)
+	if _, err := h.dbWhenUp(ctx, dbOVS); err != nil {
+		return err
+	}
+	c, err := h.ovs(ctx)
 	if err != nil {
 		return err
 	}
-	var s *ovsState
-	err = poll.Until(ctx, ifaceWait, pollEvery, func() (bool, error) {
-		s, err = readOVS(ctx, db)
-		return err == nil && s.iface(iface) != nil, err
-	})
-	if errors.Is(err, poll.ErrTimeout) {
-		return fmt.Errorf("interface %s is not in %s's Open vSwitch database after %s", iface, host, ifaceWait)
-	}
-	if err != nil {
-		return err
-	}
-	i := s.iface(iface)
-	live := strMap(i, "external_ids")
-	set := map[string]string{}
-	var keys []string
-	for _, k := range sortedKeys(ids) {
-		if v, ok := live[k]; !ok || v != ids[k] {
-			set[k] = ids[k]
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	op := ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Interface", Where: whereUUID(ovsdbmodel.UUID(i)),
-		Mutations: []ovsdb.Mutation{
-			{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: stringSet(keys...)},
-			{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: stringMap(set)},
-		}}
-	if _, err := transact(ctx, db, "interface "+iface, op); err != nil {
-		return err
-	}
-	return settle(ctx, func() (bool, error) {
-		got, _, err := d.InterfaceExternalIDs(ctx, host, iface)
-		for k, v := range ids {
-			if got[k] != v {
-				return false, err
-			}
-		}
-		return true, err
-	})
+	return c.SetIfaceExternalIDs(ctx, iface, ids, ifaceWait)
 }

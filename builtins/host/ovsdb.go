@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	pathpkg "path"
-	"strings"
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
@@ -22,7 +22,9 @@ const pollEvery = 50 * time.Millisecond
 // A host's databases are reached with libovsdb through a unix socket
 // tunnelled over the host's SSH connection; models are built from each
 // server's own schema (internal/ovsdbmodel), so every OVS and OVN version
-// works. No ovs-vsctl or ovn-nbctl runs.
+// works. No ovs-vsctl or ovn-nbctl runs. The Open vSwitch database's client
+// is the session's (internal/ovshost), shared with the libvirt driver; the
+// OVN databases' are this domain's own.
 
 type dbKind int
 
@@ -42,13 +44,7 @@ type dbSpec struct {
 
 var dbSpecs = map[dbKind]dbSpec{
 	dbOVS: {"the Open vSwitch database", "Open_vSwitch",
-		func(t remote.Target) string { return pathpkg.Join(t.OVSDir(), "db.sock") },
-		map[string][]string{
-			"Open_vSwitch": {"external_ids", "bridges", "next_cfg", "cur_cfg"},
-			"Bridge":       {"name", "ports", "datapath_type"},
-			"Port":         {"name", "interfaces"},
-			"Interface":    {"name", "type", "external_ids"},
-		}},
+		func(t remote.Target) string { return ovshost.Socket(t.OVSDir()) }, ovshost.Tables},
 	dbNB: {"the OVN Northbound database", "OVN_Northbound",
 		func(t remote.Target) string { return pathpkg.Join(t.OVNDir(), "ovnnb_db.sock") },
 		map[string][]string{"NB_Global": {"connections"}, "Connection": {"target"}}},
@@ -82,6 +78,13 @@ const connectTimeout = 15 * time.Second
 // first use. A database that is not running is a *notRunningError, and is
 // tried again on the next call.
 func (h *hostState) db(ctx context.Context, k dbKind) (*ovsdbmodel.DB, error) {
+	if k == dbOVS {
+		c, err := h.ovs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return c.DB(), nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c := h.dbs[k]; c != nil {
@@ -114,6 +117,17 @@ func (h *hostState) db(ctx context.Context, k dbKind) (*ovsdbmodel.DB, error) {
 	}
 	h.dbs[k] = &dbConn{db: db, tun: tun}
 	return db, nil
+}
+
+// ovs returns the client of the host's Open vSwitch database, the
+// session's. Not running is a *notRunningError, as for the other databases.
+func (h *hostState) ovs(ctx context.Context) (*ovshost.Client, error) {
+	c, err := ovshost.Of(ctx, h.sess)
+	var nr *ovshost.NotRunningError
+	if errors.As(err, &nr) {
+		return nil, &notRunningError{what: dbSpecs[dbOVS].what, socket: nr.Socket, err: err}
+	}
+	return c, err
 }
 
 // dbWhenUp is db for apply: a database that a service of this step has
@@ -174,36 +188,10 @@ func strSet(row model.Model, col string) []string {
 	return s
 }
 
-func intCol(row model.Model, col string) int {
-	v, _ := ovsdbmodel.Get(row, col)
-	switch v := v.(type) {
-	case int:
-		return v
-	case *int:
-		if v != nil {
-			return *v
-		}
-	}
-	return 0
-}
-
 // transact sends ops in one transaction and returns the first error the
 // server reported, if any.
 func transact(ctx context.Context, db *ovsdbmodel.DB, what string, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-	res, err := db.Client().Transact(ctx, ops...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: transaction: %w", what, err)
-	}
-	for i, r := range res {
-		if r.Error != "" {
-			msg := strings.TrimSpace(r.Error + ": " + r.Details)
-			if i < len(ops) {
-				return nil, fmt.Errorf("%s: %s of %s failed: %s", what, ops[i].Op, ops[i].Table, msg)
-			}
-			return nil, fmt.Errorf("%s: transaction failed: %s", what, msg)
-		}
-	}
-	return res, nil
+	return ovshost.Transact(ctx, db, what, ops...)
 }
 
 func whereUUID(uuid string) []ovsdb.Condition {

@@ -70,7 +70,7 @@ func (d *OVSDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp
 				out[i], err = planOVS(ctx, db, a)
 			}
 			if err != nil {
-				return actionError(a, err)
+				return interp.NewActionError(a, err)
 			}
 			return nil
 		})
@@ -107,7 +107,7 @@ func (d *OVSDriver) Apply(ctx context.Context, changes []interp.Change) (interp.
 			if c.Op != interp.OpSkip {
 				op, err := applyOVS(ctx, h, c.Action)
 				if err != nil {
-					return actionError(c.Action, err)
+					return interp.NewActionError(c.Action, err)
 				}
 				o.done(c.Action.Meta().ID, op)
 			}

@@ -10,7 +10,8 @@ import (
 )
 
 // Registration is the host domain's registration: its builtins and the "host"
-// and "ovs" drivers, opened together as they share each host's connection.
+// and "ovs" drivers, opened together over the run's sessions (one
+// connection per host, shared with every domain).
 func Registration() engine.Domain {
 	return engine.Domain{Name: "host", Register: Register, Drivers: []engine.DriverSpec{{
 		Names: []string{"host", "ovs"},
@@ -30,7 +31,7 @@ func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Out
 			env.Hosts.InventoryPath, strings.Join(missing, ", "))
 	}
 	hd, od, err := NewDrivers(env.Plan, Config{
-		Remote: env.Hosts.Remote, Inventory: inv, CommandTimeout: env.Hosts.CommandTimeout, Log: env.Log,
+		Remote: env.Hosts.Remote, Inventory: inv, Sessions: env.Sessions, CommandTimeout: env.Hosts.CommandTimeout, Log: env.Log,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -413,8 +413,8 @@ func monitored() map[string][]string {
 	return want
 }
 
-// actionError prefixes an error with the action and its runbook position.
+// actionError is the failure of an NB action (interp.ActionError: the
+// action and its runbook position), prefixed with the driver.
 func actionError(a interp.Action, format string, args ...any) error {
-	m := a.Meta()
-	return fmt.Errorf("nb: %s %s (%s): %w", m.Kind, m.Name, m.Pos(), fmt.Errorf(format, args...))
+	return fmt.Errorf("nb: %w", interp.NewActionError(a, fmt.Errorf(format, args...)))
 }

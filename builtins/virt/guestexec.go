@@ -19,6 +19,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/internal/remote"
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // Commands inside guests, for the check driver's pings (check.GuestRunner).
@@ -235,7 +236,7 @@ func (d *Driver) waitGuests(ctx context.Context, domains []*Domain) ([]string, e
 		func(ctx context.Context, h *hostState, i int) error {
 			a := domains[i]
 			if err := h.waitGuest(ctx, a.Domain); err != nil {
-				return actionError(a, err)
+				return interp.NewActionError(a, err)
 			}
 			mu.Lock()
 			booted = append(booted, a.M.ID)

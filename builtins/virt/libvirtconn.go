@@ -14,18 +14,20 @@ import (
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
 
-// hostState is one host of the run: its libvirt client and OVS database,
-// opened on first use and reused by every action.
+// hostState is one host of the run: its session (shared with the host
+// drivers) and its libvirt client, opened on first use over the session's
+// connection and reused by every action.
 type hostState struct {
-	d    *Driver
-	name string
-	cfg  HostConfig
+	d       *Driver
+	name    string
+	cfg     HostConfig
+	sess    *remote.Session
+	sessErr error // the host has no session (not declared)
 
 	mu      sync.Mutex // guards the fields below while connecting
 	lv      *libvirt.Libvirt
 	raw     net.Conn // the stream under lv, closed to interrupt a call
-	ovs     *ovsConn
-	domType string // the probed default domain type; "" until probed
+	domType string   // the probed default domain type; "" until probed
 	typeWhy string
 	poolOK  bool
 	// recreated holds the domains this run's plan recreates (with
@@ -62,9 +64,12 @@ func notRunning(err error) bool {
 	return errors.As(err, &u) && errors.Is(u.Err, remote.ErrNoSocket)
 }
 
-// conn returns the host's connection from the run's pool.
+// conn returns the host's connection, the session's.
 func (h *hostState) conn(ctx context.Context) (remote.Conn, error) {
-	return h.d.cfg.Conn(ctx, h.name)
+	if h.sessErr != nil {
+		return nil, h.sessErr
+	}
+	return h.sess.Conn(ctx)
 }
 
 // dialer hands go-libvirt a stream to the libvirt socket through the host
@@ -148,11 +153,11 @@ func (h *hostState) do(ctx context.Context, fn func(l *libvirt.Libvirt) error) e
 	}
 }
 
-// close disconnects from libvirtd and the OVS database.
+// close disconnects from libvirtd. The session's clients (the OVS
+// database) close with the session.
 func (h *hostState) close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var errs []error
 	if h.lv != nil {
 		done := make(chan error, 1)
 		go func() { done <- h.lv.Disconnect() }()
@@ -163,11 +168,7 @@ func (h *hostState) close() error {
 		}
 		h.lv, h.raw = nil, nil
 	}
-	if h.ovs != nil {
-		errs = append(errs, h.ovs.close())
-		h.ovs = nil
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // isLibvirtErr reports whether err is a libvirt error with one of codes.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ovnrun/ovnrun/internal/lanes"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -52,9 +53,6 @@ type HostConfig struct {
 	// it becomes the libvirt storage pool PoolName.
 	ImageDir string
 	PoolName string
-	// OVSRundir holds the host's Open vSwitch db.sock, where the driver
-	// sets NICs' external_ids:iface-id.
-	OVSRundir string
 }
 
 func (h HostConfig) withDefaults() HostConfig {
@@ -67,41 +65,25 @@ func (h HostConfig) withDefaults() HostConfig {
 	def(&h.URI, DefaultURI)
 	def(&h.ImageDir, DefaultImageDir)
 	def(&h.PoolName, DefaultPoolName)
-	def(&h.OVSRundir, remote.DefaultOVSRundir)
 	return h
 }
 
-// ConnFunc returns the connection to a host: one per host per run, shared
-// with the host drivers when the command line wires them so.
-type ConnFunc func(ctx context.Context, host string) (remote.Conn, error)
-
-// PoolConn returns a ConnFunc that takes connections from pool, reaching
-// each host as targets says.
-func PoolConn(pool *remote.Pool, targets map[string]remote.Target) ConnFunc {
-	return func(ctx context.Context, host string) (remote.Conn, error) {
-		t, ok := targets[host]
-		if !ok {
-			return nil, fmt.Errorf("no host %q is declared", host)
-		}
-		return pool.Conn(ctx, t)
-	}
-}
-
-// HostConfigs returns the host settings implied by targets (each host's OVS
-// run directory and libvirt socket, as an inventory gives them), for
-// Config.Hosts.
+// HostConfigs returns the host settings implied by targets (each host's
+// libvirt socket, as an inventory gives it), for Config.Hosts.
 func HostConfigs(targets map[string]remote.Target) map[string]HostConfig {
 	out := map[string]HostConfig{}
 	for name, t := range targets {
-		out[name] = HostConfig{OVSRundir: t.OVSDir(), Socket: t.LibvirtSocket}
+		out[name] = HostConfig{Socket: t.LibvirtSocket}
 	}
 	return out
 }
 
 // Config configures the libvirt driver.
 type Config struct {
-	// Conn reaches the hosts; required.
-	Conn ConnFunc
+	// Sessions are the run's hosts, shared with the host drivers: each
+	// host's connection and Open vSwitch database (internal/ovshost);
+	// required. The driver holds a share (Retain) until it is closed.
+	Sessions *remote.Sessions
 	// Hosts holds per-host settings; a host it does not list gets the
 	// defaults. PlanDestroy looks for ovnrun's domains on these hosts and
 	// on every host an action names.
@@ -136,16 +118,15 @@ type Driver struct {
 }
 
 var (
-	_ interp.Driver       = (*Driver)(nil)
-	_ interp.Preflighter  = (*Driver)(nil)
-	_ interp.PartialError = (*ApplyError)(nil)
+	_ interp.Driver      = (*Driver)(nil)
+	_ interp.Preflighter = (*Driver)(nil)
 )
 
 // NewDriver returns the libvirt driver. Nothing is dialled until an action
 // needs a host.
 func NewDriver(cfg Config) (*Driver, error) {
-	if cfg.Conn == nil {
-		return nil, errors.New("libvirt: no way to reach hosts (Config.Conn is nil)")
+	if cfg.Sessions == nil {
+		return nil, errors.New("libvirt: no way to reach hosts (Config.Sessions is nil)")
 	}
 	if cfg.Owner == "" {
 		return nil, errors.New("libvirt: no owner tag (Config.Owner is empty)")
@@ -153,6 +134,7 @@ func NewDriver(cfg Config) (*Driver, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	cfg.Sessions.Retain()
 	return &Driver{cfg: cfg, hosts: map[string]*hostState{}}, nil
 }
 
@@ -166,6 +148,7 @@ func (d *Driver) host(name string) *hostState {
 	h := d.hosts[name]
 	if h == nil {
 		h = &hostState{d: d, name: name, cfg: d.cfg.Hosts[name].withDefaults()}
+		h.sess, h.sessErr = d.cfg.Sessions.Session(name)
 		d.hosts[name] = h
 	}
 	return h
@@ -177,7 +160,8 @@ func (d *Driver) logf(host, format string, args ...any) {
 	fmt.Fprintf(d.cfg.Log, "[%s] "+format+"\n", append([]any{host}, args...)...)
 }
 
-// Close implements interp.Driver.
+// Close implements interp.Driver: it disconnects from each libvirtd, then
+// gives back its share of the sessions.
 func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -185,7 +169,7 @@ func (d *Driver) Close() error {
 	for _, h := range d.hosts {
 		errs = append(errs, h.close())
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, d.cfg.Sessions.Release())...)
 }
 
 // Plan implements interp.Driver. Hosts are planned concurrently, the
@@ -196,7 +180,7 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 		func(ctx context.Context, h *hostState, i int) error {
 			c, err := h.plan(ctx, actions[i])
 			if err != nil {
-				return actionError(actions[i], err)
+				return interp.NewActionError(actions[i], err)
 			}
 			out[i] = c
 			return nil
@@ -246,7 +230,7 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 				err = fmt.Errorf("the libvirt driver cannot apply %T", a)
 			}
 			if err != nil {
-				return actionError(c.Action, err)
+				return interp.NewActionError(c.Action, err)
 			}
 			mu.Lock()
 			did[c.Action.Meta().ID] = op
@@ -269,25 +253,10 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 	}
 	if err != nil {
 		sort.Strings(applied)
-		return out, &ApplyError{Err: err, Applied: applied}
+		return out, &interp.ApplyError{Err: err, Applied: applied}
 	}
 	return out, nil
 }
-
-// ApplyError is what Apply returns when some hosts failed: the failures,
-// and the IDs of the actions that were applied all the same (on other
-// hosts, or before the failure on the same one), which the engine
-// journals (interp.PartialError).
-type ApplyError struct {
-	Err     error
-	Applied []string
-}
-
-func (e *ApplyError) Error() string { return e.Err.Error() }
-func (e *ApplyError) Unwrap() error { return e.Err }
-
-// AppliedIDs implements interp.PartialError.
-func (e *ApplyError) AppliedIDs() []string { return e.Applied }
 
 // Preflight implements interp.Preflighter: it refuses a run that would
 // recreate a VM without consent, before anything is applied.
@@ -298,7 +267,7 @@ func (d *Driver) Preflight(ctx context.Context, changes []interp.Change) error {
 	var errs []error
 	for _, c := range changes {
 		if a, ok := c.Action.(*Domain); ok && c.Op == interp.OpUpdate && needsRecreate(c.Diffs) {
-			errs = append(errs, actionError(a, &RecreateError{Diffs: c.Diffs}))
+			errs = append(errs, interp.NewActionError(a, &RecreateError{Diffs: c.Diffs}))
 		}
 	}
 	return errors.Join(errs...)
@@ -319,44 +288,13 @@ func (e *RecreateError) Error() string {
 		"pass --recreate-vms to destroy it and define it anew (its disk is recreated from the image)", strings.Join(parts, ", "))
 }
 
-// lanes runs fn for items grouped by host: hosts concurrently, the items of
-// one host in order; a failure stops its host's lane only.
+// lanes runs fn for items by host: the items of one host in order, hosts
+// concurrently, bounded by the run's parallelism; a failure stops its
+// host's lane only (a *lanes.HostError).
 func (d *Driver) lanes(ctx context.Context, n int, hostOf func(int) string, fn func(context.Context, *hostState, int) error) error {
-	var order []string
-	byHost := map[string][]int{}
-	for i := range n {
-		name := hostOf(i)
-		if _, ok := byHost[name]; !ok {
-			order = append(order, name)
-		}
-		byHost[name] = append(byHost[name], i)
-	}
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, name := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := d.host(name)
-			for _, i := range byHost[name] {
-				if err := fn(ctx, h, i); err != nil {
-					errs[k] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// actionError names the action and where the runbook declared it.
-func actionError(a interp.Action, err error) error {
-	m := a.Meta()
-	if p := m.Pos(); p.File != "" {
-		return fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, p, err)
-	}
-	return fmt.Errorf("%s %s: %w", m.Kind, m.Name, err)
+	return lanes.Run(ctx, interp.Parallel(ctx), n, hostOf, func(ctx context.Context, name string, i int) error {
+		return fn(ctx, d.host(name), i)
+	})
 }
 
 func sortedKeys[V any](m map[string]V) []string {

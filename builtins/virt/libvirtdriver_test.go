@@ -32,15 +32,19 @@ import (
 type lab struct {
 	h   *libvirttest.Host
 	cfg Config
+	// sessions returns the sessions of a new run.
+	sessions func() *remote.Sessions
 }
 
 func newLab(t *testing.T, uri string, opts ...libvirttest.Option) *lab {
 	h := libvirttest.Start(t, opts...)
 	local := &hostConn{Conn: remote.NewLocal("h0"), h: h}
 	return &lab{h: h, cfg: Config{
-		Conn:  func(context.Context, string) (remote.Conn, error) { return local, nil },
-		Hosts: map[string]HostConfig{"h0": {Socket: h.Socket, URI: uri, ImageDir: h.ImageDir, OVSRundir: h.OVSRundir}},
+		Hosts: map[string]HostConfig{"h0": {Socket: h.Socket, URI: uri, ImageDir: h.ImageDir}},
 		Owner: "lab.star",
+	}, sessions: func() *remote.Sessions {
+		return remote.NewSessionsOver(map[string]remote.Target{"h0": {Name: "h0", Local: true, OVSRundir: h.OVSRundir}},
+			map[string]remote.Conn{"h0": local})
 	}}
 }
 
@@ -63,6 +67,7 @@ func (c *hostConn) DialUnix(ctx context.Context, path string) (net.Conn, error) 
 // at the end of the test.
 func (l *lab) driver(t *testing.T, edit ...func(*Config)) *Driver {
 	cfg := l.cfg
+	cfg.Sessions = l.sessions()
 	for _, e := range edit {
 		e(&cfg)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -134,7 +135,7 @@ func (h *hostState) planNIC(ctx context.Context, a *Interface) (interp.Change, e
 			// The bridge or Open vSwitch itself may come from an earlier
 			// step; apply refuses if they are still missing then.
 			var mb *MissingBridgeError
-			var nr *OVSNotRunningError
+			var nr *ovshost.NotRunningError
 			if !errors.As(err, &mb) && !errors.As(err, &nr) {
 				return interp.Change{}, err
 			}

@@ -2,10 +2,8 @@ package virt
 
 import (
 	"context"
-	"errors"
 
 	"github.com/ovnrun/ovnrun/engine"
-	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -33,42 +31,18 @@ func Registration(cfg RunConfig) engine.Domain {
 	}}}
 }
 
-// pooledDriver is the libvirt driver with the connection pool it reaches
-// hosts through, closed together.
-type pooledDriver struct {
-	*Driver
-	pool *remote.Pool
-}
-
-func (d *pooledDriver) Close() error { return errors.Join(d.Driver.Close(), d.pool.Close()) }
-
-// open returns the "libvirt" driver: hosts are reached as the host drivers
-// reach them (runbook, then inventory, same SSH settings), each host's OVS
-// database in its inventory's ovs_rundir, and the domains are tagged with
-// the runbook's owner tag, as NB rows are. Nothing is dialled until an
-// action needs a host. It has a pool of its own: one more SSH connection
-// per hypervisor, until the host drivers hand out theirs.
-func open(cfg RunConfig, env *engine.OpenEnv) (*pooledDriver, error) {
-	rc := env.Hosts.Remote
-	if rc.KnownHosts == "" && env.Hosts.Inventory != nil {
-		rc.KnownHosts = env.Hosts.Inventory.KnownHosts
-	}
-	pool, err := remote.NewPool(rc)
-	if err != nil {
-		return nil, err
-	}
-	targets := env.Hosts.Targets(env.Plan)
-	d, err := NewDriver(Config{
-		Conn:        PoolConn(pool, targets),
-		Hosts:       HostConfigs(targets),
+// open returns the "libvirt" driver: hosts are reached over the run's
+// sessions, shared with the host drivers (one connection per host per run),
+// each host's libvirt socket and OVS database as its inventory says, and the
+// domains are tagged with the runbook's owner tag, as NB rows are. Nothing
+// is dialled until an action needs a host.
+func open(cfg RunConfig, env *engine.OpenEnv) (*Driver, error) {
+	return NewDriver(Config{
+		Sessions:    env.Sessions,
+		Hosts:       HostConfigs(env.Sessions.Targets()),
 		Owner:       env.Owner,
 		RecreateVMs: cfg.RecreateVMs,
 		WaitGuests:  cfg.WaitGuests,
 		Log:         env.Log,
 	})
-	if err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return &pooledDriver{Driver: d, pool: pool}, nil
 }

@@ -28,16 +28,17 @@ func TestOverSSH(t *testing.T) {
 	lv := libvirttest.Start(t)
 	lab := labhost.New(t)
 	hh := lab.AddHost("h0")
-	pool, err := remote.NewPool(remote.Config{KnownHosts: lab.WriteKnownHosts("known_hosts"), Dial: lab.Dial, AgentSocket: "none"})
+	targets := map[string]remote.Target{"h0": {Name: "h0", Address: hh.Addr, IdentityFiles: []string{lab.ClientKey}}}
+	sessions, err := remote.NewSessions(remote.Config{KnownHosts: lab.WriteKnownHosts("known_hosts"), Dial: lab.Dial, AgentSocket: "none"}, targets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	targets := map[string]remote.Target{"h0": {Name: "h0", Address: hh.Addr, IdentityFiles: []string{lab.ClientKey}}}
+	sessions.Retain() // the test's own share, for its two drivers in turn
+	defer sessions.Release()
 	cfg := virt.Config{
-		Conn:  virt.PoolConn(pool, targets),
-		Hosts: map[string]virt.HostConfig{"h0": {Socket: lv.Socket, URI: "test:///default", ImageDir: lv.ImageDir}},
-		Owner: "lab.star",
+		Sessions: sessions,
+		Hosts:    map[string]virt.HostConfig{"h0": {Socket: lv.Socket, URI: "test:///default", ImageDir: lv.ImageDir}},
+		Owner:    "lab.star",
 	}
 	kernel := filepath.Join(t.TempDir(), "vmlinuz")
 	if err := os.WriteFile(kernel, []byte("k"), 0o644); err != nil {

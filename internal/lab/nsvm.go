@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -33,6 +34,9 @@ type VMDriver struct {
 	lab *Lab
 	mu  sync.Mutex
 	vms map[string][2]string // vm action ID -> host, VM name
+	// ovs holds each host's Open vSwitch database client (internal/ovshost,
+	// as the host and libvirt drivers use), on its db.sock directly.
+	ovs map[string]*ovshost.Client
 }
 
 var (
@@ -41,13 +45,41 @@ var (
 )
 
 // NewVMDriver returns the light VM driver of lab l.
-func NewVMDriver(l *Lab) *VMDriver { return &VMDriver{lab: l, vms: map[string][2]string{}} }
+func NewVMDriver(l *Lab) *VMDriver {
+	return &VMDriver{lab: l, vms: map[string][2]string{}, ovs: map[string]*ovshost.Client{}}
+}
 
 // Name implements interp.Driver.
 func (d *VMDriver) Name() string { return "libvirt" }
 
-// Close implements interp.Driver. The VMs outlive the run.
-func (d *VMDriver) Close() error { return nil }
+// Close implements interp.Driver: it disconnects from the hosts' Open
+// vSwitch databases. The VMs outlive the run.
+func (d *VMDriver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for name, c := range d.ovs {
+		errs = append(errs, c.Close())
+		delete(d.ovs, name)
+	}
+	return errors.Join(errs...)
+}
+
+// ovsOf returns the Open vSwitch database client of host h, connecting on
+// first use; an *ovshost.NotRunningError is not kept.
+func (d *VMDriver) ovsOf(ctx context.Context, h *Host) (*ovshost.Client, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c := d.ovs[h.Name]; c != nil {
+		return c, nil
+	}
+	c, err := ovshost.Open(ctx, remote.NewLocal(h.Name), ovshost.Socket(h.OVSRundir()))
+	if err != nil {
+		return nil, err
+	}
+	d.ovs[h.Name] = c
+	return c, nil
+}
 
 // nicWait bounds waiting for the bridge a NIC plugs into: ovn-controller
 // creates br-int a moment after it starts.
@@ -57,17 +89,16 @@ const nicWait = 10 * time.Second
 func (d *VMDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
 	out := make([]interp.Change, len(actions))
 	for i, a := range actions {
-		c, err := d.plan(a)
+		c, err := d.plan(ctx, a)
 		if err != nil {
-			m := a.Meta()
-			return nil, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
+			return nil, interp.NewActionError(a, err)
 		}
 		out[i] = c
 	}
 	return out, nil
 }
 
-func (d *VMDriver) plan(a interp.Action) (interp.Change, error) {
+func (d *VMDriver) plan(ctx context.Context, a interp.Action) (interp.Change, error) {
 	switch a := a.(type) {
 	case *virt.Domain:
 		d.remember(a)
@@ -81,7 +112,7 @@ func (d *VMDriver) plan(a interp.Action) (interp.Change, error) {
 		}
 		return interp.Change{Action: a, Op: interp.OpCreate, Note: note}, nil
 	case *virt.Interface:
-		diffs, err := d.nicDiffs(a)
+		diffs, err := d.nicDiffs(ctx, a)
 		switch {
 		case err != nil:
 			return interp.Change{}, err
@@ -119,7 +150,7 @@ func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 			}
 		case *virt.Interface:
 			if c.Op == interp.OpDelete {
-				err = d.deleteNIC(a)
+				err = d.deleteNIC(ctx, a)
 			} else {
 				op, err = d.applyNIC(ctx, a)
 			}
@@ -127,8 +158,7 @@ func (d *VMDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 			err = fmt.Errorf("the lab VM driver cannot apply %T", a)
 		}
 		if err != nil {
-			m := c.Action.Meta()
-			return nil, fmt.Errorf("%s %s (%s): %w", m.Kind, m.Name, m.Pos(), err)
+			return nil, interp.NewActionError(c.Action, err)
 		}
 		out.Did(c.Action.Meta().ID, op)
 	}
@@ -166,7 +196,7 @@ type nicState struct {
 	dhcp           bool // its DHCP client runs
 }
 
-func (d *VMDriver) nicState(a *virt.Interface) (nicState, error) {
+func (d *VMDriver) nicState(ctx context.Context, a *virt.Interface) (nicState, error) {
 	var s nicState
 	h, err := d.host(a.M.Host)
 	if err != nil {
@@ -184,11 +214,24 @@ func (d *VMDriver) nicState(a *virt.Interface) (nicState, error) {
 		}
 	}
 	if s.hostEnd {
-		db := "--db=unix:" + filepath.Join(h.OVSRundir(), "db.sock")
-		if out, err := Output("ovs-vsctl", db, "--timeout=5", "port-to-br", a.Dev); err == nil {
-			s.bridge = strings.TrimSpace(out)
-			out, _ = Output("ovs-vsctl", db, "--timeout=5", "--if-exists", "get", "Interface", a.Dev, "external_ids:iface-id")
-			s.ifaceID = strings.Trim(strings.TrimSpace(out), `"`)
+		// Open vSwitch not running (yet) holds no port.
+		c, err := d.ovsOf(ctx, h)
+		var nr *ovshost.NotRunningError
+		switch {
+		case errors.As(err, &nr):
+		case err != nil:
+			return s, err
+		default:
+			if s.bridge, err = c.PortBridge(ctx, a.Dev); err != nil {
+				return s, err
+			}
+			if s.bridge != "" {
+				ids, _, err := c.IfaceExternalIDs(ctx, a.Dev)
+				if err != nil {
+					return s, err
+				}
+				s.ifaceID = ids["iface-id"]
+			}
 		}
 	}
 	pid, ok := readPID(d.dhcpPidfile(a))
@@ -197,8 +240,8 @@ func (d *VMDriver) nicState(a *virt.Interface) (nicState, error) {
 }
 
 // nicDiffs compares a NIC with the lab: nil when it does not exist at all.
-func (d *VMDriver) nicDiffs(a *virt.Interface) ([]interp.FieldDiff, error) {
-	s, err := d.nicState(a)
+func (d *VMDriver) nicDiffs(ctx context.Context, a *virt.Interface) ([]interp.FieldDiff, error) {
+	s, err := d.nicState(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +284,7 @@ func (d *VMDriver) applyNIC(ctx context.Context, a *virt.Interface) (interp.Op, 
 	if !NamespaceMounted(vmNS) {
 		return "", fmt.Errorf("VM %s on %s does not exist", a.VM, a.M.Host)
 	}
-	s, err := d.nicState(a)
+	s, err := d.nicState(ctx, a)
 	if err != nil {
 		return "", err
 	}
@@ -284,7 +327,7 @@ func (d *VMDriver) fixNIC(ctx context.Context, h *Host, a *virt.Interface, vmNS 
 		return err
 	}
 	if s.bridge != a.Bridge || s.ifaceID != a.IfaceID {
-		if err := plugNIC(ctx, h, a, s.bridge); err != nil {
+		if err := d.plugNIC(ctx, h, a); err != nil {
 			return err
 		}
 	}
@@ -294,29 +337,19 @@ func (d *VMDriver) fixNIC(ctx context.Context, h *Host, a *virt.Interface, vmNS 
 	return d.startDHCP(a, vmNS)
 }
 
-// plugNIC puts the host end into the bridge with the NIC's iface-id (what
-// libvirt and the seed's ovs-vsctl set interface do), waiting for the
-// bridge to exist.
-func plugNIC(ctx context.Context, h *Host, a *virt.Interface, oldBridge string) error {
-	db := "--db=unix:" + filepath.Join(h.OVSRundir(), "db.sock")
-	deadline := time.Now().Add(nicWait)
-	for Run("ovs-vsctl", db, "--timeout=5", "br-exists", a.Bridge) != nil {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("bridge %s does not exist on %s after %s: is Open vSwitch running, and ovn-controller (which creates br-int)?", a.Bridge, a.M.Host, nicWait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+// plugNIC puts the host end into the bridge with the NIC's iface-id and
+// attached-mac (what libvirt and the seed's ovs-vsctl set interface do),
+// moving it from another bridge, waiting for the bridge to exist.
+func (d *VMDriver) plugNIC(ctx context.Context, h *Host, a *virt.Interface) error {
+	c, err := d.ovsOf(ctx, h)
+	if err != nil {
+		return err
 	}
-	args := []string{db, "--timeout=10"}
-	if oldBridge != "" && oldBridge != a.Bridge {
-		args = append(args, "--", "del-port", oldBridge, a.Dev)
+	err = c.AddPort(ctx, a.Bridge, a.Dev, map[string]string{"iface-id": a.IfaceID, "attached-mac": a.MAC.String()}, nicWait)
+	if errors.Is(err, ovshost.ErrVswitchdLate) {
+		return fmt.Errorf("port %s on %s: %w", a.Dev, a.M.Host, err)
 	}
-	args = append(args, "--", "--may-exist", "add-port", a.Bridge, a.Dev,
-		"--", "set", "Interface", a.Dev, "external_ids:iface-id="+a.IfaceID, "external_ids:attached-mac="+a.MAC.String())
-	return Run("ovs-vsctl", args...)
+	return err
 }
 
 func (d *VMDriver) dhcpPidfile(a *virt.Interface) string {

@@ -3,10 +3,10 @@ package lab
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -18,7 +18,7 @@ func (d *VMDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 	for _, a := range actions {
 		switch a := a.(type) {
 		case *virt.Interface:
-			s, err := d.nicState(a)
+			s, err := d.nicState(ctx, a)
 			if err != nil {
 				return nil, err
 			}
@@ -37,7 +37,7 @@ func (d *VMDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 
 // deleteNIC stops the NIC's DHCP client, unplugs it from Open vSwitch and
 // deletes the veth pair.
-func (d *VMDriver) deleteNIC(a *virt.Interface) error {
+func (d *VMDriver) deleteNIC(ctx context.Context, a *virt.Interface) error {
 	h, err := d.host(a.M.Host)
 	if err != nil {
 		return err
@@ -46,8 +46,12 @@ func (d *VMDriver) deleteNIC(a *virt.Interface) error {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	os.Remove(d.dhcpPidfile(a))
-	if exists(filepath.Join(h.OVSRundir(), "db.sock")) {
-		if err := Run("ovs-vsctl", "--db=unix:"+filepath.Join(h.OVSRundir(), "db.sock"), "--timeout=10", "--if-exists", "del-port", a.Dev); err != nil {
+	if exists(ovshost.Socket(h.OVSRundir())) {
+		c, err := d.ovsOf(ctx, h)
+		if err != nil {
+			return err
+		}
+		if err := c.DelPort(ctx, a.Dev); err != nil {
 			return err
 		}
 	}

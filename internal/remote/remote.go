@@ -1,9 +1,11 @@
 // Package remote runs commands and opens unix sockets on the machines of a
 // lab: over SSH (golang.org/x/crypto/ssh), or on this machine without SSH.
 //
-// One connection per host per run: a Pool dials each host the first time an
-// action needs it and every later action, and every database tunnel to that
-// host (SSH direct-streamlocal), reuses the connection. Commands are bounded
+// One session per host per run (Sessions, Session), shared by every domain:
+// its connection is dialled (by a Pool) the first time an action needs the
+// host, and every later action, every database tunnel and libvirt stream to
+// that host (SSH direct-streamlocal), reuses it; clients opened over it
+// (the host's Open vSwitch database, internal/ovshost) are shared too. Commands are bounded
 // so that a timeout or a cancelled run really stops the remote process:
 // OpenSSH ignores signal requests for root sessions, so each command runs
 // under the remote `timeout` and, when the run gives up on it, its process
