@@ -41,6 +41,12 @@ type Options struct {
 	// OnStart, when set, is called with the evaluation before it runs; script
 	// tests use it to inspect the plan being built.
 	OnStart func(*Eval)
+	// Inputs are what the run brings to evaluation beside the runbook:
+	// how hosts are reached (an inventory), what a VM is in a lab (a guest
+	// kit). Each key belongs to the domain that reads it, through its own
+	// typed accessor (Eval.Input), so interp knows none of them. The plan
+	// is then right from the start: nothing rewrites it afterwards.
+	Inputs map[string]any
 }
 
 // fileOptions are the Starlark dialect of runbooks: top-level for loops and
@@ -181,6 +187,9 @@ func (ev *Eval) Domain(key string, init func() any) any {
 	}
 	return s
 }
+
+// Input returns the input set under key in Options.Inputs, or nil.
+func (ev *Eval) Input(key string) any { return ev.opts.Inputs[key] }
 
 // Call is one invocation of a builtin.
 type Call struct {

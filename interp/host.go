@@ -23,6 +23,10 @@ type Host struct {
 	SystemID     string
 	IdentityFile string
 	Pos          Pos
+	// Via says where Address, Port, User and Local come from when not from
+	// the runbook's host() (such as "inventory lab.json"), and Declared
+	// what host() said instead; the plan shows both.
+	Via, Declared string
 }
 
 var (

@@ -69,7 +69,11 @@ func hostLine(h *Host) string {
 	if h.SystemID != "" {
 		parts = append(parts, "chassis "+h.SystemID)
 	}
-	return strings.Join(parts, ", ")
+	line := strings.Join(parts, ", ")
+	if h.Via != "" {
+		line += fmt.Sprintf(" (%s; the runbook says %s)", h.Via, h.Declared)
+	}
+	return line
 }
 
 func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions) {
@@ -148,6 +152,9 @@ type jsonHost struct {
 	Local    bool   `json:"local,omitempty"`
 	SystemID any    `json:"system_id"`
 	Pos      string `json:"pos"`
+	// Via and Declared: see Host.
+	Via      string `json:"via,omitempty"`
+	Declared string `json:"declared,omitempty"`
 }
 
 type jsonStep struct {
@@ -196,7 +203,7 @@ func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
 	}
 	for _, h := range p.HostList() {
 		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port,
-			Local: h.Local, SystemID: JSONValue(h.ChassisField()), Pos: h.Pos.String()})
+			Local: h.Local, SystemID: JSONValue(h.ChassisField()), Pos: h.Pos.String(), Via: h.Via, Declared: h.Declared})
 	}
 	for _, st := range steps {
 		js := jsonStep{Name: st.Step.Name, Pos: st.Step.Pos.String(), Actions: []jsonAction{}}

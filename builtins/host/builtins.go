@@ -56,6 +56,9 @@ type state struct {
 	extIDs    map[string]map[string]interp.Pos // host -> external_ids key -> where it is set
 	bridges   map[string]*Bridge               // "host/bridge"
 	ports     map[string]*Bridge               // "host/port" -> the bridge holding it
+	// declared holds each host as its host() says, before the inventory:
+	// conflicts are the runbook's own.
+	declared map[string]interp.Host
 }
 
 func stateOf(c *interp.Call) *state {
@@ -65,6 +68,7 @@ func stateOf(c *interp.Call) *state {
 			extIDs:    map[string]map[string]interp.Pos{},
 			bridges:   map[string]*Bridge{},
 			ports:     map[string]*Bridge{},
+			declared:  map[string]interp.Host{},
 		}
 	}).(*state)
 }
@@ -114,6 +118,10 @@ func hostBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := checkHostConflicts(c, h); err != nil {
 		return nil, err
 	}
+	if _, dup := c.Ev.Plan().Hosts[h.Name]; !dup {
+		stateOf(c).declared[h.Name] = *h
+	}
+	applyInventory(c, h)
 	if err := c.AddHost(h); err != nil {
 		return nil, err
 	}
@@ -124,9 +132,14 @@ func hostBuiltin(c *interp.Call) (starlark.Value, error) {
 // same chassis as one already declared: a copy-pasted address or system-id
 // makes two hosts fight over one OVS database or one Chassis row.
 func checkHostConflicts(c *interp.Call, h *interp.Host) error {
-	for _, o := range c.Ev.Plan().HostList() {
-		if o.Name == h.Name {
+	declared := stateOf(c).declared
+	for _, p := range c.Ev.Plan().HostList() {
+		if p.Name == h.Name {
 			continue // AddHost reports the duplicate name
+		}
+		o := p
+		if d, ok := declared[p.Name]; ok {
+			o = &d
 		}
 		switch {
 		case h.Local && o.Local:

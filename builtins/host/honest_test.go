@@ -48,8 +48,8 @@ func TestAppliedOpIsReported(t *testing.T) {
 		}
 	}
 	gw := strings.TrimSuffix(h.Addr, ".10") + ".1"
-	plan := evaluate(t, earlierStepDecides, map[string]string{"address": h.Addr, "home": home, "gw": gw})
-	r := newRun(t, l, plan, l.Inventory(nil), nil, "")
+	r := newRun(t, l, evaluate(t, earlierStepDecides, map[string]string{"address": h.Addr, "home": home, "gw": gw}), l.Inventory(nil), nil, "")
+	plan := r.plan
 	j, err := engine.OpenJournal(filepath.Join(t.TempDir(), "journal"))
 	if err != nil {
 		t.Fatal(err)

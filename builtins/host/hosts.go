@@ -28,7 +28,8 @@ type Config struct {
 	// Remote configures SSH: known_hosts, accepting new keys, timeouts.
 	Remote remote.Config
 	// Inventory, when set, says how to reach the hosts (it overrides the
-	// runbook's host() settings); see UseInventory.
+	// runbook's host() settings, which evaluation already took: SetInventory)
+	// and gives what host() cannot say (passwords, run directories).
 	Inventory *remote.Inventory
 	// CommandTimeout bounds each sh() command; 10 minutes when zero.
 	CommandTimeout time.Duration
@@ -115,34 +116,6 @@ func Targets(plan *interp.Plan, inv *remote.Inventory) map[string]remote.Target 
 		out[h.Name] = t
 	}
 	return out
-}
-
-// UseInventory rewrites the plan's hosts with the inventory's address,
-// port, user and identity file, so that the plan shows the machines ovnrun
-// will really reach. It returns the names of declared hosts the inventory
-// does not list: they are reached as the runbook says, which is worth a
-// warning, since a runbook's defaults usually name another lab.
-func UseInventory(plan *interp.Plan, inv *remote.Inventory) (missing []string) {
-	if inv == nil {
-		return nil
-	}
-	for _, h := range plan.HostList() {
-		t, ok := inv.Apply(remote.Target{Name: h.Name, Local: h.Local, Address: h.Address, Port: h.Port, User: h.User})
-		if !ok {
-			missing = append(missing, h.Name)
-			continue
-		}
-		h.Local, h.Address, h.Port, h.User = t.Local, t.Address, t.Port, t.User
-		if t.Local {
-			h.Address, h.Port, h.User, h.IdentityFile = "", 0, "", ""
-		} else if h.Port == 0 {
-			h.Port = 22
-		}
-		if inv.Hosts[h.Name].IdentityFile != "" {
-			h.IdentityFile = inv.Hosts[h.Name].IdentityFile
-		}
-	}
-	return missing
 }
 
 func (hs *Hosts) host(name string) (*hostState, error) {

@@ -39,8 +39,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// evaluate evaluates a runbook with the host and OVN builtins.
-func evaluate(t *testing.T, src string, vars map[string]string) *interp.Plan {
+// runbook is a runbook for a lab test; newRun evaluates it with the
+// run's inventory, as ovnrun does.
+type runbook struct {
+	src  string
+	vars map[string]string
+}
+
+func evaluate(_ *testing.T, src string, vars map[string]string) runbook {
+	return runbook{src, vars}
+}
+
+// evaluateWith evaluates rb with the host and OVN builtins and inv.
+func evaluateWith(t *testing.T, rb runbook, inv *remote.Inventory) *interp.Plan {
 	t.Helper()
 	r := interp.NewRegistry()
 	if err := host.Register(r); err != nil {
@@ -49,7 +60,9 @@ func evaluate(t *testing.T, src string, vars map[string]string) *interp.Plan {
 	if err := ovn.Register(r); err != nil {
 		t.Fatal(err)
 	}
-	p, err := interp.Evaluate("lab.star", []byte(src), interp.Options{Registry: r, Vars: vars, Stdlib: stdlib.FS})
+	opts := interp.Options{Registry: r, Vars: rb.vars, Stdlib: stdlib.FS}
+	host.SetInventory(&opts, inv, "inventory.json")
+	p, err := interp.Evaluate("lab.star", []byte(rb.src), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +81,13 @@ type labRun struct {
 // newRun opens the host drivers (and, given an NB endpoint, the NB driver)
 // for plan, reaching the lab's hosts through inventory from the lab's
 // client namespace.
-func newRun(t *testing.T, l *labhost.Lab, plan *interp.Plan, inventory []byte, env map[string]string, nb string) *labRun {
+func newRun(t *testing.T, l *labhost.Lab, rb runbook, inventory []byte, env map[string]string, nb string) *labRun {
 	t.Helper()
 	inv, err := remote.ParseInventory("inventory.json", inventory, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	host.UseInventory(plan, inv)
+	plan := evaluateWith(t, rb, inv)
 	r := &labRun{t: t, plan: plan, out: &syncBuffer{}}
 	rc := remote.Config{AgentSocket: "none", DialTimeout: 2 * time.Second, Getenv: func(k string) string { return env[k] }}
 	if l != nil {

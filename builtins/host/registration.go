@@ -19,14 +19,13 @@ func Registration() engine.Domain {
 	}}}
 }
 
-// open returns the "host" and "ovs" drivers for the run. With an
-// inventory, it first rewrites the plan's hosts so that the plan shows the
-// machines really reached, warning about declared hosts the inventory does
-// not list. known holds the chassis names that hosts already report.
+// open returns the "host" and "ovs" drivers for the run, warning about
+// declared hosts the inventory does not list (the plan's hosts already
+// carry the inventory's addresses: SetInventory, before evaluation). known holds the chassis names that hosts already report.
 // Nothing is dialled except to read those names.
 func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 	inv := env.Hosts.Inventory
-	if missing := UseInventory(env.Plan, inv); len(missing) > 0 {
+	if missing := Unlisted(env.Plan, inv); len(missing) > 0 {
 		fmt.Fprintf(env.Log, "ovnrun: warning: %s does not list host(s) %s: reaching them at the runbook's addresses\n",
 			env.Hosts.InventoryPath, strings.Join(missing, ", "))
 	}

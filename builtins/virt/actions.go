@@ -16,6 +16,9 @@ type Domain struct {
 	// Kernel and Initrd boot the VM directly (no boot loader): sources of
 	// the same forms as Image. Cmdline is the kernel's command line.
 	Kernel, Initrd, Cmdline string
+	// GuestKit names the guest kit the VM boots instead of what the
+	// runbook says (a lab's: SetGuestKit); "" for the runbook's own.
+	GuestKit string
 }
 
 // Fields implements interp.Action.
@@ -35,6 +38,7 @@ func (d *Domain) Fields() []interp.Field {
 		interp.F("kernel", d.Kernel),
 		interp.F("initrd", d.Initrd),
 		interp.F("cmdline", d.Cmdline),
+		interp.F("guest_kit", d.GuestKit),
 	}
 }
 

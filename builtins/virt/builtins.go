@@ -94,6 +94,7 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 	a := &Domain{Domain: string(name), Image: string(img), VCPUs: vcpus, MemoryMiB: memory,
 		DiskGiB: disk, DomainType: domainType, OSVariant: osVariant,
 		Kernel: string(kernel), Initrd: string(initrd), Cmdline: cmdline}
+	useGuestKit(c, a)
 	a.M = interp.Meta{Kind: "vm", Name: h.Name + "/" + string(name), Driver: "libvirt", Host: h.Name}
 	if err := c.Add(a); err != nil {
 		return nil, err
