@@ -64,7 +64,7 @@ func completeStepFlags(cmd *cobra.Command, f *planFlags) {
 		if err != nil {
 			return nil
 		}
-		plan, _ := evaluateRunbook(context.Background(), args[0], vars, unique(f.libs), f.limits, io.Discard)
+		plan, _ := evaluateRunbook(context.Background(), args[0], vars, unique(f.libs), f.limits, nil, io.Discard)
 		if plan == nil {
 			return nil
 		}

@@ -125,7 +125,7 @@ func graphCommand(f *graphFlags, runbook string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "ovnrun graph", err)
 		}
 		var code int
-		if plan, code = evaluateRunbook(ctx, runbook, vars, f.libs, f.limits, stderr); plan == nil {
+		if plan, code = evaluateRunbook(ctx, runbook, vars, f.libs, f.limits, nil, stderr); plan == nil {
 			return code
 		}
 	}

@@ -11,8 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/builtins/host"
+	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/internal/libvirtd"
+	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -63,19 +66,13 @@ func checkLabFlags(f *planFlags) error {
 // enterLab prepares a --lab run. From the machine's own namespace it brings
 // the runbook's lab up (unless it is) and runs this ovnrun again, with the
 // same arguments, inside the lab's control namespace, from which only lab
-// addresses are reachable; it returns only on failure. Inside, it points the
-// run at the lab (useLab) and returns -1.
-func enterLab(f *planFlags, plan *interp.Plan, args []string, stdout, stderr io.Writer) int {
+// addresses are reachable; it returns only on failure. Inside (inside is
+// the lab, which runInputs opened), it points the run at the lab (useLab)
+// and returns -1.
+func enterLab(f *planFlags, plan *interp.Plan, inside *lab.Lab, args []string, stdout, stderr io.Writer) int {
 	lf := &f.live
-	if name := os.Getenv(labInside); name != "" {
-		l, err := lab.Open(name)
-		if err == nil && !lab.InNamespaceNow(l.CtlNS) {
-			err = fmt.Errorf("%s=%s, but this process is not in the lab's namespace %s", labInside, name, l.CtlNS)
-		}
-		if err == nil {
-			err = useLab(lf, l, plan, progressOf(f, stdout, stderr))
-		}
-		if err != nil {
+	if inside != nil {
+		if err := useLab(lf, inside, plan, progressOf(f, stdout, stderr)); err != nil {
 			fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 			return exitFailure
 		}
@@ -121,9 +118,60 @@ func progressOf(f *planFlags, stdout, stderr io.Writer) io.Writer {
 	return stdout
 }
 
+// insideLab returns the lab this process runs inside, with --lab, or nil
+// when it runs in the machine's own namespace.
+func insideLab(lf *liveFlags) (*lab.Lab, error) {
+	name := os.Getenv(labInside)
+	if !lf.lab.on || name == "" {
+		return nil, nil
+	}
+	l, err := lab.Open(name)
+	if err == nil && !lab.InNamespaceNow(l.CtlNS) {
+		err = fmt.Errorf("%s=%s, but this process is not in the lab's namespace %s", labInside, name, l.CtlNS)
+	}
+	return l, err
+}
+
+// runInputs returns the lab the run is inside (or nil) and what the run
+// brings to evaluation beside the runbook: the inventory (--inventory, or
+// the lab's) and, in a lab with QEMU guests, the guest kit every vm()
+// boots. The plan is then right from evaluation on.
+func runInputs(f *planFlags) (*lab.Lab, func(*interp.Options), error) {
+	lf := &f.live
+	l, err := insideLab(lf)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := lf.hosts.inventory
+	if l != nil {
+		path = l.InventoryPath()
+	}
+	var inv *remote.Inventory
+	if path != "" {
+		if inv, err = remote.LoadInventory(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	var kit *virt.GuestKit
+	if l != nil && l.VMKind() == lab.VMsQEMU {
+		k, err := libvirtd.FindKit()
+		if err != nil {
+			return nil, nil, err
+		}
+		kit = &virt.GuestKit{Kernel: k.Kernel, Initrd: k.Initrd, Cmdline: libvirtd.KitCmdline,
+			VCPUs: lab.GuestVCPUs, MemoryMiB: lab.GuestMemoryMiB, Name: "lab " + l.Name + ": " + k.Dir}
+	}
+	return l, func(o *interp.Options) {
+		host.SetInventory(o, inv, path)
+		if kit != nil {
+			virt.SetGuestKit(o, *kit)
+		}
+	}, nil
+}
+
 // useLab points a run inside lab l at the lab (lab.Configure, through
-// runOptions). With QEMU guests, the lab's VMs boot the guest kit
-// (lab.UseGuestKit), which it says.
+// runOptions). With QEMU guests, the lab's VMs boot the guest kit (an
+// input to evaluation: runInputs), which it says.
 func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) error {
 	if lf.lab.vmsSet && lf.lab.vms != l.VMKind() {
 		return fmt.Errorf("lab %s is up with %s VMs, not %s: tear it down first (ovnrun lab down %s)", l.Name, l.VMKind(), lf.lab.vms, l.Name)
@@ -135,14 +183,10 @@ func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) er
 	// Apply waits for the guests to boot at the end of the step that
 	// starts them, so that the checks meet guests that are up.
 	lf.virt.waitGuests = true
-	kit, err := libvirtd.FindKit()
-	if err != nil {
-		return err
-	}
-	if n := lab.UseGuestKit(plan, kit); n > 0 && !lf.destroy {
-		fmt.Fprintf(progress, "Lab %s: the %d VM(s) are QEMU guests of the guest kit in %s (%d vCPU, %d MiB, direct kernel boot); "+
+	if n := virt.GuestKitVMs(plan); n > 0 && !lf.destroy {
+		fmt.Fprintf(progress, "Lab %s: the %d VM(s) are QEMU guests of the guest kit (%d vCPU, %d MiB, direct kernel boot); "+
 			"the runbook's image, vcpus, memory_mib and disk_gib are for real hosts (docs/lab.md).\n\n",
-			l.Name, n, kit.Dir, lab.GuestVCPUs, lab.GuestMemoryMiB)
+			l.Name, n, lab.GuestVCPUs, lab.GuestMemoryMiB)
 	}
 	return nil
 }
@@ -286,7 +330,7 @@ func labUp(path string, vars, libs []string, vms string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
 		return exitUsage
 	}
-	plan, code := evaluateRunbook(context.Background(), path, values, libs, defaultEvalLimits(), stderr)
+	plan, code := evaluateRunbook(context.Background(), path, values, libs, defaultEvalLimits(), nil, stderr)
 	if plan == nil {
 		return code
 	}

@@ -88,7 +88,7 @@ func TestLabSeedQEMU(t *testing.T) {
 	out, took := ovnrunProcess(t, "--lab", "--lab-vms=qemu", path)
 	checkPings(t, out, 3)
 	for _, want := range []string{"a libvirtd on each for QEMU guests", "the 4 VM(s) are QEMU guests of the guest kit",
-		"] the guest of domain v0 is up (", "Applied 6 step(s) in "} {
+		"guest_kit: \"lab " + name + ": ", "] the guest of domain v0 is up (", "Applied 6 step(s) in "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first run lacks %q:\n%s", want, out)
 		}

@@ -126,14 +126,19 @@ func planCommand(f *planFlags, path string, args []string, stdout, stderr io.Wri
 	// them; an apply records the run as interrupted so --resume continues.
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	plan, code := evaluateRunbook(ctx, path, vars, f.libs, f.limits, stderr)
+	inside, inputs, err := runInputs(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return exitFailure
+	}
+	plan, code := evaluateRunbook(ctx, path, vars, f.libs, f.limits, inputs, stderr)
 	if plan == nil {
 		return code
 	}
 	f.live.text.Colour = f.output == "text" && f.out.colour(stdout)
 	stdout, stderr = f.out.quietOutput(f.output == "json", stdout, stderr)
 	if f.live.lab.on {
-		if code := enterLab(f, plan, args, stdout, stderr); code >= 0 {
+		if code := enterLab(f, plan, inside, args, stdout, stderr); code >= 0 {
 			return code
 		}
 	}
@@ -163,12 +168,13 @@ func runPlan(ctx context.Context, f *planFlags, plan *interp.Plan, stdout, stder
 }
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded
-// stdlib, within limits, until ctx ends. On error it prints the error with
+// stdlib, within limits, until ctx ends; inputs, if given, adds what the run
+// brings beside the runbook (runInputs). On error it prints the error with
 // its runbook position (and backtrace) and returns a nil plan with the
 // runbook exit code, or exitFailure when ctx ended. onStart, if given, is
 // handed the evaluation before it runs (ovnrun trace looks ports up by name
 // in it).
-func evaluateRunbook(ctx context.Context, path string, vars map[string]string, libs []string, limits evalLimits, stderr io.Writer, onStart ...func(*interp.Eval)) (*interp.Plan, int) {
+func evaluateRunbook(ctx context.Context, path string, vars map[string]string, libs []string, limits evalLimits, inputs func(*interp.Options), stderr io.Writer, onStart ...func(*interp.Eval)) (*interp.Plan, int) {
 	reg, err := newRegistry()
 	if err != nil {
 		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
@@ -179,6 +185,9 @@ func evaluateRunbook(ctx context.Context, path string, vars map[string]string, l
 		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
 	limits.apply(&opts)
+	if inputs != nil {
+		inputs(&opts)
+	}
 	if len(onStart) > 0 {
 		opts.OnStart = onStart[0]
 	}

@@ -101,7 +101,7 @@ func traceCommand(f *traceFlags, pos, args []string, stdout, stderr io.Writer) i
 	var ev *interp.Eval
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	plan, code := evaluateRunbook(ctx, pos[0], vars, f.libs, f.limits, stderr, func(e *interp.Eval) { ev = e })
+	plan, code := evaluateRunbook(ctx, pos[0], vars, f.libs, f.limits, nil, stderr, func(e *interp.Eval) { ev = e })
 	if plan == nil {
 		return code
 	}

@@ -50,7 +50,7 @@ func TestTraceCommandLine(t *testing.T) {
 func TestTraceArgs(t *testing.T) {
 	t.Chdir(repoRoot)
 	var ev *interp.Eval
-	plan, code := evaluateRunbook(context.Background(), "runbooks/dgp-dnat.star", nil, nil, defaultEvalLimits(), io.Discard, func(e *interp.Eval) { ev = e })
+	plan, code := evaluateRunbook(context.Background(), "runbooks/dgp-dnat.star", nil, nil, defaultEvalLimits(), nil, io.Discard, func(e *interp.Eval) { ev = e })
 	if plan == nil {
 		t.Fatalf("evaluate: exit %d", code)
 	}

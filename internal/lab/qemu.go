@@ -7,9 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/internal/libvirtd"
-	"github.com/ovnrun/ovnrun/interp"
 )
 
 // QEMU guests in a lab (--lab-vms=qemu). Every host then runs a libvirtd
@@ -24,7 +22,11 @@ import (
 // libvirt socket (libvirt_socket), and the libvirt driver applies vm() and
 // attach() as on real hosts.
 //
-// The lab boots every VM from the project's guest kit (UseGuestKit).
+// The lab boots every VM from the project's guest kit, sized GuestVCPUs and
+// GuestMemoryMiB: the lab cannot fetch a runbook's image (it has no
+// network), and four full guests would not fit a small machine. The kit is
+// an input to evaluation (virt.SetGuestKit, from cmd/ovnrun), so the plan
+// shows it; the runbook's vm() is untouched for real hosts.
 
 // What a lab's VMs are.
 const (
@@ -106,31 +108,6 @@ func (l *Lab) startLibvirtd(h *Host) error {
 		return fmt.Errorf("lab: host %s: %w", h.Name, err)
 	}
 	return nil
-}
-
-// UseGuestKit makes every vm() of plan boot the guest kit: its kernel and
-// initrd (direct kernel boot, no disk), GuestVCPUs and GuestMemoryMiB, and
-// the domain type libvirt offers. The lab cannot fetch a runbook's image
-// (it has no network), and four full guests would not fit a small machine;
-// the kit's guest does what the lab needs of a VM: DHCP on every NIC, and
-// commands (pings) from the check driver. Only a lab does this: the
-// runbook's vm() is untouched for real hosts. It returns how many VMs it
-// changed.
-func UseGuestKit(plan *interp.Plan, kit libvirtd.Kit) int {
-	n := 0
-	for _, s := range plan.Steps {
-		for _, a := range s.Actions {
-			d, ok := a.(*virt.Domain)
-			if !ok {
-				continue
-			}
-			d.Image, d.DiskGiB, d.OSVariant, d.DomainType = "", 0, "", ""
-			d.Kernel, d.Initrd, d.Cmdline = kit.Kernel, kit.Initrd, libvirtd.KitCmdline
-			d.VCPUs, d.MemoryMiB = GuestVCPUs, GuestMemoryMiB
-			n++
-		}
-	}
-	return n
 }
 
 // guests describes host h's QEMU guests for the status: their names, from

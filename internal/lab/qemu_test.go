@@ -2,7 +2,6 @@ package lab
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,10 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovnrun/ovnrun/builtins/virt"
-	"github.com/ovnrun/ovnrun/internal/libvirtd"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
-	"github.com/ovnrun/ovnrun/interp"
 )
 
 // requireQEMU stops a test that cannot run libvirtd, and builds the guest
@@ -108,25 +104,4 @@ func TestUpDownQEMU(t *testing.T) {
 		t.Fatal(err)
 	}
 	CheckGone(t, spec.Name, pids)
-}
-
-// TestUseGuestKit: every vm() boots the kit, sized for the lab; other
-// actions are left alone.
-func TestUseGuestKit(t *testing.T) {
-	d := &virt.Domain{Domain: "v0", Image: "http://images.lab/rhel8.4.qcow2", VCPUs: 2, MemoryMiB: 2048, DiskGiB: 20,
-		OSVariant: "rhel8.4", DomainType: "kvm"}
-	nic := &virt.Interface{VM: "v0", Dev: "tap0", Bridge: "br-int", IfaceID: "p0"}
-	plan := &interp.Plan{Steps: []*interp.Step{{Name: "vms", Actions: []interp.Action{d, nic}}}}
-	kit := libvirtd.Kit{Dir: "/k", Kernel: "/k/vmlinux", Initrd: "/k/initrd.img"}
-	if n := UseGuestKit(plan, kit); n != 1 {
-		t.Errorf("changed %d VMs, want 1", n)
-	}
-	got := fmt.Sprint(d.Domain, d.Image, d.VCPUs, d.MemoryMiB, d.DiskGiB, d.OSVariant, d.DomainType, d.Kernel, d.Initrd, d.Cmdline)
-	want := fmt.Sprint("v0", "", GuestVCPUs, GuestMemoryMiB, 0, "", "", "/k/vmlinux", "/k/initrd.img", libvirtd.KitCmdline)
-	if got != want {
-		t.Errorf("vm = %s, want %s", got, want)
-	}
-	if nic.Dev != "tap0" || nic.IfaceID != "p0" {
-		t.Errorf("the NIC changed: %+v", nic)
-	}
 }

@@ -15,7 +15,7 @@ const domains = "github.com/ovnrun/ovnrun/builtins/"
 
 // labDomainFiles are the files of internal/lab that may import a domain:
 // the lab's VM driver, which drives the virt domain's actions.
-var labDomainFiles = []string{"nsvm.go", "nsvmdestroy.go", "qemu.go"}
+var labDomainFiles = []string{"nsvm.go", "nsvmdestroy.go"}
 
 // imports returns the imports of each non-test Go file under dir (relative to
 // the repository root), by file path. Reading the files here, rather than
