@@ -5,8 +5,8 @@
 // through interfaces the domains' actions implement (topo.Element,
 // lab.InterfaceUser, lab.VMNIC).
 //
-// The one exception is the lab's VM driver (internal/lab's nsvm*.go and
-// qemu.go): it is a driver of the virt domain's actions and imports
+// The one exception is the lab's VM driver (internal/lab's nsvm*.go): it
+// is a driver of the virt domain's actions and imports
 // builtins/virt. Moving it into the virt domain (or a lab subpackage above
 // the domains) would make the exception go away.
 package layers
