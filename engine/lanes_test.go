@@ -190,3 +190,33 @@ func TestSkippedActionOutputsAreReadable(t *testing.T) {
 		t.Errorf("calls %q: want a2 to get b1's output from b, and b1 not applied", got)
 	}
 }
+
+// TestRunParallelOption: Options.Parallel (ovnrun --parallel) bounds the
+// lanes of a whole run: with 1, two hosts' lanes never meet; by default
+// they do.
+func TestRunParallelOption(t *testing.T) {
+	plan := &interp.Plan{Runbook: "lanes.star", Steps: []*interp.Step{{Name: "s", Actions: []interp.Action{
+		hostAct("host", "h0", "a", interp.Resource), hostAct("host", "h1", "b", interp.Resource)}}}}
+	run := func(parallel int, wait time.Duration) error {
+		d := &laneDriver{name: "host", meet: make(chan struct{}), wait: wait}
+		var out strings.Builder
+		return Run(context.Background(), plan, Options{
+			Domains: []Domain{{Name: "fake", Drivers: []DriverSpec{{Names: []string{"host"},
+				Open: func(context.Context, *OpenEnv) ([]interp.Driver, interp.Outputs, error) {
+					return []interp.Driver{d}, nil, nil
+				}}}}},
+			Parallel: parallel,
+			Journal:  JournalOptions{Path: t.TempDir() + "/journal"},
+			Stdout:   &out, Stderr: &out,
+		})
+	}
+	if err := run(0, 5*time.Second); err != nil {
+		t.Fatalf("by default: %v (the two lanes must meet)", err)
+	}
+	if err := run(1, 100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "no other lane applied concurrently") {
+		t.Errorf("with Parallel 1: %v, want the two lanes not to meet", err)
+	}
+	if err := run(-1, time.Second); err == nil || !strings.Contains(err.Error(), "--parallel -1") {
+		t.Errorf("with Parallel -1: %v, want it refused", err)
+	}
+}

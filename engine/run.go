@@ -30,6 +30,9 @@ type Options struct {
 
 	Journal JournalOptions
 	Hosts   HostOptions
+	// Parallel bounds how many hosts a step configures at once (and how
+	// many a driver reaches at once); DefaultParallel when zero.
+	Parallel int
 
 	// AfterDestroy, when set, runs after a destroy applied (a lab resets
 	// its hosts); DestroyNote says, in the plan, what that does to the
@@ -74,6 +77,12 @@ func Run(ctx context.Context, plan *interp.Plan, o Options) error {
 		return &OptionError{err}
 	}
 	o.Journal.partial = len(o.Only) > 0 || o.From != ""
+	if o.Parallel < 0 {
+		return &OptionError{fmt.Errorf("--parallel %d: want at least 1", o.Parallel)}
+	}
+	if o.Parallel > 0 {
+		ctx = interp.WithParallel(ctx, o.Parallel)
+	}
 	t, err := newDrivers(o.Domains, o.Overrides)
 	if err != nil {
 		return err

@@ -121,7 +121,7 @@ func colourMarker(op Op) string {
 // line a lab engineer edits.
 func where(m *Meta, runbook string) string {
 	pos := m.Pos()
-	if pos.File == runbook {
+	if pos.File == runbook || len(m.Stack) < 2 {
 		return pos.String()
 	}
 	for _, p := range m.Stack[1:] {

@@ -19,6 +19,7 @@ type liveFlags struct {
 	timeout        time.Duration
 	adopt, destroy bool
 	wait           string
+	parallel       int
 	journalFlags
 	hosts hostFlags
 	lab   labFlags
@@ -33,6 +34,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction wait for `sb|hv|none`: ovn-northd, every chassis, or nothing")
+	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
 	addLabFlags(fs, &f.lab)
@@ -44,6 +46,9 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 // supplies the hosts' inventory, the journal and the VMs.
 func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) {
 	lf := &f.live
+	if lf.parallel < 1 {
+		return engine.Options{}, fmt.Errorf("--parallel %d: want at least 1", lf.parallel)
+	}
 	switch lf.wait {
 	case "", "none", "sb", "hv":
 	default:
@@ -54,7 +59,7 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 	o := engine.Options{
 		Domains: domains(lf),
 		DryRun:  f.dryRun, Offline: f.offline, Destroy: lf.destroy,
-		Output: f.output, Text: lf.text, Only: f.only, From: f.from,
+		Output: f.output, Text: lf.text, Only: f.only, From: f.from, Parallel: lf.parallel,
 		Journal: engine.JournalOptions{Path: lf.journal, Resume: lf.resume, RerunUnfinished: lf.rerunUnfinished},
 		Hosts:   lf.hosts.options(),
 		Stdout:  stdout, Stderr: stderr,
