@@ -29,7 +29,7 @@ func defaultEvalLimits() evalLimits {
 
 func addEvalLimitFlags(fs *pflag.FlagSet, l *evalLimits) {
 	*l = defaultEvalLimits()
-	fs.Uint64Var(&l.maxSteps, "max-steps", l.maxSteps, "stop evaluating the runbook after this many Starlark steps (0: no limit)")
+	fs.Uint64Var(&l.maxSteps, "max-steps", l.maxSteps, "stop evaluating the runbook after `N` Starlark steps (0: no limit)")
 	fs.Var(&l.maxMemory, "max-memory", "stop evaluating the runbook when its values take more memory than this, e.g. 512MiB, 2GiB (0: no limit)")
 }
 
