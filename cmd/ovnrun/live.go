@@ -34,7 +34,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction, wait for `sb|hv|none`: ovn-northd (sb), every chassis (hv), or nothing")
-	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once")
+	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default)")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
 	addLabFlags(fs, &f.lab)
@@ -46,8 +46,8 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 // supplies the hosts' inventory, the journal and the VMs.
 func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) {
 	lf := &f.live
-	if lf.parallel < 1 {
-		return engine.Options{}, fmt.Errorf("--parallel %d: want at least 1", lf.parallel)
+	if lf.parallel < 0 {
+		return engine.Options{}, fmt.Errorf("--parallel %d: want at least 1 (0: the default)", lf.parallel)
 	}
 	switch lf.wait {
 	case "", "none", "sb", "hv":

@@ -49,7 +49,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		// Other mistakes.
 		{[]string{"--dry-run", "--offline", "--only", "nosuch", "runbooks/dgp.star"}, `no step "nosuch"`, "ovnrun"},
 		{[]string{"--dry-run", "--wait", "always", "--nb", "unix:/nonexistent", "runbooks/dgp.star"}, `--wait "always": want sb, hv or none`, "ovnrun"},
-		{[]string{"--dry-run", "--parallel", "0", "--nb", "unix:/nonexistent", "runbooks/dgp.star"}, `--parallel 0: want at least 1`, "ovnrun"},
+		{[]string{"--dry-run", "--parallel", "-1", "--nb", "unix:/nonexistent", "runbooks/dgp.star"}, `--parallel -1: want at least 1`, "ovnrun"},
 		{[]string{"doc", "nosuch"}, `doc: no builtin "nosuch"`, "ovnrun doc"},
 		// graph never writes a file of one format under another's name.
 		{[]string{"graph", "-o", out + "/dgp.jpeg", "runbooks/dgp.star"}, "-o " + out + "/dgp.jpeg: ovnrun draws no .jpeg files", "ovnrun graph"},
