@@ -123,20 +123,20 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 		if s.root == nil {
 			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"bridges": uuidSet("bridge")}})
 		} else {
-			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: whereUUID(ovsdbmodel.UUID(s.root)),
+			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root)),
 				Mutations: []ovsdb.Mutation{{Column: "bridges", Mutator: ovsdb.MutateOperationInsert, Value: uuidSet("bridge")}}})
 		}
 	} else {
 		uuid := ovsdbmodel.UUID(live)
 		if a.DatapathType != "" && str(live, "datapath_type") != a.DatapathType {
-			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Bridge", Where: whereUUID(uuid), Row: ovsdb.Row{"datapath_type": a.DatapathType}})
+			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(uuid), Row: ovsdb.Row{"datapath_type": a.DatapathType}})
 		}
 		var ports []string
 		for _, p := range missing {
 			ports = append(ports, b.port(p, ""))
 		}
 		if len(ports) > 0 {
-			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Bridge", Where: whereUUID(uuid),
+			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(uuid),
 				Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationInsert, Value: uuidSet(ports...)}}})
 		}
 	}
@@ -144,14 +144,14 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	if s.root != nil {
 		// Like ovs-vsctl without --no-wait: ask ovs-vswitchd to report
 		// when it has applied this, so the next command finds the bridge.
-		root := whereUUID(ovsdbmodel.UUID(s.root))
+		root := ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root))
 		b.ops = append(b.ops,
 			ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: root,
 				Mutations: []ovsdb.Mutation{{Column: "next_cfg", Mutator: ovsdb.MutateOperationAdd, Value: 1}}},
 			ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "Open_vSwitch", Where: root, Columns: []string{"next_cfg"}})
 		cfgAt = len(b.ops) - 1
 	}
-	res, err := transact(ctx, db, "bridge "+a.Bridge, b.ops...)
+	res, err := ovshost.Transact(ctx, db, "bridge "+a.Bridge, b.ops...)
 	if err != nil {
 		return "", err
 	}

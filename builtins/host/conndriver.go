@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -123,9 +124,9 @@ func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBCon
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: globalTable, Row: row})
 	} else {
 		// Unreferenced Connection rows are garbage-collected.
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: globalTable, Where: whereUUID(global), Row: row})
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: globalTable, Where: ovsdbmodel.WhereUUID(global), Row: row})
 	}
-	if _, err := transact(ctx, db, dbSpecs[k].what, ops...); err != nil {
+	if _, err := ovshost.Transact(ctx, db, dbSpecs[k].what, ops...); err != nil {
 		return "", err
 	}
 	// The next plan of this run must see the change.

@@ -188,16 +188,6 @@ func strSet(row model.Model, col string) []string {
 	return s
 }
 
-// transact sends ops in one transaction and returns the first error the
-// server reported, if any.
-func transact(ctx context.Context, db *ovsdbmodel.DB, what string, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-	return ovshost.Transact(ctx, db, what, ops...)
-}
-
-func whereUUID(uuid string) []ovsdb.Condition {
-	return []ovsdb.Condition{ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: uuid})}
-}
-
 func uuidSet(uuids ...string) ovsdb.OvsSet {
 	set := ovsdb.OvsSet{GoSet: make([]any, len(uuids))}
 	for i, u := range uuids {

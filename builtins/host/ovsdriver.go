@@ -13,6 +13,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
+	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -243,13 +244,13 @@ func applyExternalIDs(ctx context.Context, db *ovsdbmodel.DB, s *ovsState, a *Ex
 		tx = ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"external_ids": stringMap(set)}}
 	} else {
 		// A map insert keeps an existing key's value: delete the keys first.
-		tx = ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: whereUUID(ovsdbmodel.UUID(s.root)),
+		tx = ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root)),
 			Mutations: []ovsdb.Mutation{
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: stringSet(keys...)},
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: stringMap(set)},
 			}}
 	}
-	if _, err := transact(ctx, db, "Open_vSwitch", tx); err != nil {
+	if _, err := ovshost.Transact(ctx, db, "Open_vSwitch", tx); err != nil {
 		return "", err
 	}
 	return op, settle(ctx, func() (bool, error) {

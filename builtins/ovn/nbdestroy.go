@@ -8,6 +8,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -145,7 +146,7 @@ func (t *txn) buildDeletes() {
 				}
 			}
 		}
-		t.emit(o, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: o.table, Where: whereUUID(o.uuid)})
+		t.emit(o, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: o.table, Where: ovsdbmodel.WhereUUID(o.uuid)})
 		t.deleted = append(t.deleted, o.uuid)
 	}
 }

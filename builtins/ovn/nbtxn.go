@@ -15,6 +15,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -107,7 +108,7 @@ func (t *txn) build() error {
 		if len(rc.add) > 0 {
 			muts = append(muts, ovsdb.Mutation{Column: k.column, Mutator: ovsdb.MutateOperationInsert, Value: uuidSet(rc.add)})
 		}
-		t.emit(rc.action, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: k.table, Where: whereUUID(k.uuid), Mutations: muts})
+		t.emit(rc.action, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: k.table, Where: ovsdbmodel.WhereUUID(k.uuid), Mutations: muts})
 	}
 	t.ops = append(t.guards, t.ops...)
 	t.opAction = append(t.guardAction, t.opAction...)
@@ -146,7 +147,7 @@ func (t *txn) update(rp *rowPlan) error {
 		if err != nil {
 			return err
 		}
-		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.name, Where: whereUUID(rp.live.uuid), Row: row})
+		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.name, Where: ovsdbmodel.WhereUUID(rp.live.uuid), Row: row})
 	}
 	if !rp.move {
 		return nil
@@ -254,10 +255,6 @@ func toNative(cs *ovsdb.ColumnSchema, v any) (any, error) {
 func (t *txn) emit(a interp.Action, op ovsdb.Operation) {
 	t.ops = append(t.ops, op)
 	t.opAction = append(t.opAction, a)
-}
-
-func whereUUID(uuid string) []ovsdb.Condition {
-	return []ovsdb.Condition{ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: uuid})}
 }
 
 func uuidSet(uuids []string) ovsdb.OvsSet {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/poll"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -79,9 +80,9 @@ func (t *txn) addWait() (int, error) {
 	if g == nil {
 		return -1, errNoGlobal
 	}
-	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "NB_Global", Where: whereUUID(g.uuid),
+	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "NB_Global", Where: ovsdbmodel.WhereUUID(g.uuid),
 		Mutations: []ovsdb.Mutation{{Column: "nb_cfg", Mutator: ovsdb.MutateOperationAdd, Value: 1}}})
-	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: whereUUID(g.uuid),
+	t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: ovsdbmodel.WhereUUID(g.uuid),
 		Columns: []string{"nb_cfg"}})
 	return len(t.ops) - 1, nil
 }

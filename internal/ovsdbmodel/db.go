@@ -281,3 +281,8 @@ func (db *DB) table(name string) (*Table, error) {
 
 // Close disconnects; the DB cannot be used afterwards.
 func (db *DB) Close() { db.client.Close() }
+
+// WhereUUID is the condition selecting one row by its UUID.
+func WhereUUID(uuid string) []ovsdb.Condition {
+	return []ovsdb.Condition{ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: uuid})}
+}

@@ -207,7 +207,7 @@ func (c *Client) SetIfaceExternalIDs(ctx context.Context, name string, ids map[s
 		return nil
 	}
 	// A map insert keeps an existing key's value: delete the keys first.
-	op := ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Interface", Where: WhereUUID(ovsdbmodel.UUID(row)),
+	op := ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Interface", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(row)),
 		Mutations: []ovsdb.Mutation{
 			{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: keys}},
 			{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsMap{GoMap: set}},
@@ -233,9 +233,4 @@ func (c *Client) settle(ctx context.Context, what string, done func() (bool, err
 		return fmt.Errorf("%s: committed, but not seen within %s", what, Wait)
 	}
 	return err
-}
-
-// WhereUUID is the condition selecting one row.
-func WhereUUID(uuid string) []ovsdb.Condition {
-	return []ovsdb.Condition{ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: uuid})}
 }

@@ -76,7 +76,7 @@ func (c *Client) AddPort(ctx context.Context, bridge, name string, ids map[strin
 		ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Interface", UUIDName: "iface", Row: ovsdb.Row{"name": name, "external_ids": idMap}},
 		ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Port", UUIDName: "port",
 			Row: ovsdb.Row{"name": name, "interfaces": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: "iface"}}}}},
-		ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Bridge", Where: WhereUUID(ovsdbmodel.UUID(br)),
+		ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(br)),
 			Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: "port"}}}}}})
 	return c.commitAndWait(ctx, "port "+name, ops, func() (bool, error) {
 		on, err := c.PortBridge(ctx, name)
@@ -112,14 +112,14 @@ func (c *Client) removeOps(ctx context.Context, bridge, name string) ([]ovsdb.Op
 	if err != nil || br == nil || port == nil {
 		return nil, err
 	}
-	ops := []ovsdb.Operation{{Op: ovsdb.OperationMutate, Table: "Bridge", Where: WhereUUID(ovsdbmodel.UUID(br)),
+	ops := []ovsdb.Operation{{Op: ovsdb.OperationMutate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(br)),
 		Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: ovsdbmodel.UUID(port)}}}}}}}
 	v, _ := ovsdbmodel.Get(port, "interfaces")
 	ifaces, _ := v.([]string)
 	for _, u := range ifaces {
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Interface", Where: WhereUUID(u)})
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Interface", Where: ovsdbmodel.WhereUUID(u)})
 	}
-	return append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Port", Where: WhereUUID(ovsdbmodel.UUID(port))}), nil
+	return append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Port", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(port))}), nil
 }
 
 // commitAndWait sends ops with a request that ovs-vswitchd report when it
@@ -132,7 +132,7 @@ func (c *Client) commitAndWait(ctx context.Context, what string, ops []ovsdb.Ope
 	}
 	cfgAt := -1
 	if len(roots) > 0 {
-		root := WhereUUID(ovsdbmodel.UUID(roots[0]))
+		root := ovsdbmodel.WhereUUID(ovsdbmodel.UUID(roots[0]))
 		ops = append(ops,
 			ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: root,
 				Mutations: []ovsdb.Mutation{{Column: "next_cfg", Mutator: ovsdb.MutateOperationAdd, Value: 1}}},
