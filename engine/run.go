@@ -45,7 +45,10 @@ type Options struct {
 
 // HostOptions say how to reach hosts (docs/hosts.md).
 type HostOptions struct {
-	Inventory      string // JSON file overriding host()
+	Inventory string // JSON file overriding host()
+	// Loaded is that file as the caller already read it (the runbook was
+	// evaluated with it); nil to read it here.
+	Loaded         *remote.Inventory
 	KnownHosts     string
 	AcceptNewKeys  bool
 	SSHTimeout     time.Duration
@@ -140,19 +143,24 @@ func writeDestroyHosts(w io.Writer, note string) {
 	fmt.Fprintln(w, note)
 }
 
-// reach loads the inventory and returns how the run reaches hosts.
+// reach returns how the run reaches hosts: the inventory (read unless
+// already loaded) and its known_hosts unless one is given.
 func (h HostOptions) reach() (HostReach, error) {
 	r := HostReach{
 		Remote:         remote.Config{KnownHosts: h.KnownHosts, AcceptNewHostKeys: h.AcceptNewKeys, DialTimeout: h.SSHTimeout},
 		InventoryPath:  h.Inventory,
 		CommandTimeout: h.CommandTimeout,
 	}
-	if h.Inventory != "" {
+	r.Inventory = h.Loaded
+	if r.Inventory == nil && h.Inventory != "" {
 		inv, err := remote.LoadInventory(h.Inventory)
 		if err != nil {
 			return r, err
 		}
 		r.Inventory = inv
+	}
+	if r.Remote.KnownHosts == "" && r.Inventory != nil {
+		r.Remote.KnownHosts = r.Inventory.KnownHosts
 	}
 	return r, nil
 }
@@ -202,9 +210,6 @@ func newEnv(plan *interp.Plan, steps []*interp.Step, o *Options) (OpenEnv, error
 		return OpenEnv{}, err
 	}
 	rc := reach.Remote
-	if rc.KnownHosts == "" && reach.Inventory != nil {
-		rc.KnownHosts = reach.Inventory.KnownHosts
-	}
 	rc.Log = o.Stderr
 	sessions, err := remote.NewSessions(rc, reach.Targets(plan))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lanes"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
@@ -104,18 +105,9 @@ func NewDrivers(plan *interp.Plan, cfg Config) (*HostDriver, *OVSDriver, error) 
 }
 
 // Targets returns how to reach each host of plan: what its host() says,
-// overridden by the inventory.
+// overridden by the inventory (as the engine reaches them).
 func Targets(plan *interp.Plan, inv *remote.Inventory) map[string]remote.Target {
-	out := map[string]remote.Target{}
-	for _, h := range plan.HostList() {
-		t := remote.Target{Name: h.Name, Local: h.Local, Address: h.Address, Port: h.Port, User: h.User}
-		if h.IdentityFile != "" {
-			t.IdentityFiles = []string{h.IdentityFile}
-		}
-		t, _ = inv.Apply(t)
-		out[h.Name] = t
-	}
-	return out
+	return engine.HostReach{Inventory: inv}.Targets(plan)
 }
 
 func (hs *Hosts) host(name string) (*hostState, error) {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/internal/remote"
 )
 
 // hostFlags are the flags of runs that reach hosts (over SSH, or this
@@ -16,6 +17,9 @@ type hostFlags struct {
 	acceptNewKeys  bool
 	sshTimeout     time.Duration
 	commandTimeout time.Duration
+	// loaded is the inventory as runInputs read it for evaluation: the run
+	// reaches hosts with the same, without reading it again.
+	loaded *remote.Inventory
 }
 
 func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
@@ -28,6 +32,6 @@ func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
 
 // options are the engine's host options.
 func (f *hostFlags) options() engine.HostOptions {
-	return engine.HostOptions{Inventory: f.inventory, KnownHosts: f.knownHosts, AcceptNewKeys: f.acceptNewKeys,
+	return engine.HostOptions{Inventory: f.inventory, Loaded: f.loaded, KnownHosts: f.knownHosts, AcceptNewKeys: f.acceptNewKeys,
 		SSHTimeout: f.sshTimeout, CommandTimeout: f.commandTimeout}
 }

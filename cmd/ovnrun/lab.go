@@ -152,6 +152,7 @@ func runInputs(f *planFlags) (*lab.Lab, func(*interp.Options), error) {
 			return nil, nil, err
 		}
 	}
+	lf.hosts.loaded = inv
 	var kit *virt.GuestKit
 	if l != nil && l.VMKind() == lab.VMsQEMU {
 		k, err := libvirtd.FindKit()
