@@ -1,13 +1,10 @@
 package ovn_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/internal/daemons"
+	"github.com/ovnrun/ovnrun/internal/testdiff"
 	"github.com/ovnrun/ovnrun/internal/topo"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
@@ -49,7 +47,7 @@ func TestReadTopologyMatchesPlan(t *testing.T) {
 	}
 	got.Source = want.Source
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("topology from the NB differs from the plan's (-plan +nb):\n%s", lineDiff(jsonText(want), jsonText(got)))
+		t.Errorf("topology from the NB differs from the plan's (-plan +nb):\n%s", testdiff.Lines(testdiff.JSON(want), testdiff.JSON(got)))
 	}
 
 	// Without a runbook: the same logical part, no hosts, chassis by name.
@@ -149,29 +147,4 @@ func nbctlScript(t *testing.T, path string) [][]string {
 		out = append(out, args)
 	}
 	return out
-}
-
-func jsonText(v any) string {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	return string(b)
-}
-
-// lineDiff marks the lines only in want with -, only in got with +.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b bytes.Buffer
-	for _, l := range w {
-		if !slices.Contains(g, l) {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range g {
-		if !slices.Contains(w, l) {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	if b.Len() == 0 {
-		return "(same lines, different order)\n--- want\n" + want + "\n--- got\n" + got
-	}
-	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/internal/testdiff"
 	. "github.com/ovnrun/ovnrun/internal/topo"
 )
 
@@ -31,7 +32,7 @@ func TestOutputIsDeterministic(t *testing.T) {
 			if i == 0 {
 				first = b.String()
 			} else if b.String() != first {
-				t.Fatalf("%s output differs between runs (-first +now):\n%s", write.name, lineDiff(first, b.String()))
+				t.Fatalf("%s output differs between runs (-first +now):\n%s", write.name, testdiff.Lines(first, b.String()))
 			}
 		}
 	}

@@ -1,8 +1,6 @@
 package topo_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -14,6 +12,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/internal/testdiff"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 
@@ -110,7 +109,7 @@ func TestSeedTopology(t *testing.T) {
 	h0 := topo.Host("h0")
 	wantBridge := []*Bridge{{Name: "br-out", Ifaces: []string{"ens2f1"}, Networks: []string{"outNet"}}}
 	if !reflect.DeepEqual(h0.Bridges, wantBridge) || !h0.Chassis || h0.SystemID != h0Chassis {
-		t.Errorf("h0 = %s, want chassis %s with bridge br-out (ens2f1) carrying outNet", jsonText(h0), h0Chassis)
+		t.Errorf("h0 = %s, want chassis %s with bridge br-out (ens2f1) carrying outNet", testdiff.JSON(h0), h0Chassis)
 	}
 	if got := names(topo.Hosts, func(h *Host) string { return h.Name }); !slices.Equal(got, []string{"h0", "h1", "outside"}) {
 		t.Errorf("hosts = %v", got)
@@ -140,7 +139,7 @@ func TestSeedTopology(t *testing.T) {
 		got = append(got, l.String())
 	}
 	if !slices.Equal(got, wantLinks) {
-		t.Errorf("links (-want +got):\n%s", lineDiff(strings.Join(wantLinks, "\n"), strings.Join(got, "\n")))
+		t.Errorf("links (-want +got):\n%s", testdiff.Lines(strings.Join(wantLinks, "\n"), strings.Join(got, "\n")))
 	}
 }
 
@@ -182,7 +181,7 @@ func TestResolve(t *testing.T) {
 				got = append(got, l.String())
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("links (-want +got):\n%s", lineDiff(strings.Join(tt.want, "\n"), strings.Join(got, "\n")))
+				t.Errorf("links (-want +got):\n%s", testdiff.Lines(strings.Join(tt.want, "\n"), strings.Join(got, "\n")))
 			}
 			if !topo.Host("gw").Chassis && strings.Contains(strings.Join(got, "\n"), "host:gw") {
 				t.Errorf("gw is a gateway chassis but not marked as a chassis")
@@ -200,29 +199,4 @@ func names[T any](items []T, name func(T) string) []string {
 		out = append(out, name(it))
 	}
 	return out
-}
-
-func jsonText(v any) string {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	return string(b)
-}
-
-// lineDiff marks the lines only in want with -, only in got with +.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b bytes.Buffer
-	for _, l := range w {
-		if !slices.Contains(g, l) {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range g {
-		if !slices.Contains(w, l) {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	if b.Len() == 0 {
-		return "(same lines, different order)\n--- want\n" + want + "\n--- got\n" + got
-	}
-	return b.String()
 }
