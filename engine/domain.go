@@ -42,6 +42,9 @@ type DriverSpec struct {
 	// DestroyAlways opens it for a destroy even when the steps declare none
 	// of its actions (the NB rows a runbook owns are found by their tag).
 	DestroyAlways bool
+	// DestroyOrder places an action in an offline destroy plan where the
+	// driver's PlanDestroy would delete it; nil: declaration order.
+	DestroyOrder interp.DestroyOrder
 	// Open opens the drivers, dialling nothing it need not; known holds
 	// outputs read before planning (chassis names hosts report).
 	Open func(ctx context.Context, env *OpenEnv) (drivers []interp.Driver, known interp.Outputs, err error)
@@ -112,6 +115,9 @@ func newDrivers(domains []Domain, overrides []DriverSpec) (*drivers, error) {
 				// The driver opens as registered, for targets the
 				// override supplies (a lab's QEMU guests).
 				s.Open, s.Needs, s.Uses = reg.Open, reg.Needs, reg.Uses
+			}
+			if s.DestroyOrder == nil {
+				s.DestroyOrder = reg.DestroyOrder // the same actions
 			}
 			t.specs[n], t.overridden[n] = &s, true
 		}
@@ -209,6 +215,15 @@ func (t *drivers) open(ctx context.Context, env OpenEnv, needed map[string]bool,
 		}
 	}
 	return known, nil
+}
+
+// destroyOrders are the needed drivers' orders of deletions, by name.
+func (t *drivers) destroyOrders(needed map[string]bool) map[string]interp.DestroyOrder {
+	out := map[string]interp.DestroyOrder{}
+	for n := range needed {
+		out[n] = t.specs[n].DestroyOrder
+	}
+	return out
 }
 
 // destroyOrder lists the needed drivers that delete, in the order a destroy

@@ -106,7 +106,7 @@ func runOffline(plan *interp.Plan, steps []*interp.Step, t *drivers, o *Options)
 		if err != nil {
 			return err
 		}
-		changes = interp.OfflineDestroy(plan, t.destroyOrder(needed))
+		changes = interp.OfflineDestroy(plan, t.destroyOrder(needed), t.destroyOrders(needed))
 	}
 	if o.Journal.Resume {
 		// Offline, a resumed plan shows what the journal says is done; the

@@ -155,15 +155,10 @@ func OfflineChanges(steps []*Step) []StepChanges {
 	return out
 }
 
-// Destroyable is implemented by the resource actions a destroy deletes:
-// NB rows, VMs and VM NICs, not host settings, which a destroy leaves as
-// they are. DestroyOrder places the action among its driver's deletions as
-// the driver's live PlanDestroy orders them: lower rank first, then by key,
-// then in declaration order.
-type Destroyable interface {
-	Action
-	DestroyOrder() (rank int, key string)
-}
+// DestroyOrder places an action among its driver's deletions as the
+// driver's live PlanDestroy orders them: lower rank first, then by key, then
+// in declaration order.
+type DestroyOrder func(Action) (rank int, key string)
 
 // DestroyStep is the one step of a destroy plan.
 func DestroyStep(p *Plan) *Step {
@@ -171,10 +166,11 @@ func DestroyStep(p *Plan) *Step {
 }
 
 // OfflineDestroy plans without contacting anything the destroy of what the
-// plan would create: every Destroyable action of the drivers named, as a
+// plan would create: every resource action of the drivers named, as a
 // delete, driver by driver in the order given (the order of the live
-// destroy), each driver's in its DestroyOrder. Commands are not destroyed.
-func OfflineDestroy(p *Plan, drivers []string) []StepChanges {
+// destroy), each driver's in its order (nil: declaration order). Commands
+// are not destroyed, nor host settings: their drivers destroy nothing.
+func OfflineDestroy(p *Plan, drivers []string, order map[string]DestroyOrder) []StepChanges {
 	type entry struct {
 		rank int
 		key  string
@@ -183,12 +179,15 @@ func OfflineDestroy(p *Plan, drivers []string) []StepChanges {
 	byDriver := map[string][]entry{}
 	for _, s := range p.Steps {
 		for _, a := range s.Actions {
-			d, ok := a.(Destroyable)
-			if !ok || a.Meta().Mode != Resource {
+			m := a.Meta()
+			if m.Mode != Resource {
 				continue
 			}
-			rank, key := d.DestroyOrder()
-			byDriver[a.Meta().Driver] = append(byDriver[a.Meta().Driver], entry{rank, key, a})
+			e := entry{a: a}
+			if f := order[m.Driver]; f != nil {
+				e.rank, e.key = f(a)
+			}
+			byDriver[m.Driver] = append(byDriver[m.Driver], e)
 		}
 	}
 	var cs []Change

@@ -162,24 +162,3 @@ func destroyOrder(a interp.Action) (int, string) {
 	}
 	return len(tables), m.ID
 }
-
-// Every NB action is a row that a destroy deletes.
-var (
-	_ interp.Destroyable = (*LogicalSwitch)(nil)
-	_ interp.Destroyable = (*LogicalSwitchPort)(nil)
-	_ interp.Destroyable = (*LogicalRouter)(nil)
-	_ interp.Destroyable = (*LogicalRouterPort)(nil)
-	_ interp.Destroyable = (*DHCPOptions)(nil)
-	_ interp.Destroyable = (*GatewayChassis)(nil)
-	_ interp.Destroyable = (*NAT)(nil)
-	_ interp.Destroyable = (*StaticRoute)(nil)
-)
-
-func (a *LogicalSwitch) DestroyOrder() (int, string)     { return destroyOrder(a) }
-func (a *LogicalSwitchPort) DestroyOrder() (int, string) { return destroyOrder(a) }
-func (a *LogicalRouter) DestroyOrder() (int, string)     { return destroyOrder(a) }
-func (a *LogicalRouterPort) DestroyOrder() (int, string) { return destroyOrder(a) }
-func (a *DHCPOptions) DestroyOrder() (int, string)       { return destroyOrder(a) }
-func (a *GatewayChassis) DestroyOrder() (int, string)    { return destroyOrder(a) }
-func (a *NAT) DestroyOrder() (int, string)               { return destroyOrder(a) }
-func (a *StaticRoute) DestroyOrder() (int, string)       { return destroyOrder(a) }

@@ -24,7 +24,7 @@ type RunConfig struct {
 // are found by their tag).
 func Registration(cfg RunConfig) engine.Domain {
 	return engine.Domain{Name: "ovn", Register: Register, Drivers: []engine.DriverSpec{{
-		Names: []string{"nb"}, Destroy: 2, DestroyAlways: true,
+		Names: []string{"nb"}, Destroy: 2, DestroyAlways: true, DestroyOrder: destroyOrder,
 		Open: func(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 			d, err := openNB(ctx, cfg, env)
 			if err != nil {

@@ -206,11 +206,15 @@ func (h *hostState) detachOwnedNIC(ctx context.Context, o *ownedNIC) (interp.Op,
 	return interp.OpUnchanged, nil
 }
 
-// DestroyOrder places the VM in an offline destroy where PlanDestroy puts
-// it: after every NIC, by host then domain name.
-func (d *Domain) DestroyOrder() (int, string) { return 1, d.M.Host + "\x00" + d.Domain }
-
-// DestroyOrder places the NIC in an offline destroy where PlanDestroy puts
-// it: before every VM, by host then domain name, then as declared (the
-// order the NICs were attached in).
-func (i *Interface) DestroyOrder() (int, string) { return 0, i.M.Host + "\x00" + i.VM }
+// destroyOrder places a VM or NIC in an offline destroy where PlanDestroy
+// puts it: every NIC before every VM, each by host then domain name, NICs
+// of one VM as declared (the order they were attached in).
+func destroyOrder(a interp.Action) (int, string) {
+	switch a := a.(type) {
+	case *Interface:
+		return 0, a.M.Host + "\x00" + a.VM
+	case *Domain:
+		return 1, a.M.Host + "\x00" + a.Domain
+	}
+	return 2, ""
+}

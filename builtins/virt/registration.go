@@ -20,7 +20,7 @@ type RunConfig struct {
 // use).
 func Registration(cfg RunConfig) engine.Domain {
 	return engine.Domain{Name: "virt", Register: Register, Drivers: []engine.DriverSpec{{
-		Names: []string{"libvirt"}, Destroy: 1,
+		Names: []string{"libvirt"}, Destroy: 1, DestroyOrder: destroyOrder,
 		Open: func(_ context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 			d, err := open(cfg, env)
 			if err != nil {
