@@ -1,14 +1,29 @@
 package ovn
 
 import (
+	"slices"
+
 	"go.starlark.net/starlark"
 
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-// Register adds the OVN Northbound builtins to r.
+// Register adds the OVN Northbound builtins to r: those below, then each
+// family's (see family), in the order of their files.
 func Register(r *interp.Registry) error {
-	return r.RegisterAll(builtins...)
+	return r.RegisterAll(slices.Concat(builtins, families)...)
+}
+
+// families are the builtins of table families declared in their own files
+// (acl.go, load_balancer.go ...): one file describes a family's tables and
+// builtins, and registers them with family.
+var families []interp.Builtin
+
+// family registers the builtins of one family; its result is discarded
+// (`var _ = family(...)`), which runs it when the package is initialised.
+func family(bs ...interp.Builtin) struct{} {
+	families = append(families, bs...)
+	return struct{}{}
 }
 
 var builtins = []interp.Builtin{
@@ -22,25 +37,30 @@ the leader). --nb on the command line overrides it. Set it once per runbook.`},
 "dynamic" port addresses; exclude_ips= (addresses or A..B ranges inside subnet) keeps addresses out of
 that pool. other_config= and external_ids= add further keys. Returns a switch with attributes name,
 subnet, ipv6_prefix and other_config.`},
-	{Domain: "ovn", Name: "lsp", Signature: "lsp(switch, name, mac=, ips=, type=, options=, dhcpv4=, dhcpv6=, port_security=, enabled=)", Fn: lspBuiltin,
+	{Domain: "ovn", Name: "lsp", Signature: "lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=, port_security=, enabled=, external_ids=)", Fn: lspBuiltin,
 		Doc: `Declares a Logical_Switch_Port named name on switch (a switch or its name). mac= and ips= make the
 addresses column: ips="dynamic" gives "MAC dynamic" (northd picks the addresses from the switch's
-subnet and ipv6_prefix), a list of addresses gives "MAC IP...", mac= alone gives "MAC". type= is a
+subnet and ipv6_prefix), a list of addresses gives "MAC IP...", mac= alone gives "MAC"; "unknown" in
+ips= adds the entry "unknown" (the port also gets frames for unknown MACs), and mac="router" on a port
+of type router gives the addresses "router". addresses= sets the whole column instead, as
+ovn-nbctl lsp-set-addresses takes it. type= is a
 Logical_Switch_Port type ("" for a VM interface, router, localport, ...; use localnet() for localnet).
 dhcpv4= and dhcpv6= take values returned by dhcp() and set dhcpv4_options/dhcpv6_options.
-port_security= is a list of "MAC [IP...]" entries; enabled= a bool. Returns a port with attributes
+port_security= is a list of "MAC [IP...]" entries; enabled= a bool. parent= (a port or a name) and
+tag= (1-4095) make a container port, as ovn-nbctl lsp-add SWITCH NAME PARENT TAG: parent_name and
+tag_request. external_ids= adds keys beside ovnrun's own. Returns a port with attributes
 name, mac, switch, type, addresses, options, ipv4 and ipv6 (futures when dynamic: known after apply).
 The port is what attach() plugs into a VM: its MAC and name become the NIC's MAC and iface-id.`},
-	{Domain: "ovn", Name: "localnet", Signature: "localnet(switch, name, network_name=, tag=)", Fn: localnetBuiltin,
+	{Domain: "ovn", Name: "localnet", Signature: "localnet(switch, name, network_name=, tag=, options=, external_ids=)", Fn: localnetBuiltin,
 		Doc: `Declares a localnet Logical_Switch_Port: type localnet, addresses "unknown", options:network_name
 set to network_name, which each chassis maps to a bridge through external_ids:ovn-bridge-mappings
 (see ovs_external_ids and bridge_mappings). tag= (1-4095) requests a VLAN (tag_request).`},
-	{Domain: "ovn", Name: "lr", Signature: "lr(name, chassis=, options=)", Fn: lrBuiltin,
+	{Domain: "ovn", Name: "lr", Signature: "lr(name, chassis=, options=, external_ids=)", Fn: lrBuiltin,
 		Doc: `Declares a Logical_Router. chassis= (a host or a chassis name) sets options:chassis, which makes
 it a gateway router pinned to that chassis (the seed's "l3gateway" kind); a host whose chassis name is
 not declared is resolved at apply time. options= adds further options. Returns a router with
 attributes name and options.`},
-	{Domain: "ovn", Name: "lrp", Signature: `lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses="mac")`, Fn: lrpBuiltin,
+	{Domain: "ovn", Name: "lrp", Signature: `lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses="mac", options=, ipv6_ra_configs=, gateway_mtu=, external_ids=)`, Fn: lrpBuiltin,
 		Doc: `Declares a Logical_Router_Port on router with mac= and networks= (one or more address/length
 values such as "172.16.1.254/24"). peer= (a switch) also declares the matching port on that switch:
 type router, addresses set to the router port's MAC, options:router-port set to name, named
@@ -48,7 +68,11 @@ type router, addresses set to the router port's MAC, options:router-port set to 
 each link. peer_addresses="router" gives that port the addresses "router" instead (ovn-nbctl
 lsp-set-addresses PORT router): ovn-northd then derives them from the router port, adding the
 external_mac of each distributed NAT rule (nat() with logical_port=), which the switch of a
-distributed gateway port needs to deliver a floating IP's frames on the VM's own chassis. Returns a
+distributed gateway port needs to deliver a floating IP's frames on the VM's own chassis. peer= may
+instead be another router's port (declared before): the two ports then name each other in their
+peer column, a router-to-router link as ovn-nbctl lrp-add ... PEER makes on each side.
+ipv6_ra_configs= (address_mode, mtu, send_periodic ...) and gateway_mtu= (options:gateway_mtu) are
+the columns ovn-nbctl lrp-set-options and set Logical_Router_Port write. Returns a
 router port with attributes name, mac, networks, ip (the first network's address), ips, router and
 peer.`},
 	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, **options)", Fn: dhcpBuiltin,
@@ -62,14 +86,19 @@ lsp(dhcpv4=) or lsp(dhcpv6=). Returns a value with attributes cidr, ipv6 and opt
 for chassis (a host, a host's name, or a chassis name) with priority= (0-32767; the highest live chassis
 is active), like ovn-nbctl lrp-set-gateway-chassis. A host's chassis name is its declared system_id,
 else it is read from the host at apply time: no hand-copied chassis UUIDs.`},
-	{Domain: "ovn", Name: "nat", Signature: "nat(router, type=, external_ip=, logical_ip=, logical_port=, external_mac=)", Fn: natBuiltin,
+	{Domain: "ovn", Name: "nat", Signature: "nat(router, type=, external_ip=, logical_ip=, logical_port=, external_mac=, gateway_port=, options=, external_ids=)", Fn: natBuiltin,
 		Doc: `Declares a NAT rule on router. type= is snat, dnat or dnat_and_snat; external_ip= an address;
 logical_ip= an address (for snat also a network). For dnat_and_snat, logical_port= (a switch port)
 with external_mac= makes the NAT distributed: handled on the chassis where the logical port resides
-rather than on the gateway chassis.`},
-	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=)", Fn: routeBuiltin,
+rather than on the gateway chassis. gateway_port= (a router port of router) picks the distributed
+gateway port of a router with several; options= takes stateless, add_route and distributed
+(ovn-nbctl lr-nat-add --stateless and --add-route).`},
+	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=, policy=, route_table=, options=, external_ids=)", Fn: routeBuiltin,
 		Doc: `Declares a Logical_Router_Static_Route on router: traffic to prefix (a network) goes to nexthop
-(an address of the same family), out of output_port= (a router port of the same router) if given.`},
+(an address of the same family, or "discard"), out of output_port= (a router port of the same router)
+if given: ovn-nbctl lr-route-add. policy= is dst-ip (the default) or src-ip; route_table= puts it in
+a named route table (ovn-nbctl --route-table); options= takes ecmp_symmetric_reply. Several routes with
+one prefix and different nexthops are ECMP routes (ovn-nbctl --ecmp).`},
 }
 
 // ovn_nb(remote)

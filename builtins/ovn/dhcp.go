@@ -11,6 +11,11 @@ import (
 )
 
 // optionKind says how a DHCP option value is checked.
+// DHCP_Options rows have no name: ovnrun finds its own by the ownership
+// tag, and with --adopt a row another tool made for the same CIDR.
+var tableDHCP = describe(&Table{Name: "DHCP_Options", Key: []string{"cidr"},
+	Columns: []string{"cidr", "options", "external_ids"}})
+
 type optionKind int
 
 const (
@@ -82,11 +87,11 @@ func dhcpBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("%s options need %s (ovn-northd ignores rows without %s)", family, key, strings.Join(required, ", "))
 		}
 	}
-	a := &DHCPOptions{ActionMeta: meta(KindDHCPOptions, cidr.String()), CIDR: cidr, Options: opts}
+	a := newRow(tableDHCP, cidr.String(), map[string]any{"cidr": cidr.String(), "options": opts})
 	if err := c.Add(a); err != nil {
 		return nil, err
 	}
-	return &DHCP{handle: handle{"dhcp_options", cidr.String()}, a: a}, nil
+	return &DHCP{handle: handle{"dhcp_options", cidr.String()}, a: a, cidr: cidr}, nil
 }
 
 func optionValue(kind optionKind, cidr interp.CIDR, v starlark.Value) (string, error) {
@@ -151,8 +156,8 @@ func dhcpRef(c *interp.Call, param string, v starlark.Value, want4 bool) (string
 	if !ok {
 		return "", c.Errorf("%s: got %s, want the value returned by dhcp()", param, v.Type())
 	}
-	if d.a.CIDR.Is4() != want4 {
-		return "", c.Errorf("%s: dhcp(%q) is for the other address family", param, d.a.CIDR)
+	if d.cidr.Is4() != want4 {
+		return "", c.Errorf("%s: dhcp(%q) is for the other address family", param, d.cidr)
 	}
 	return d.a.M.ID, nil
 }

@@ -40,21 +40,21 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 		declared[a.Meta().ID] = a
 	}
 	var out []interp.Change
-	for i := len(tables) - 1; i >= 0; i-- {
-		t := tables[i]
-		ids := make([]string, 0, len(s.owned[t.name]))
-		for id := range s.owned[t.name] {
+	for _, table := range destroyTables(s) {
+		ids := make([]string, 0, len(s.owned[table]))
+		for id := range s.owned[table] {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
+		kind := strings.ToLower(table)
 		for _, id := range ids {
-			r := s.owned[t.name][id]
+			r := s.owned[table][id]
 			name := r.name()
 			if name == "" {
-				name = strings.TrimPrefix(id, t.kind+"/")
+				name = strings.TrimPrefix(id, kind+"/")
 			}
-			o := &ownedRow{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: id, Kind: t.kind, Name: name,
-				Driver: driverName, Step: "destroy"}}, table: t.name, uuid: r.uuid}
+			o := &ownedRow{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: id, Kind: kind, Name: name,
+				Driver: driverName, Step: "destroy"}}, table: table, uuid: r.uuid}
 			c := interp.Change{Action: o, Op: interp.OpDelete}
 			if a := declared[id]; a != nil {
 				o.M.Stack = a.Meta().Stack
@@ -70,37 +70,56 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 	return out, nil
 }
 
-// keepReason says why an owned row must not be deleted: it holds children
-// or is referenced by ports that another tool created.
+// destroyTables lists the tables holding rows of this runbook, children
+// first: described tables in reverse ordered() order, others first.
+func destroyTables(s *snapshot) []string {
+	var names []string
+	for table, rows := range s.owned {
+		if len(rows) > 0 {
+			names = append(names, table)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := tableRank(names[i]), tableRank(names[j])
+		if ri != rj {
+			return ri > rj
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// keepReason says why an owned row must not be deleted: it holds rows that
+// another tool created and that would go with it (strong references to a
+// non-root table), or a row another tool created uses it through a column
+// other than those through which ovnrun links its rows (deleting it would
+// fail, or change that row).
 func (s *snapshot) keepReason(r *liveRow) string {
-	for _, t := range tables {
-		if t.parent == nil || t.parent.table != r.table {
+	for c, rc := range s.refCols[r.table] {
+		if !rc.strong || s.isRoot(rc.table) {
 			continue
 		}
-		for _, child := range r.refs(t.parent.column) {
-			if c := s.byUUID[child]; c != nil && !s.ownedByUs(c) {
-				return fmt.Sprintf("it holds %s %s, which this runbook did not create", t.name, describe(c))
+		for _, child := range r.refs(c) {
+			if ch := s.byUUID[child]; ch != nil && !s.ownedByUs(ch) {
+				return fmt.Sprintf("it holds %s %s, which this runbook did not create", ch.table, describeRow(ch))
 			}
 		}
 	}
-	if r.table == specDHCP.name {
-		for _, p := range s.byTable[specSwitchPort.name] {
-			if s.ownedByUs(p) {
-				continue
-			}
-			for _, c := range dhcpRefColumns {
-				for _, u := range p.refs(c) {
-					if u == r.uuid {
-						return fmt.Sprintf("Logical_Switch_Port %q, which this runbook did not create, uses it", p.name())
-					}
-				}
-			}
+	t := tableNamed(r.table)
+	for _, p := range s.referrers[r.uuid] {
+		if s.ownedByUs(p.row) || (t != nil && t.ref(p.row.table, p.column) != nil) {
+			continue
 		}
+		return fmt.Sprintf("%s %s, which this runbook did not create, uses it (%s)", p.row.table, describeRow(p.row), p.column)
 	}
 	return ""
 }
 
-func describe(r *liveRow) string {
+// isRoot reports whether the schema makes table a root table: its rows
+// live without being referenced.
+func (s *snapshot) isRoot(table string) bool { return s.roots[table] }
+
+func describeRow(r *liveRow) string {
 	if n := r.name(); n != "" {
 		return fmt.Sprintf("%q", n)
 	}
@@ -126,7 +145,7 @@ func (s *snapshot) deletable(o *ownedRow) bool {
 }
 
 // buildDeletes deletes the rows still present and still this runbook's,
-// and removes them from parents that stay.
+// and removes the references to them from rows that stay.
 func (t *txn) buildDeletes() {
 	gone := map[string]bool{}
 	for _, o := range t.dels {
@@ -138,12 +157,10 @@ func (t *txn) buildDeletes() {
 		if !gone[o.uuid] {
 			continue
 		}
-		if p := t.snap.parentOf[o.uuid]; p != nil && !gone[p.uuid] {
-			for _, spec := range tables {
-				if spec.name == o.table && spec.parent != nil {
-					rc := t.ref(refKey{p.table, p.uuid, spec.parent.column}, o)
-					rc.remove = append(rc.remove, o.uuid)
-				}
+		for _, p := range t.snap.referrers[o.uuid] {
+			if !gone[p.row.uuid] && !t.snap.refCols[p.row.table][p.column].inMap {
+				rc := t.ref(refKey{p.row.table, p.row.uuid, p.column}, o)
+				rc.remove = append(rc.remove, o.uuid)
 			}
 		}
 		t.emit(o, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: o.table, Where: ovsdbmodel.WhereUUID(o.uuid)})
@@ -152,13 +169,12 @@ func (t *txn) buildDeletes() {
 }
 
 // destroyOrder places an NB action in an offline destroy where PlanDestroy
-// puts its row: tables children first, then by action ID.
+// puts its row: children first, then by action ID.
 func destroyOrder(a interp.Action) (int, string) {
 	m := a.Meta()
-	for i, t := range tables {
-		if t.kind == m.Kind {
-			return len(tables) - 1 - i, m.ID
-		}
+	rank := len(tables)
+	if r, ok := a.(*Row); ok {
+		rank = tableRank(r.T.Name)
 	}
-	return len(tables), m.ID
+	return len(tables) - rank, m.ID
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -18,9 +19,17 @@ type rowPlan struct {
 	foreign string
 	diffs   []interp.FieldDiff
 	changed []string // columns to write
-	// move: the row is not referenced by the desired parent (yet).
-	move      bool
-	oldParent *liveRow
+	// links are the references to add or remove so that exactly the
+	// desired rows reference it through the table's In columns.
+	links []linkChange
+}
+
+// linkChange adds (or removes) a reference to the row from the row named
+// parent of ref.Table, or from the live row old.
+type linkChange struct {
+	ref    *Ref
+	parent string
+	old    *liveRow // set for removals
 }
 
 // diff compares the desired row of a with the snapshot. Results are
@@ -45,14 +54,18 @@ func (d *NBDriver) diff(ctx context.Context, s *snapshot, a interp.Action) (*row
 	return rp, nil
 }
 
+// usesFuture reports whether a's row holds a future, which only a map
+// column (map[string]any) or a column's own value can.
 func usesFuture(a interp.Action) bool {
-	switch a := a.(type) {
-	case *GatewayChassis:
-		_, ok := a.ChassisName.(*interp.Future)
-		return ok
-	case *LogicalRouter:
-		_, ok := a.ChassisOption.(*interp.Future)
-		return ok
+	r, ok := a.(*Row)
+	if !ok {
+		return false
+	}
+	for _, v := range r.Cols {
+		switch v.(type) {
+		case *interp.Future, map[string]any:
+			return true
+		}
 	}
 	return false
 }
@@ -62,7 +75,7 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 	if err != nil {
 		return nil, err
 	}
-	rp := &rowPlan{want: w, live: s.find(w)}
+	rp := &rowPlan{want: w, live: s.find(w, d.cfg.Adopt)}
 	if rp.live == nil {
 		return rp, nil
 	}
@@ -76,16 +89,17 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 	for _, p := range w.pending {
 		masked[p.column] = p.key
 	}
-	for _, c := range w.spec.columns {
+	table := w.spec.Name
+	for _, c := range w.spec.Columns {
 		key, isPending := masked[c]
 		if isPending && key == "" {
 			continue // the whole column waits for a future: reported below
 		}
 		live, want := rp.live.cols[c], w.cols[c]
-		if !isPending && s.sameAsLive(c, live, want) {
+		if !isPending && s.sameAsLive(table, c, live, want) {
 			continue
 		}
-		old := s.canon(c, live)
+		old := s.canon(table, c, live)
 		if isPending {
 			old, want = withoutKey(old, key), withoutKey(want, key)
 		}
@@ -95,52 +109,99 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 		}
 	}
 	for _, p := range w.pending {
-		old := s.canon(p.column, rp.live.cols[p.column])
+		old := s.canon(table, p.column, rp.live.cols[p.column])
 		if m, ok := old.(map[string]string); ok {
 			old = optValue(m[p.key])
 		}
 		rp.diffs = append(rp.diffs, interp.FieldDiff{Key: p.label(), Old: old, New: p.future})
 	}
-	if par := w.spec.parent; par != nil {
-		rp.oldParent = s.parentOf[rp.live.uuid]
-		target := s.named(par.table, w.parent)
-		if rp.oldParent == nil || target == nil || rp.oldParent.uuid != target.uuid {
-			rp.move = true
-			var old any
-			if rp.oldParent != nil {
-				old = rp.oldParent.name()
-			}
-			rp.diffs = append(rp.diffs, interp.FieldDiff{Key: par.key, Old: old, New: w.parent})
-		}
-	}
+	rp.compareLinks(s)
 	return rp, nil
 }
 
-// find returns the live row of w: by name for named tables, else by the
-// ownership tag, else (NAT, routes) a row with the same natural key on the
-// desired parent, which another tool made and which would conflict.
-func (s *snapshot) find(w *desired) *liveRow {
-	if w.spec.named {
-		return s.named(w.spec.name, w.name)
+// compareLinks finds the references to add and remove so that exactly the
+// declared rows reference the row through each In column.
+func (rp *rowPlan) compareLinks(s *snapshot) {
+	for _, ref := range rp.want.spec.In {
+		want := map[string]bool{}
+		for _, l := range rp.want.action.Links {
+			if l.Ref == ref {
+				want[l.Parent] = true
+			}
+		}
+		have := map[string]bool{}
+		var oldNames []string
+		for _, p := range s.parents(rp.live.uuid, ref) {
+			switch {
+			case want[p.name()] && !have[p.name()] && s.named(ref.Table, p.name()) == p:
+				have[p.name()] = true
+			case ref.Many && !s.ownedByUs(p):
+				continue // another tool's row may use ours too: not ours to undo
+			default:
+				rp.links = append(rp.links, linkChange{ref: ref, old: p})
+			}
+			oldNames = append(oldNames, p.name())
+		}
+		changed := len(rp.links) > 0
+		for _, name := range slices.Sorted(maps.Keys(want)) {
+			if !have[name] {
+				rp.links = append(rp.links, linkChange{ref: ref, parent: name})
+				changed = true
+			}
+		}
+		if changed {
+			rp.diffs = append(rp.diffs, interp.FieldDiff{Key: ref.Field, Old: linkNames(ref, oldNames), New: rp.want.action.linkValue(ref)})
+		}
 	}
-	if r := s.owned[w.spec.name][w.action.Meta().ID]; r != nil {
+}
+
+// linkNames is the plan value of the names of a row's parents.
+func linkNames(ref *Ref, names []string) any {
+	switch {
+	case len(names) == 0:
+		return nil
+	case !ref.Many && len(names) == 1:
+		return names[0]
+	}
+	return slices.Sorted(slices.Values(names))
+}
+
+// find returns the live row of w: by name for named tables, else by the
+// ownership tag, else a row with the same natural key that another tool
+// made: on the desired parent for rows with one, else in the whole table.
+// Such a row is a conflict (Table.KeyConflicts) or, with --adopt, the row to
+// adopt instead of making a second one.
+func (s *snapshot) find(w *desired, adopt bool) *liveRow {
+	if w.spec.named() {
+		return s.named(w.spec.Name, w.name)
+	}
+	if r := s.owned[w.spec.Name][w.action.M.ID]; r != nil {
 		return r
 	}
-	if w.spec.natural == nil {
-		return nil // DHCP_Options rows may repeat a CIDR: another tool's are no conflict
-	}
-	parent := s.named(w.spec.parent.table, w.parent)
-	if parent == nil {
+	if w.spec.Key == nil || !(w.spec.KeyConflicts || adopt) {
 		return nil
 	}
-	for _, uuid := range parent.refs(w.spec.parent.column) {
-		r := s.byUUID[uuid]
-		if r == nil || s.ownedByUs(r) {
+	candidates := s.byTable[w.spec.Name]
+	if len(w.action.Links) > 0 {
+		l := w.action.Links[0]
+		parent := s.named(l.Ref.Table, l.Parent)
+		if parent == nil {
+			return nil
+		}
+		candidates = nil
+		for _, uuid := range parent.refs(l.Ref.Column) {
+			if r := s.byUUID[uuid]; r != nil {
+				candidates = append(candidates, r)
+			}
+		}
+	}
+	for _, r := range candidates {
+		if s.ownedByUs(r) {
 			continue
 		}
 		same := true
-		for _, c := range w.spec.natural {
-			same = same && reflect.DeepEqual(s.canon(c, r.cols[c]), w.cols[c])
+		for _, c := range w.spec.Key {
+			same = same && reflect.DeepEqual(s.canon(w.spec.Name, c, r.cols[c]), w.cols[c])
 		}
 		if same {
 			return r
@@ -187,9 +248,9 @@ func (rp *rowPlan) change(adopt bool) interp.Change {
 // what names the live row for messages: `Logical_Switch "ls1"`.
 func (rp *rowPlan) what() string {
 	if rp.want.name != "" {
-		return fmt.Sprintf("%s %q", rp.want.spec.name, rp.want.name)
+		return fmt.Sprintf("%s %q", rp.want.spec.Name, rp.want.name)
 	}
-	return fmt.Sprintf("%s row %s", rp.want.spec.name, rp.live.uuid)
+	return fmt.Sprintf("%s row %s", rp.want.spec.Name, rp.live.uuid)
 }
 
 // refusal is the error for a row that exists but is not this runbook's,

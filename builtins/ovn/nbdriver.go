@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/poll"
@@ -92,6 +95,9 @@ type NBDriver struct {
 	cfg     NBConfig
 	db      *ovsdbmodel.DB
 	replica *ovsdbmodel.Replica
+	// refCols and roots are what the server's schema says of references.
+	refCols refColumns
+	roots   map[string]bool
 	// last is the latest snapshot, reused while the cache is unchanged;
 	// diffs memoises comparisons against it. The engine calls a driver
 	// from one goroutine at a time.
@@ -151,12 +157,13 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
 	}
 	slog.Debug("nb connected", "endpoint", db.Endpoint(), "took", time.Since(t0))
-	return &NBDriver{cfg: cfg, db: db, replica: rep}, nil
+	schema := db.Schema()
+	return &NBDriver{cfg: cfg, db: db, replica: rep, refCols: newRefColumns(&schema), roots: rootTables(&schema)}, nil
 }
 
 func replicate(ctx context.Context, db *ovsdbmodel.DB) (*ovsdbmodel.Replica, error) {
 	schema := db.Schema()
-	return ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, monitored())
+	return ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, monitored(&schema))
 }
 
 // currentReplica returns a replica of the NB the transactions go to. It
@@ -393,22 +400,14 @@ func (d *NBDriver) waitConnected(ctx context.Context) error {
 	return nil
 }
 
-// monitored lists the tables and columns ovnrun reads, from the table
-// descriptions: those it manages, those it only reads (the addresses northd
-// assigns, router port peers), the reference columns that tie rows to their
-// parents, and NB_Global's sequence numbers for --wait. The driver and the
-// graph of a live NB (ReadTopology) read these columns and no others.
-func monitored() map[string][]string {
-	want := map[string][]string{"NB_Global": {"nb_cfg", "sb_cfg", "hv_cfg"}}
-	for _, t := range tables {
-		cols := slices.Concat(t.columns, t.read)
-		if t.named {
-			cols = append(cols, "name")
-		}
-		want[t.name] = append(want[t.name], cols...)
-		if t.parent != nil {
-			want[t.parent.table] = append(want[t.parent.table], t.parent.column)
-		}
+// monitored lists the tables and columns the driver reads: every column of
+// every table of the server's schema. Rows of any table may be declared
+// (row()), owned and destroyed, and may reference or be referenced by rows
+// ovnrun manages; the tables ovnrun does not use are mostly empty.
+func monitored(schema *ovsdb.DatabaseSchema) map[string][]string {
+	want := make(map[string][]string, len(schema.Tables))
+	for name, ts := range schema.Tables {
+		want[name] = slices.Sorted(maps.Keys(ts.Columns))
 	}
 	return want
 }

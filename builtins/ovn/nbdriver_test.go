@@ -379,8 +379,8 @@ func TestEverySchema(t *testing.T) {
 			}
 			destroy(t, d, p)
 			for _, spec := range tables {
-				if got := nbctl(t, nb, "--bare", "--columns=_uuid", "list", spec.name); got != "" {
-					t.Errorf("%s holds rows after destroy: %s", spec.name, got)
+				if got := nbctl(t, nb, "--bare", "--columns=_uuid", "list", spec.Name); got != "" {
+					t.Errorf("%s holds rows after destroy: %s", spec.Name, got)
 				}
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 )
 
@@ -49,16 +51,69 @@ func (r *liveRow) refs(column string) []string {
 }
 
 // snapshot is a consistent-enough view of the NB for one Plan or Apply:
-// every managed row, indexed the ways the driver looks rows up.
+// every row, indexed the ways the driver looks rows up.
 type snapshot struct {
-	owner    string
-	state    *ovsdbmodel.ReplicaState // what it was made from
-	byUUID   map[string]*liveRow
-	byTable  map[string][]*liveRow // sorted by UUID
-	byName   map[string]map[string][]*liveRow
-	owned    map[string]map[string]*liveRow // table -> ovnrun:action -> row of this runbook
-	parentOf map[string]*liveRow            // child UUID -> the row referencing it
-	global   *liveRow                       // the NB_Global row, if any
+	owner   string
+	state   *ovsdbmodel.ReplicaState // what it was made from
+	refCols refColumns
+	roots   map[string]bool // root tables of the schema
+	byUUID  map[string]*liveRow
+	byTable map[string][]*liveRow // sorted by UUID
+	byName  map[string]map[string][]*liveRow
+	owned   map[string]map[string]*liveRow // table -> ovnrun:action -> row of this runbook
+	// referrers are, by UUID, the rows that reference a row and through
+	// which column.
+	referrers map[string][]referrer
+	global    *liveRow // the NB_Global row, if any
+}
+
+// referrer is a row that references another through column.
+type referrer struct {
+	row    *liveRow
+	column string
+}
+
+// refColumns are, by table, the reference columns of the server's schema.
+type refColumns map[string]map[string]refColumn
+
+// refColumn is what a reference column references, as the schema says.
+type refColumn struct {
+	table  string
+	strong bool
+	inMap  bool // a map's keys or values, which mutations cannot remove by UUID alone
+}
+
+// rootTables are the root tables of schema.
+func rootTables(schema *ovsdb.DatabaseSchema) map[string]bool {
+	roots := map[string]bool{}
+	for name, ts := range schema.Tables {
+		roots[name] = ts.IsRoot
+	}
+	return roots
+}
+
+func newRefColumns(schema *ovsdb.DatabaseSchema) refColumns {
+	rc := refColumns{}
+	for name, ts := range schema.Tables {
+		for c, cs := range ts.Columns {
+			if cs.TypeObj == nil {
+				continue
+			}
+			for i, bt := range []*ovsdb.BaseType{cs.TypeObj.Key, cs.TypeObj.Value} {
+				if bt == nil || bt.Type != ovsdb.TypeUUID {
+					continue
+				}
+				if ref, err := bt.RefTable(); err == nil && ref != "" {
+					typ, err := bt.RefType()
+					if rc[name] == nil {
+						rc[name] = map[string]refColumn{}
+					}
+					rc[name][c] = refColumn{ref, err != nil || typ != ovsdb.Weak, i == 1 || cs.TypeObj.Value != nil}
+				}
+			}
+		}
+	}
+	return rc
 }
 
 // snapshot returns the driver's view of the NB, once the cache shows the
@@ -89,25 +144,24 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 	if d.last != nil && d.last.state == st {
 		return d.last, nil
 	}
-	names := []string{"NB_Global"}
-	for _, t := range tables {
-		names = append(names, t.name)
-	}
+	names := slices.Sorted(maps.Keys(st.Tables))
 	n := 0
 	for _, table := range names {
 		n += len(st.Tables[table])
 	}
 	s := &snapshot{
-		owner:    d.cfg.Owner,
-		state:    st,
-		byUUID:   make(map[string]*liveRow, n),
-		byTable:  map[string][]*liveRow{},
-		byName:   map[string]map[string][]*liveRow{},
-		owned:    map[string]map[string]*liveRow{},
-		parentOf: map[string]*liveRow{},
+		owner:     d.cfg.Owner,
+		state:     st,
+		refCols:   d.refCols,
+		roots:     d.roots,
+		byUUID:    make(map[string]*liveRow, n),
+		byTable:   map[string][]*liveRow{},
+		byName:    map[string]map[string][]*liveRow{},
+		owned:     map[string]map[string]*liveRow{},
+		referrers: make(map[string][]referrer, n),
 	}
 	for _, table := range names {
-		rows := st.Tables[table] // nil when the server lacks the table: Check reports it when an action needs it
+		rows := st.Tables[table]
 		s.byName[table] = make(map[string][]*liveRow, len(rows))
 		s.owned[table] = make(map[string]*liveRow, len(rows))
 		s.byTable[table] = make([]*liveRow, 0, len(rows))
@@ -127,18 +181,29 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 	if g := s.byTable["NB_Global"]; len(g) > 0 {
 		s.global = g[0]
 	}
-	for _, t := range tables {
-		if t.parent == nil {
-			continue
-		}
-		for _, p := range s.byTable[t.parent.table] {
-			for _, child := range p.refs(t.parent.column) {
-				s.parentOf[child] = p
+	for _, table := range names {
+		cols := slices.Sorted(maps.Keys(s.refCols[table]))
+		for _, r := range s.byTable[table] {
+			for _, c := range cols {
+				for _, child := range r.refs(c) {
+					s.referrers[child] = append(s.referrers[child], referrer{r, c})
+				}
 			}
 		}
 	}
 	d.last = s
 	return s, nil
+}
+
+// parents returns the rows that reference uuid through ref.
+func (s *snapshot) parents(uuid string, ref *Ref) []*liveRow {
+	var out []*liveRow
+	for _, p := range s.referrers[uuid] {
+		if p.row.table == ref.Table && p.column == ref.Column {
+			out = append(out, p.row)
+		}
+	}
+	return out
 }
 
 func (s *snapshot) add(r *liveRow) {
@@ -169,20 +234,31 @@ func (s *snapshot) named(table, name string) *liveRow {
 
 func (s *snapshot) ownedByUs(r *liveRow) bool { return r.runbook == s.owner }
 
-// canon turns a live column value into the canonical form of desired rows.
-// References to DHCP_Options rows of this runbook become rowRefs so they
+// ownedRow returns the row of this runbook made for action id, in any table.
+func (s *snapshot) ownedRow(id string) *liveRow {
+	for _, m := range s.owned {
+		if r := m[id]; r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// canon turns a live column value of table into the canonical form of
+// desired rows. References to rows of this runbook become rowRefs so they
 // compare equal to the reference an action declares.
-func (s *snapshot) canon(column string, v any) any {
+func (s *snapshot) canon(table, column string, v any) any {
+	_, isRef := s.refCols[table][column]
 	switch v := v.(type) {
 	case string:
-		return v
+		return optValue(v) // "" is the empty value, as in desired rows
 	case int, bool:
 		return v
 	case *string:
 		if v == nil {
 			return nil
 		}
-		if isDHCPRef(column) {
+		if isRef {
 			if r := s.byUUID[*v]; r != nil && s.ownedByUs(r) {
 				return rowRef{r.action}
 			}
@@ -199,20 +275,40 @@ func (s *snapshot) canon(column string, v any) any {
 		}
 		return *v
 	case []string:
+		if isRef && len(v) > 0 {
+			return s.canonRefs(v)
+		}
 		return canonSet(v)
 	case map[string]string:
 		return canonMap(v)
 	}
-	return v
+	return canon(v)
+}
+
+// canonRefs is a set of references: rowRefs when all are rows of this
+// runbook, else the sorted UUIDs (which no declared value equals).
+func (s *snapshot) canonRefs(uuids []string) any {
+	refs := make([]rowRef, 0, len(uuids))
+	for _, u := range uuids {
+		r := s.byUUID[u]
+		if r == nil || !s.ownedByUs(r) {
+			return canonSet(uuids)
+		}
+		refs = append(refs, rowRef{r.action})
+	}
+	return canon(refs)
 }
 
 // sameAsLive reports whether the live value v of column equals the
 // canonical desired value want, as reflect.DeepEqual(s.canon(column, v),
 // want) would, without building the canonical form: comparing every column
 // of every action is most of planning a large runbook.
-func (s *snapshot) sameAsLive(column string, v, want any) bool {
+func (s *snapshot) sameAsLive(table, column string, v, want any) bool {
 	switch v := v.(type) {
 	case string:
+		if v == "" {
+			return want == nil
+		}
 		w, ok := want.(string)
 		return ok && w == v
 	case int:
@@ -222,7 +318,7 @@ func (s *snapshot) sameAsLive(column string, v, want any) bool {
 		w, ok := want.(bool)
 		return ok && w == v
 	case *string:
-		if v == nil || isDHCPRef(column) {
+		if _, isRef := s.refCols[table][column]; v == nil || isRef {
 			break // canon resolves references to rows of this runbook
 		}
 		w, ok := want.(string)
@@ -230,6 +326,9 @@ func (s *snapshot) sameAsLive(column string, v, want any) bool {
 	case []string:
 		if len(v) == 0 {
 			return want == nil
+		}
+		if _, isRef := s.refCols[table][column]; isRef {
+			break
 		}
 		w, ok := want.([]string)
 		if !ok || len(w) != len(v) {
@@ -245,14 +344,5 @@ func (s *snapshot) sameAsLive(column string, v, want any) bool {
 		w, ok := want.(map[string]string)
 		return ok && maps.Equal(v, w)
 	}
-	return reflect.DeepEqual(s.canon(column, v), want)
-}
-
-func isDHCPRef(column string) bool {
-	for _, c := range dhcpRefColumns {
-		if c == column {
-			return true
-		}
-	}
-	return false
+	return reflect.DeepEqual(s.canon(table, column, v), want)
 }

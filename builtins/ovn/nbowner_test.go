@@ -2,6 +2,7 @@ package ovn
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -37,9 +38,9 @@ func dump(t *testing.T, nb *daemons.Server) string {
 	t.Helper()
 	var b strings.Builder
 	for _, spec := range tables {
-		lines := strings.Split(nbctl(t, nb, "--format=csv", "--no-headings", "list", spec.name), "\n")
+		lines := strings.Split(nbctl(t, nb, "--format=csv", "--no-headings", "list", spec.Name), "\n")
 		sort.Strings(lines)
-		b.WriteString(spec.name + "\n" + strings.Join(lines, "\n") + "\n")
+		b.WriteString(spec.Name + "\n" + strings.Join(lines, "\n") + "\n")
 	}
 	return b.String()
 }
@@ -78,9 +79,19 @@ func TestDestroyRemovesExactlyOwnRows(t *testing.T) {
 	for _, c := range sc[0].Changes {
 		order = append(order, c.Action.Meta().Kind)
 	}
-	if got := strings.Join(order, " "); !strings.HasPrefix(got, "logical_router_static_route nat gateway_chassis") ||
-		!strings.HasSuffix(got, "logical_switch logical_switch") {
-		t.Errorf("destroy order: %s", got)
+	for _, tb := range tables {
+		for _, ref := range tb.In {
+			lastChild := -1
+			for i, k := range order {
+				if k == tb.Kind() {
+					lastChild = i
+				}
+			}
+			firstParent := slices.Index(order, strings.ToLower(ref.Table))
+			if lastChild >= 0 && firstParent >= 0 && lastChild > firstParent {
+				t.Errorf("destroy order lists a %s before a %s it holds: %s", ref.Table, tb.Name, strings.Join(order, " "))
+			}
+		}
 	}
 	if after := dump(t, nb); after != before {
 		t.Errorf("destroy changed the foreign topology:\nbefore:\n%s\nafter:\n%s", before, after)
@@ -167,7 +178,7 @@ func TestStepIsAtomic(t *testing.T) {
 	p := evaluate(t, "test.star", topology, nil)
 	// A value the server rejects, on the step's 13th action.
 	a, _ := p.Action("nat/lr1/snat/172.16.3.254/172.16.1.0/24")
-	a.(*NAT).Type = "bogus"
+	a.(*Row).Cols["type"] = "bogus"
 	err := engine.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), nil)
 	if err == nil || !strings.Contains(err.Error(), "nat lr1/snat/172.16.3.254/172.16.1.0/24 (test.star:15:8)") ||
 		!strings.Contains(err.Error(), "rolled back") || !strings.Contains(err.Error(), `step "topology"`) {
@@ -215,7 +226,7 @@ func TestFutureChassisName(t *testing.T) {
 	d := connect(t, nb.Sock)
 	p := evaluate(t, "test.star", topology, nil)
 	a, _ := p.Action("gateway_chassis/lr1-ls3-chassis-1")
-	a.(*GatewayChassis).ChassisName = interp.NewFuture("host/gw", "system_id")
+	a.(*Row).Cols["chassis_name"] = interp.NewFuture("host/gw", "system_id")
 
 	sc := plan(t, d, p)
 	if !strings.Contains(planText(t, p, sc), "chassis_name: (known after apply)") {

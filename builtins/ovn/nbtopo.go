@@ -19,7 +19,7 @@ import (
 // the leader is read.
 func ReadTopology(ctx context.Context, endpoints []string, hosts []*topo.Host, opts ...ovsdbmodel.Option) (*topo.Topology, error) {
 	source := "NB " + strings.Join(endpoints, ",")
-	want := monitored()
+	want := describedColumns()
 	db, err := ovsdbmodel.Connect(ctx, endpoints, "OVN_Northbound", want, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", source, err)
@@ -61,11 +61,11 @@ func readTable(ctx context.Context, db *ovsdbmodel.DB, table string) (map[string
 
 func nbSwitches(tables map[string]map[string]nbRow) []*topo.Switch {
 	var out []*topo.Switch
-	for _, ls := range tables[specSwitch.name] {
+	for _, ls := range tables[tableSwitch.Name] {
 		oc := ls.strMap("other_config")
 		s := &topo.Switch{Name: ls.str("name"), Subnet: oc["subnet"], IPv6Prefix: oc["ipv6_prefix"]}
-		for _, uuid := range ls.strs(specSwitchPort.parent.column) {
-			lsp, ok := tables[specSwitchPort.name][uuid]
+		for _, uuid := range ls.strs("ports") {
+			lsp, ok := tables[tableSwitchPort.Name][uuid]
 			if !ok {
 				continue
 			}
@@ -83,24 +83,24 @@ func nbSwitches(tables map[string]map[string]nbRow) []*topo.Switch {
 
 func nbRouters(tables map[string]map[string]nbRow) []*topo.Router {
 	var out []*topo.Router
-	for _, lr := range tables[specRouter.name] {
+	for _, lr := range tables[tableRouter.Name] {
 		r := &topo.Router{Name: lr.str("name")}
 		if c := lr.strMap("options")["chassis"]; c != "" {
 			r.Chassis = &topo.Chassis{Name: c}
 		}
-		for _, uuid := range lr.strs(specRouterPort.parent.column) {
-			if lrp, ok := tables[specRouterPort.name][uuid]; ok {
+		for _, uuid := range lr.strs("ports") {
+			if lrp, ok := tables[tableRouterPort.Name][uuid]; ok {
 				r.Ports = append(r.Ports, nbRouterPort(tables, lrp))
 			}
 		}
-		for _, uuid := range lr.strs(specNAT.parent.column) {
-			if n, ok := tables[specNAT.name][uuid]; ok {
+		for _, uuid := range lr.strs("nat") {
+			if n, ok := tables[tableNAT.Name][uuid]; ok {
 				r.NAT = append(r.NAT, topo.NAT{Type: n.str("type"), ExternalIP: n.str("external_ip"), LogicalIP: n.str("logical_ip"),
 					LogicalPort: n.str("logical_port"), ExternalMAC: n.str("external_mac")})
 			}
 		}
-		for _, uuid := range lr.strs(specStaticRoute.parent.column) {
-			if sr, ok := tables[specStaticRoute.name][uuid]; ok {
+		for _, uuid := range lr.strs("static_routes") {
+			if sr, ok := tables[tableStaticRoute.Name][uuid]; ok {
 				r.Routes = append(r.Routes, topo.Route{Prefix: sr.str("ip_prefix"), Nexthop: sr.str("nexthop"), OutputPort: sr.str("output_port")})
 			}
 		}
@@ -111,8 +111,8 @@ func nbRouters(tables map[string]map[string]nbRow) []*topo.Router {
 
 func nbRouterPort(tables map[string]map[string]nbRow, lrp nbRow) *topo.RouterPort {
 	p := &topo.RouterPort{Name: lrp.str("name"), MAC: lrp.str("mac"), Networks: lrp.strs("networks"), Peer: lrp.str("peer")}
-	for _, uuid := range lrp.strs(specGatewayChassis.parent.column) {
-		if gc, ok := tables[specGatewayChassis.name][uuid]; ok {
+	for _, uuid := range lrp.strs("gateway_chassis") {
+		if gc, ok := tables[tableGatewayChassis.Name][uuid]; ok {
 			p.GatewayChassis = append(p.GatewayChassis, topo.GatewayChassis{Chassis: topo.Chassis{Name: gc.str("chassis_name")}, Priority: gc.int("priority")})
 		}
 	}

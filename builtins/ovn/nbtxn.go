@@ -69,7 +69,7 @@ func (t *txn) add(rp *rowPlan) error {
 		named := fmt.Sprintf("ovnrun%d", len(t.newRow))
 		t.newRow[rp.want.action.Meta().ID] = named
 		if rp.want.name != "" {
-			t.newNamed[rp.want.spec.name+"\x00"+rp.want.name] = named
+			t.newNamed[rp.want.spec.Name+"\x00"+rp.want.name] = named
 		}
 	}
 	t.rows = append(t.rows, rp)
@@ -89,10 +89,13 @@ func (t *txn) build() error {
 	}
 	for _, rp := range t.rows {
 		var err error
-		if rp.live == nil {
-			err = t.link(rp, t.newRow[rp.want.action.Meta().ID])
-		} else {
+		if rp.live != nil {
 			err = t.update(rp)
+		}
+		for _, l := range rp.want.action.Links {
+			if err == nil && rp.live == nil {
+				err = t.link(rp.want, l.Ref, l.Parent, t.newRow[rp.want.action.M.ID])
+			}
 		}
 		if err != nil {
 			return err
@@ -117,27 +120,43 @@ func (t *txn) build() error {
 
 func (t *txn) insert(rp *rowPlan) error {
 	w := rp.want
-	row, err := t.row(w, w.spec.columns, true)
+	row, err := t.row(w, w.spec.Columns, true)
 	if err != nil {
 		return err
 	}
 	if w.name != "" {
 		row["name"] = w.name
 	}
-	named := t.newRow[w.action.Meta().ID]
-	if w.spec.name == specSwitch.name || w.spec.name == specRouter.name {
-		// No schema index guards these names: fail if another client
-		// created the row since we looked. The guards go first in the
+	named := t.newRow[w.action.M.ID]
+	if w.name != "" && !t.nameIndexed(w.spec.Name) {
+		// No schema index guards these names (Logical_Switch,
+		// Logical_Router, Load_Balancer): fail if another client created
+		// the row since we looked. The guards go first in the
 		// transaction, where the table does not hold our new rows yet
 		// (each costs the server a scan of the table).
-		t.guards = append(t.guards, ovsdb.Operation{Op: ovsdb.OperationWait, Table: w.spec.name, Timeout: new(int),
+		t.guards = append(t.guards, ovsdb.Operation{Op: ovsdb.OperationWait, Table: w.spec.Name, Timeout: new(int),
 			Where:   []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, w.name)},
 			Columns: []string{"name"}, Until: string(ovsdb.WaitConditionNotEqual), Rows: []ovsdb.Row{{"name": w.name}}})
 		t.guardAction = append(t.guardAction, w.action)
 	}
 	t.insertAt[named] = len(t.ops)
-	t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: w.spec.name, UUIDName: named, Row: row})
+	t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: w.spec.Name, UUIDName: named, Row: row})
 	return nil
+}
+
+// nameIndexed reports whether the server's schema makes table's name
+// column unique.
+func (t *txn) nameIndexed(table string) bool {
+	ts := t.d.db.Schema().Table(table)
+	if ts == nil {
+		return false
+	}
+	for _, idx := range ts.Indexes {
+		if len(idx) == 1 && idx[0] == "name" {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *txn) update(rp *rowPlan) error {
@@ -147,38 +166,37 @@ func (t *txn) update(rp *rowPlan) error {
 		if err != nil {
 			return err
 		}
-		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.name, Where: ovsdbmodel.WhereUUID(rp.live.uuid), Row: row})
+		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.Name, Where: ovsdbmodel.WhereUUID(rp.live.uuid), Row: row})
 	}
-	if !rp.move {
-		return nil
+	for _, l := range rp.links {
+		if l.old != nil {
+			rc := t.ref(refKey{l.old.table, l.old.uuid, l.ref.Column}, w.action)
+			rc.remove = append(rc.remove, rp.live.uuid)
+			continue
+		}
+		if err := t.link(w, l.ref, l.parent, rp.live.uuid); err != nil {
+			return err
+		}
 	}
-	if old := rp.oldParent; old != nil {
-		rc := t.ref(refKey{old.table, old.uuid, w.spec.parent.column}, w.action)
-		rc.remove = append(rc.remove, rp.live.uuid)
-	}
-	return t.link(rp, rp.live.uuid)
+	return nil
 }
 
-// link makes the desired parent reference the row uuid: in the parent's
-// own insert when it is created in this transaction, else by a mutation.
-func (t *txn) link(rp *rowPlan, uuid string) error {
-	w := rp.want
-	par := w.spec.parent
-	if par == nil {
-		return nil
-	}
-	if named, ok := t.newNamed[par.table+"\x00"+w.parent]; ok {
+// link makes the row called parent of ref.Table reference the row uuid: in
+// the parent's own insert when it is created in this transaction, else by a
+// mutation.
+func (t *txn) link(w *desired, ref *Ref, parent, uuid string) error {
+	if named, ok := t.newNamed[ref.Table+"\x00"+parent]; ok {
 		op := &t.ops[t.insertAt[named]]
-		set, _ := op.Row[par.column].(ovsdb.OvsSet)
+		set, _ := op.Row[ref.Column].(ovsdb.OvsSet)
 		set.GoSet = append(set.GoSet, ovsdb.UUID{GoUUID: uuid})
-		op.Row[par.column] = set
+		op.Row[ref.Column] = set
 		return nil
 	}
-	p := t.snap.named(par.table, w.parent)
+	p := t.snap.named(ref.Table, parent)
 	if p == nil {
-		return actionError(w.action, "%s %q is not in the NB and is not created in this step (is its step selected?)", par.table, w.parent)
+		return actionError(w.action, "%s %q is not in the NB and is not created in this step (is its step selected?)", ref.Table, parent)
 	}
-	rc := t.ref(refKey{p.table, p.uuid, par.column}, w.action)
+	rc := t.ref(refKey{p.table, p.uuid, ref.Column}, w.action)
 	rc.add = append(rc.add, uuid)
 	return nil
 }
@@ -196,7 +214,7 @@ func (t *txn) ref(k refKey, a interp.Action) *refChange {
 // empty values are left out (they are the default) and columns the server
 // lacks are skipped (checkColumns made sure those are empty).
 func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) {
-	ts := t.d.db.Schema().Table(w.spec.name)
+	ts := t.d.db.Schema().Table(w.spec.Name)
 	row := ovsdb.Row{}
 	for _, c := range columns {
 		cs := ts.Column(c)
@@ -204,12 +222,22 @@ func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) 
 		if cs == nil || (insert && v == nil) {
 			continue
 		}
-		if r, ok := v.(rowRef); ok {
+		switch r := v.(type) {
+		case rowRef:
 			uuid, err := t.resolveRef(w, r)
 			if err != nil {
 				return nil, err
 			}
 			v = uuid
+		case []rowRef:
+			uuids := make([]string, len(r))
+			for i, x := range r {
+				var err error
+				if uuids[i], err = t.resolveRef(w, x); err != nil {
+					return nil, err
+				}
+			}
+			v = uuids
 		}
 		native, err := toNative(cs, v)
 		if err == nil {
@@ -227,7 +255,7 @@ func (t *txn) resolveRef(w *desired, r rowRef) (string, error) {
 	if named, ok := t.newRow[r.id]; ok {
 		return named, nil
 	}
-	if live := t.snap.owned[specDHCP.name][r.id]; live != nil {
+	if live := t.snap.ownedRow(r.id); live != nil {
 		return live.uuid, nil
 	}
 	return "", actionError(w.action, "%s is not in the NB and is not created in this step (is its step selected?)", r.id)

@@ -63,6 +63,13 @@ func (d *NBDriver) settle(ctx context.Context, applied []interp.Action, deleted 
 		what := "deleted rows are still present"
 		if last != nil {
 			what = fmt.Sprintf("%s %s is still %s", last.want.action.Meta().Kind, last.want.action.Meta().Name, last.op())
+			var cols []string
+			for _, d := range last.diffs {
+				cols = append(cols, d.Key)
+			}
+			if len(cols) > 0 {
+				what += " in " + strings.Join(cols, ", ")
+			}
 		}
 		return fmt.Errorf("nb: the transaction was committed but after %s the NB does not show it (%s): is another client changing these rows?", settleTimeout, what)
 	}
@@ -138,8 +145,8 @@ func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[st
 	out := map[string]map[string]string{}
 	var s *snapshot
 	for _, a := range applied {
-		p, ok := a.(*LogicalSwitchPort)
-		if !ok || !hasDynamic(p) {
+		p, ok := a.(*Row)
+		if !ok || p.T != tableSwitchPort || !hasDynamic(p.strs("addresses")) {
 			continue
 		}
 		if s == nil {
@@ -150,7 +157,7 @@ func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[st
 				return nil, err
 			}
 		}
-		if r := s.owned[specSwitchPort.name][p.M.ID]; r != nil {
+		if r := s.owned[tableSwitchPort.Name][p.M.ID]; r != nil {
 			if v, ok := r.cols["dynamic_addresses"].(*string); ok && v != nil && *v != "" {
 				out[p.M.ID] = dynamicOutputs(*v)
 			}
@@ -159,8 +166,8 @@ func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[st
 	return out, nil
 }
 
-func hasDynamic(p *LogicalSwitchPort) bool {
-	for _, a := range p.Addresses {
+func hasDynamic(addresses []string) bool {
+	for _, a := range addresses {
 		if strings.HasSuffix(a, " dynamic") || a == "dynamic" {
 			return true
 		}
@@ -203,7 +210,7 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 		if err != nil {
 			return false, err
 		}
-		r := s.owned[specSwitchPort.name][id]
+		r := s.owned[tableSwitchPort.Name][id]
 		if r == nil {
 			return false, fmt.Errorf("nb: %s is not in the NB", id)
 		}

@@ -2,13 +2,43 @@ package ovn
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
 
+	"github.com/ovnrun/ovnrun/internal/topo"
 	"github.com/ovnrun/ovnrun/interp"
 )
+
+// The switch tables. A port's switch references it through ports.
+var (
+	tableSwitch = describe(&Table{Name: "Logical_Switch", Key: []string{"name"},
+		Columns:  []string{"other_config", "external_ids"},
+		Describe: describeSwitch})
+	switchPorts     = &Ref{Table: "Logical_Switch", Column: "ports", Field: "switch"}
+	tableSwitchPort = describe(&Table{Name: "Logical_Switch_Port", Key: []string{"name"},
+		Columns: []string{"type", "addresses", "options", "parent_name", "tag_request", "dhcpv4_options",
+			"dhcpv6_options", "port_security", "enabled", "external_ids"},
+		Read: []string{"dynamic_addresses"}, In: []*Ref{switchPorts}, Describe: describeSwitchPort})
+)
+
+func describeSwitch(r *Row, b *topo.Builder) {
+	s := b.Switch(r.M.Name)
+	oc := r.strMap("other_config")
+	s.Subnet, s.IPv6Prefix = oc["subnet"], oc["ipv6_prefix"]
+}
+
+func describeSwitchPort(r *Row, b *topo.Builder) {
+	s := b.Switch(r.parent(switchPorts))
+	opts := r.strMap("options")
+	s.Ports = append(s.Ports, &topo.SwitchPort{
+		Name: r.M.Name, Type: r.str("type"), Addresses: slices.Clone(r.strs("addresses")),
+		RouterPort: opts["router-port"], NetworkName: opts["network_name"],
+	})
+}
 
 // ls(name, subnet=, ipv6_prefix=, exclude_ips=, other_config=, external_ids=)
 func lsBuiltin(c *interp.Call) (starlark.Value, error) {
@@ -55,7 +85,7 @@ func lsBuiltin(c *interp.Call) (starlark.Value, error) {
 	if len(excludeIPs) > 0 {
 		oc["exclude_ips"] = strings.Join(excludeIPs, " ")
 	}
-	a := &LogicalSwitch{ActionMeta: meta(KindSwitch, string(name)), OtherConfig: oc, ExternalIDs: externalIDs}
+	a := newRow(tableSwitch, string(name), map[string]any{"other_config": oc, "external_ids": externalIDs})
 	if err := c.Add(a); err != nil {
 		return nil, err
 	}
@@ -84,10 +114,11 @@ func checkExcludeIP(subnet interp.CIDR, x string) error {
 }
 
 // ipsArg is the ips= argument of lsp(): "dynamic", or a list of static
-// addresses.
+// addresses, which may include "unknown" (the port also receives frames for
+// unknown MACs).
 type ipsArg struct {
-	dynamic bool
-	ips     []interp.IP
+	dynamic, unknown bool
+	ips              []interp.IP
 }
 
 func (a *ipsArg) Unpack(v starlark.Value) error {
@@ -100,9 +131,13 @@ func (a *ipsArg) Unpack(v starlark.Value) error {
 		return fmt.Errorf(`got %s, want "dynamic" or a list of IP addresses`, v.Type())
 	}
 	for _, s := range l {
+		if s == "unknown" {
+			a.unknown = true
+			continue
+		}
 		ip, err := interp.ParseIP(s)
 		if err != nil {
-			return fmt.Errorf(`%v (want "dynamic" or IP addresses)`, err)
+			return fmt.Errorf(`%v (want "dynamic", IP addresses or "unknown")`, err)
 		}
 		a.ips = append(a.ips, ip)
 	}
@@ -114,21 +149,23 @@ func (a *ipsArg) Unpack(v starlark.Value) error {
 var lspTypes = map[string]bool{"": true, "router": true, "localport": true, "external": true,
 	"virtual": true, "remote": true, "vtep": true, "l2gateway": true}
 
-// lsp(switch, name, mac=, ips=, type=, options=, dhcpv4=, dhcpv6=, port_security=, enabled=)
+// lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=,
+// port_security=, enabled=, external_ids=)
 func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
-		swv, dhcpv4, dhcpv6 starlark.Value
-		name                interp.Name
-		mac                 interp.MAC
-		ips                 ipsArg
-		typ                 string
-		options             interp.StringMap
-		portSecurity        interp.StringList
-		enabled             starlark.Value
+		swv, dhcpv4, dhcpv6, parent starlark.Value
+		name                        interp.Name
+		mac                         macArg
+		ips                         ipsArg
+		addresses                   interp.StringList
+		typ                         string
+		options, externalIDs        interp.StringMap
+		portSecurity                interp.StringList
+		enabled, tagv               starlark.Value
 	)
-	if err := c.Unpack(2, "switch", &swv, "name", &name, "mac?", &mac, "ips?", &ips, "type?", &typ,
-		"options?", &options, "dhcpv4?", &dhcpv4, "dhcpv6?", &dhcpv6,
-		"port_security?", &portSecurity, "enabled?", &enabled); err != nil {
+	if err := c.Unpack(2, "switch", &swv, "name", &name, "mac?", &mac, "ips?", &ips, "addresses?", &addresses,
+		"type?", &typ, "options?", &options, "parent?", &parent, "tag?", &tagv, "dhcpv4?", &dhcpv4, "dhcpv6?", &dhcpv6,
+		"port_security?", &portSecurity, "enabled?", &enabled, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	if !lspTypes[typ] {
@@ -142,9 +179,20 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &LogicalSwitchPort{ActionMeta: meta(KindSwitchPort, string(name), sw.a.M.ID),
-		Switch: sw.name, Type: typ, Options: options}
-	if err := setAddresses(c, p, sw, mac, ips); err != nil {
+	cols := map[string]any{"type": typ, "options": options, "external_ids": externalIDs}
+	p := newRow(tableSwitchPort, string(name), nil, sw.a.M.ID)
+	p.link(switchPorts, sw.name)
+	if len(addresses) > 0 {
+		if mac.IsSet() || mac.router || ips.dynamic || ips.unknown || len(ips.ips) > 0 {
+			return nil, c.Errorf("addresses= is the whole addresses column; give it or mac=/ips=, not both")
+		}
+		for _, a := range addresses {
+			if err := checkAddress(a); err != nil {
+				return nil, c.Errorf("addresses: %v", err)
+			}
+		}
+		cols["addresses"] = []string(addresses)
+	} else if err := setAddresses(c, cols, sw, mac, ips); err != nil {
 		return nil, err
 	}
 	for _, ps := range portSecurity {
@@ -152,32 +200,89 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("port_security: %v", err)
 		}
 	}
-	p.PortSecurity = portSecurity
+	cols["port_security"] = []string(portSecurity)
 	if enabled != nil {
 		b, ok := enabled.(starlark.Bool)
 		if !ok {
 			return nil, c.Errorf("enabled: got %s, want bool", enabled.Type())
 		}
-		v := bool(b)
-		p.Enabled = &v
+		cols["enabled"] = bool(b)
 	}
-	if p.DHCPv4Options, err = dhcpRef(c, "dhcpv4", dhcpv4, true); err != nil {
-		return nil, err
+	if parent != nil {
+		pname, ok := starlark.AsString(parent)
+		if pp, isPort := parent.(*Port); isPort {
+			pname, ok = pp.name, true
+			p.M.DependsOn = append(p.M.DependsOn, pp.a.M.ID)
+		}
+		if !ok || pname == "" {
+			return nil, c.Errorf("parent: got %s, want the port (or its name) of the VM the container runs in", parent.Type())
+		}
+		if pname == string(name) {
+			return nil, c.Errorf("parent: a port cannot be its own parent")
+		}
+		cols["parent_name"] = pname
 	}
-	if p.DHCPv6Options, err = dhcpRef(c, "dhcpv6", dhcpv6, false); err != nil {
-		return nil, err
+	if tagv != nil {
+		tag, err := starlark.AsInt32(tagv)
+		if err != nil {
+			return nil, c.Errorf("tag: got %s, want int", tagv.Type())
+		}
+		if parent == nil {
+			return nil, c.Errorf("tag= is the VLAN of a container port and needs parent= (a localnet port's VLAN is localnet(tag=))")
+		}
+		if tag < 1 || tag > 4095 {
+			return nil, c.Errorf("tag %d: want a VLAN ID from 1 to 4095", tag)
+		}
+		cols["tag_request"] = tag
 	}
-	for _, d := range []string{p.DHCPv4Options, p.DHCPv6Options} {
-		if d != "" {
-			p.M.DependsOn = append(p.M.DependsOn, d)
+	for _, col := range []string{"dhcpv4_options", "dhcpv6_options"} {
+		v, v4 := dhcpv4, true
+		if col == "dhcpv6_options" {
+			v, v4 = dhcpv6, false
+		}
+		id, err := dhcpRef(c, col[:6], v, v4)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			cols[col] = rowRef{id}
+			p.M.DependsOn = append(p.M.DependsOn, id)
 		}
 	}
-	return addPort(c, sw, p, mac, ips)
+	for k, v := range cols {
+		p.Cols[k] = canon(v)
+	}
+	return addPort(c, sw, p, mac.MAC, ips)
+}
+
+// macArg is the mac= argument of lsp(): a MAC, or "router" for the
+// addresses "router" of a port of type router (ovn-northd takes them from
+// the router port).
+type macArg struct {
+	interp.MAC
+	router bool
+}
+
+func (m *macArg) Unpack(v starlark.Value) error {
+	if s, ok := starlark.AsString(v); ok && s == "router" {
+		m.router = true
+		return nil
+	}
+	return m.MAC.Unpack(v)
 }
 
 // setAddresses fills the addresses column the way ovn-nbctl lsp-set-addresses
-// would be called for it: "MAC dynamic", "MAC IP...", or "MAC".
-func setAddresses(c *interp.Call, p *LogicalSwitchPort, sw *Switch, mac interp.MAC, ips ipsArg) error {
+// would be called for it: "MAC dynamic", "MAC IP...", "MAC", "router",
+// with "unknown" as a further entry.
+func setAddresses(c *interp.Call, cols map[string]any, sw *Switch, mac macArg, ips ipsArg) error {
+	if mac.router {
+		if ips.dynamic || len(ips.ips) > 0 {
+			return c.Errorf(`mac="router" takes the addresses of the peer router port; ips= goes with a MAC`)
+		}
+		if t, _ := cols["type"].(string); t != "router" {
+			return c.Errorf(`mac="router" is for ports of type "router" (ovn-northd reads the addresses from options:router-port)`)
+		}
+	}
 	if (ips.dynamic || len(ips.ips) > 0) && !mac.IsSet() {
 		return c.Errorf("ips= needs mac=: OVN addresses are written \"MAC IP...\"")
 	}
@@ -186,17 +291,50 @@ func setAddresses(c *interp.Call, p *LogicalSwitchPort, sw *Switch, mac interp.M
 			return c.Errorf("ips: %s is outside subnet %s of switch %s", ip, sw.subnet, sw.name)
 		}
 	}
+	var addrs []string
 	switch {
+	case mac.router:
+		addrs = []string{"router"}
 	case ips.dynamic:
-		p.Addresses = []string{mac.String() + " dynamic"}
+		addrs = []string{mac.String() + " dynamic"}
 	case len(ips.ips) > 0:
 		parts := []string{mac.String()}
 		for _, ip := range ips.ips {
 			parts = append(parts, ip.String())
 		}
-		p.Addresses = []string{strings.Join(parts, " ")}
+		addrs = []string{strings.Join(parts, " ")}
 	case mac.IsSet():
-		p.Addresses = []string{mac.String()}
+		addrs = []string{mac.String()}
+	}
+	if ips.unknown {
+		addrs = append(addrs, "unknown")
+	}
+	cols["addresses"] = addrs
+	return nil
+}
+
+// checkAddress validates one entry of a port's addresses column, as
+// ovn-nbctl lsp-set-addresses does: "unknown", "router", "dynamic", or a
+// MAC followed by "dynamic" or IP addresses.
+func checkAddress(a string) error {
+	switch a {
+	case "unknown", "router", "dynamic":
+		return nil
+	}
+	f := strings.Fields(a)
+	if len(f) == 0 {
+		return fmt.Errorf("empty entry")
+	}
+	if _, err := interp.ParseMAC(f[0]); err != nil {
+		return fmt.Errorf("%q: %v (want unknown, router, dynamic or \"MAC [dynamic|IP...]\")", a, err)
+	}
+	for _, x := range f[1:] {
+		if x == "dynamic" && len(f) == 2 {
+			continue
+		}
+		if _, err := interp.ParseIP(x); err != nil {
+			return fmt.Errorf("%q: %v", a, err)
+		}
 	}
 	return nil
 }
@@ -221,7 +359,7 @@ func checkPortSecurity(s string) error {
 }
 
 // addPort declares p on sw and returns its handle.
-func addPort(c *interp.Call, sw *Switch, p *LogicalSwitchPort, mac interp.MAC, ips ipsArg) (*Port, error) {
+func addPort(c *interp.Call, sw *Switch, p *Row, mac interp.MAC, ips ipsArg) (*Port, error) {
 	st := stateOf(c)
 	if pos, taken := st.portNameTaken(p.M.Name); taken {
 		return nil, c.Errorf("port %q is already declared at %s (switch and router ports share one namespace)", p.M.Name, pos)
@@ -252,19 +390,33 @@ func localnetBuiltin(c *interp.Call) (starlark.Value, error) {
 		name        interp.Name
 		networkName interp.Name
 		tag         int
+		options     interp.StringMap
+		externalIDs interp.StringMap
 	)
-	if err := c.Unpack(2, "switch", &swv, "name", &name, "network_name", &networkName, "tag?", &tag); err != nil {
+	if err := c.Unpack(2, "switch", &swv, "name", &name, "network_name", &networkName, "tag?", &tag,
+		"options?", &options, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	if tag < 0 || tag > 4095 {
 		return nil, c.Errorf("tag %d: want a VLAN ID from 1 to 4095", tag)
 	}
+	if _, dup := options["network_name"]; dup {
+		return nil, c.Errorf(`options["network_name"] repeats network_name=; give it once`)
+	}
 	sw, err := stateOf(c).switchRef(c, "switch", swv)
 	if err != nil {
 		return nil, err
 	}
-	p := &LogicalSwitchPort{ActionMeta: meta(KindSwitchPort, string(name), sw.a.M.ID),
-		Switch: sw.name, Type: "localnet", Addresses: []string{"unknown"},
-		Options: map[string]string{"network_name": string(networkName)}, TagRequest: tag}
+	opts := maps.Clone(map[string]string(options))
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	opts["network_name"] = string(networkName)
+	cols := map[string]any{"type": "localnet", "addresses": []string{"unknown"}, "options": opts, "external_ids": externalIDs}
+	if tag != 0 {
+		cols["tag_request"] = tag
+	}
+	p := newRow(tableSwitchPort, string(name), cols, sw.a.M.ID)
+	p.link(switchPorts, sw.name)
 	return addPort(c, sw, p, interp.MAC{}, ipsArg{})
 }

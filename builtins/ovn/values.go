@@ -2,7 +2,6 @@ package ovn
 
 import (
 	"fmt"
-	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -44,7 +43,7 @@ func stringDict(m map[string]string) *starlark.Dict {
 // Switch is the handle of a logical switch.
 type Switch struct {
 	handle
-	a      *LogicalSwitch
+	a      *Row
 	subnet interp.CIDR
 	ipv6   interp.IP
 }
@@ -64,7 +63,7 @@ func (s *Switch) Attr(name string) (starlark.Value, error) {
 	case "ipv6_prefix":
 		return optString(s.ipv6.String()), nil
 	case "other_config":
-		return stringDict(s.a.OtherConfig), nil
+		return stringDict(s.a.strMap("other_config")), nil
 	}
 	return nil, nil
 }
@@ -79,7 +78,7 @@ func optString(s string) starlark.Value {
 // Port is the handle of a logical switch port.
 type Port struct {
 	handle
-	a   *LogicalSwitchPort
+	a   *Row
 	sw  starlark.Value // *Switch
 	mac interp.MAC
 	// dynamic4 and dynamic6 say whether northd assigns the port an address
@@ -121,17 +120,17 @@ func (p *Port) Attr(name string) (starlark.Value, error) {
 	case "switch":
 		return p.sw, nil
 	case "type":
-		return starlark.String(p.a.Type), nil
+		return starlark.String(p.a.str("type")), nil
 	case "addresses":
-		return stringList(p.a.Addresses), nil
+		return stringList(p.a.strs("addresses")), nil
 	case "options":
-		return stringDict(p.a.Options), nil
+		return stringDict(p.a.strMap("options")), nil
 	case "ipv4":
 		return p.addr(p.ipv4, p.dynamic4, "ipv4"), nil
 	case "ipv6":
 		return p.addr(p.ipv6, p.dynamic6, "ipv6"), nil
 	case "dynamic_addresses":
-		if strings.HasSuffix(strings.Join(p.a.Addresses, " "), " dynamic") {
+		if hasDynamic(p.a.strs("addresses")) {
 			return interp.NewFuture(p.a.M.ID, "dynamic_addresses"), nil
 		}
 		return starlark.None, nil
@@ -142,7 +141,7 @@ func (p *Port) Attr(name string) (starlark.Value, error) {
 // Router is the handle of a logical router.
 type Router struct {
 	handle
-	a *LogicalRouter
+	a *Row
 }
 
 func (r *Router) AttrNames() []string { return []string{"id", "name", "options"} }
@@ -154,7 +153,7 @@ func (r *Router) Attr(name string) (starlark.Value, error) {
 	case "name":
 		return starlark.String(r.name), nil
 	case "options":
-		return stringDict(r.a.Options), nil
+		return stringDict(r.a.strMap("options")), nil
 	}
 	return nil, nil
 }
@@ -162,7 +161,7 @@ func (r *Router) Attr(name string) (starlark.Value, error) {
 // RouterPort is the handle of a logical router port.
 type RouterPort struct {
 	handle
-	a      *LogicalRouterPort
+	a      *Row
 	router *Router
 	addrs  []interp.IfAddr
 	peer   starlark.Value // *Port or None
@@ -179,9 +178,9 @@ func (p *RouterPort) Attr(name string) (starlark.Value, error) {
 	case "name":
 		return starlark.String(p.name), nil
 	case "mac":
-		return starlark.String(p.a.MAC.String()), nil
+		return starlark.String(p.a.str("mac")), nil
 	case "networks":
-		return stringList(p.a.Networks), nil
+		return stringList(p.a.strs("networks")), nil
 	case "ip":
 		return starlark.String(p.addrs[0].Prefix.Addr().String()), nil
 	case "ips":
@@ -201,7 +200,8 @@ func (p *RouterPort) Attr(name string) (starlark.Value, error) {
 // DHCP is the handle of a DHCP_Options row.
 type DHCP struct {
 	handle
-	a *DHCPOptions
+	a    *Row
+	cidr interp.CIDR
 }
 
 func (d *DHCP) AttrNames() []string { return []string{"cidr", "id", "ipv6", "options"} }
@@ -211,11 +211,11 @@ func (d *DHCP) Attr(name string) (starlark.Value, error) {
 	case "id":
 		return starlark.String(d.a.M.ID), nil
 	case "cidr":
-		return starlark.String(d.a.CIDR.String()), nil
+		return starlark.String(d.cidr.String()), nil
 	case "ipv6":
-		return starlark.Bool(!d.a.CIDR.Is4()), nil
+		return starlark.Bool(!d.cidr.Is4()), nil
 	case "options":
-		return stringDict(d.a.Options), nil
+		return stringDict(d.a.strMap("options")), nil
 	}
 	return nil, nil
 }

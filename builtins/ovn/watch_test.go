@@ -45,7 +45,7 @@ func (w *watcher) saw(table string, m model.Model) {
 // rows already there, counting nothing so far.
 func watch(t testing.TB, endpoint string) *watcher {
 	t.Helper()
-	tables := monitored()
+	tables := describedColumns()
 	tables[sentinelTable] = []string{"name"}
 	db, err := ovsdbmodel.Connect(testCtx(t), []string{endpoint}, "OVN_Northbound", tables)
 	if err != nil {
