@@ -49,3 +49,4 @@ fuzz builtins/check FuzzParseTraceSummary 30000
 fuzz builtins/check FuzzParseTables 8000
 fuzz builtins/check FuzzPingSummary 30000
 fuzz internal/ovsdbmodel FuzzReplicaParse 24000
+fuzz builtins/ovn/ovnmatch FuzzParse 24000
