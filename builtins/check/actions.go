@@ -30,3 +30,44 @@ func (p *Ping) Fields() []interp.Field {
 		interp.F("expect", p.Expect),
 	}
 }
+
+// TCP connects from a VM to a port, Count times, and succeeds when the
+// connections end as expected; VMs in Listeners serve the port meanwhile.
+type TCP struct {
+	interp.ActionMeta
+	// Src is "h0/v0" for VM Guest on host Meta.Host, where the connections
+	// run.
+	Src   string
+	Guest string
+	// Dst is the address connected to, as Ping's.
+	Dst      any
+	Port     int
+	Count    int
+	TimeoutS int
+	Expect   string // "success", "refused", "timeout" or "failure"
+	// Listeners are the VMs that serve Port during the check: dst when it
+	// is a VM, or the backends= behind an address.
+	Listeners []VMRef
+}
+
+// VMRef names a VM: Label "h0/v1" for domain VM on host Host.
+type VMRef struct {
+	Label, Host, VM string
+}
+
+// Fields implements interp.Action.
+func (t *TCP) Fields() []interp.Field {
+	fs := []interp.Field{
+		interp.F("src", t.Src),
+		interp.F("dst", t.Dst),
+		interp.F("port", t.Port),
+		interp.F("count", t.Count),
+		interp.F("timeout_s", t.TimeoutS),
+		interp.F("expect", t.Expect),
+	}
+	var ls []string
+	for _, l := range t.Listeners {
+		ls = append(ls, l.Label)
+	}
+	return append(fs, interp.F("listeners", ls))
+}

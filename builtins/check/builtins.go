@@ -21,6 +21,8 @@ func Register(r *interp.Registry) error {
 	return r.RegisterAll(
 		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success")`,
 			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
+		interp.Builtin{Name: "tcp", Signature: `tcp(src, dst, port, expect="success", count=1, backends=[], timeout_s=10)`,
+			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
 		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None)`,
 			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
 	)

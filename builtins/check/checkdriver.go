@@ -13,7 +13,8 @@ import (
 )
 
 // The check driver runs ping() for real: from a host over the host driver's
-// connection, or from a VM through whichever VM driver the run has; and
+// connection, or from a VM through whichever VM driver the run has; tcp()
+// in VMs the same way (tcpdriver.go); and
 // trace() with ovn-trace on the central host (tracedriver.go). It imports
 // internal/remote for commands and their results.
 
@@ -56,8 +57,11 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 		switch a := a.(type) {
 		case *Ping:
 			if a.Guest != "" && d.guests == nil {
-				return nil, fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (the lab's namespace VMs can, and libvirt guests that serve ovnrun's command channel)",
-					a.M.Kind, a.M.Name, a.M.Pos())
+				return nil, noGuestRunner(&a.M)
+			}
+		case *TCP:
+			if d.guests == nil {
+				return nil, noGuestRunner(&a.M)
 			}
 		case *Trace:
 		default:
@@ -66,6 +70,13 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 		out[i] = interp.Change{Action: a, Op: interp.OpRun}
 	}
 	return out, nil
+}
+
+// noGuestRunner is the error of a check that runs in a VM in a run that
+// cannot run commands there.
+func noGuestRunner(m *interp.Meta) error {
+	return fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (the lab's namespace VMs can, and libvirt guests that serve ovnrun's command channel)",
+		m.Kind, m.Name, m.Pos())
 }
 
 // Apply implements interp.Driver. A check always runs. Its output
@@ -81,6 +92,8 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 		switch a := c.Action.(type) {
 		case *Ping:
 			result, err = d.ping(ctx, a)
+		case *TCP:
+			result, err = d.tcp(ctx, a)
 		case *Trace:
 			result, err = d.trace(ctx, a)
 		default:
