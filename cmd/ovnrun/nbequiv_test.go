@@ -66,9 +66,7 @@ func checkSameRows(t *testing.T, dir string) {
 	// ovnrun waited for northd already; nbctl.sh did not.
 	syncSB(t, a)
 	syncSB(t, b)
-	if want, got := nbDumpAll(t, a), nbDumpAll(t, b); got != want {
-		t.Errorf("ovnrun's NB differs from ovn-nbctl's (- nbctl.sh, + runbook.star):\n%s", testdiff.Lines(want, got))
-	}
+	checkKnownDifferences(t, filepath.Join(dir, "known.diff"), nbDumpAll(t, a), nbDumpAll(t, b))
 	if want, got := flowCounts(t, a), flowCounts(t, b); got != want {
 		t.Errorf("SB logical flows per datapath differ (- nbctl.sh, + runbook.star):\n%s", testdiff.Lines(want, got))
 	}
@@ -85,6 +83,44 @@ func checkSameRows(t *testing.T, dir string) {
 	}
 	if got := flowCounts(t, b); got != foreignFlows {
 		t.Errorf("after --destroy SB logical flows differ from foreign.sh's alone (- foreign.sh, + after destroy):\n%s", testdiff.Lines(foreignFlows, got))
+	}
+}
+
+// checkKnownDifferences compares the NB dumps of nbctl.sh (want) and of
+// the runbook (got). A case may hold known.diff: a difference found and not
+// fixed yet, exactly as this test prints it, after '#' lines saying what it
+// is. Then that difference, and only it, is expected: the case still fails
+// on any other, and once the difference is gone, until known.diff goes too.
+func checkKnownDifferences(t *testing.T, file, want, got string) {
+	t.Helper()
+	var diff string
+	if got != want {
+		diff = testdiff.Lines(want, got)
+	}
+	known, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if rel, err := filepath.Rel(repoRoot, file); err == nil {
+		file = rel
+	}
+	var lines []string
+	for _, l := range strings.SplitAfter(string(known), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	switch expected := strings.Join(lines, ""); {
+	case diff == expected:
+		if diff != "" {
+			t.Logf("ovnrun's NB differs from ovn-nbctl's as %s says", file)
+		}
+	case expected == "":
+		t.Errorf("ovnrun's NB differs from ovn-nbctl's (- nbctl.sh, + runbook.star):\n%s", diff)
+	case diff == "":
+		t.Errorf("ovnrun's NB is now the same as ovn-nbctl's: delete %s", file)
+	default:
+		t.Errorf("ovnrun's NB differs from ovn-nbctl's (- nbctl.sh, + runbook.star) otherwise than %s says:\n%s", file, diff)
 	}
 }
 
