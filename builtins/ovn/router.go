@@ -306,6 +306,15 @@ func natBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("options: %v", err)
 		}
 	}
+	// ovn-nbctl lr-nat-add writes options:stateless always; so do we, so
+	// that rows made either way are the same.
+	if _, set := options["stateless"]; !set {
+		options = maps.Clone(options)
+		if options == nil {
+			options = interp.StringMap{}
+		}
+		options["stateless"] = "false"
+	}
 	a := newRow(tableNAT, fmt.Sprintf("%s/%s/%s/%s", r.name, typ, externalIP, logicalIP),
 		map[string]any{"type": typ, "external_ip": externalIP.String(), "logical_ip": logicalIP,
 			"external_mac": externalMAC, "options": options, "external_ids": externalIDs}, r.a.M.ID)
