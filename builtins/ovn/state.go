@@ -14,6 +14,10 @@ type state struct {
 	ports       map[string]*Port
 	routers     map[string]*Router
 	routerPorts map[string]*RouterPort
+	// portGroups and addressSets are the Port_Group and Address_Set rows
+	// declared so far, which matches may name (@pg, $as).
+	portGroups  map[string]*Row
+	addressSets map[string]*Row
 }
 
 func stateOf(c *interp.Call) *state {
@@ -23,6 +27,8 @@ func stateOf(c *interp.Call) *state {
 			ports:       map[string]*Port{},
 			routers:     map[string]*Router{},
 			routerPorts: map[string]*RouterPort{},
+			portGroups:  map[string]*Row{},
+			addressSets: map[string]*Row{},
 		}
 	}).(*state)
 }
