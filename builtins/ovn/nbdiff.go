@@ -84,6 +84,9 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 		if other := ext[TagRunbook]; other != "" {
 			rp.foreign = fmt.Sprintf("belongs to runbook %q", other)
 		}
+		if d.cfg.Adopt {
+			s.adopt(w.action.M.ID, rp.live)
+		}
 	}
 	masked := map[string]string{} // column -> map key whose value is pending
 	for _, p := range w.pending {

@@ -65,6 +65,19 @@ type snapshot struct {
 	// which column.
 	referrers map[string][]referrer
 	global    *liveRow // the NB_Global row, if any
+	// adopting are the rows of other tools that actions of this run take
+	// over (--adopt), by action ID, and their action IDs by UUID: a
+	// reference to such a row is a reference to the action's row. The
+	// driver records them as it compares actions, referenced rows first
+	// (the plan's order); the rows themselves are never modified.
+	adopting   map[string]*liveRow
+	adoptingOf map[string]string
+}
+
+// adopt records that action id takes over r.
+func (s *snapshot) adopt(id string, r *liveRow) {
+	s.adopting[id] = r
+	s.adoptingOf[r.uuid] = id
 }
 
 // referrer is a row that references another through column.
@@ -150,15 +163,17 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		n += len(st.Tables[table])
 	}
 	s := &snapshot{
-		owner:     d.cfg.Owner,
-		state:     st,
-		refCols:   d.refCols,
-		roots:     d.roots,
-		byUUID:    make(map[string]*liveRow, n),
-		byTable:   map[string][]*liveRow{},
-		byName:    map[string]map[string][]*liveRow{},
-		owned:     map[string]map[string]*liveRow{},
-		referrers: make(map[string][]referrer, n),
+		owner:      d.cfg.Owner,
+		state:      st,
+		refCols:    d.refCols,
+		roots:      d.roots,
+		byUUID:     make(map[string]*liveRow, n),
+		byTable:    map[string][]*liveRow{},
+		byName:     map[string]map[string][]*liveRow{},
+		owned:      map[string]map[string]*liveRow{},
+		referrers:  make(map[string][]referrer, n),
+		adopting:   map[string]*liveRow{},
+		adoptingOf: map[string]string{},
 	}
 	for _, table := range names {
 		rows := st.Tables[table]
@@ -234,14 +249,15 @@ func (s *snapshot) named(table, name string) *liveRow {
 
 func (s *snapshot) ownedByUs(r *liveRow) bool { return r.runbook == s.owner }
 
-// ownedRow returns the row of this runbook made for action id, in any table.
+// ownedRow returns the row of this runbook made for action id, in any
+// table, or the row it takes over.
 func (s *snapshot) ownedRow(id string) *liveRow {
 	for _, m := range s.owned {
 		if r := m[id]; r != nil {
 			return r
 		}
 	}
-	return nil
+	return s.adopting[id]
 }
 
 // canon turns a live column value of table into the canonical form of
@@ -259,8 +275,8 @@ func (s *snapshot) canon(table, column string, v any) any {
 			return nil
 		}
 		if isRef {
-			if r := s.byUUID[*v]; r != nil && s.ownedByUs(r) {
-				return rowRef{r.action}
+			if id := s.actionOf(*v); id != "" {
+				return rowRef{id}
 			}
 		}
 		return *v
@@ -290,13 +306,22 @@ func (s *snapshot) canon(table, column string, v any) any {
 func (s *snapshot) canonRefs(uuids []string) any {
 	refs := make([]rowRef, 0, len(uuids))
 	for _, u := range uuids {
-		r := s.byUUID[u]
-		if r == nil || !s.ownedByUs(r) {
+		id := s.actionOf(u)
+		if id == "" {
 			return canonSet(uuids)
 		}
-		refs = append(refs, rowRef{r.action})
+		refs = append(refs, rowRef{id})
 	}
 	return canon(refs)
+}
+
+// actionOf returns the action whose row uuid is: a row of this runbook, or
+// one an action takes over; "" for others.
+func (s *snapshot) actionOf(uuid string) string {
+	if r := s.byUUID[uuid]; r != nil && s.ownedByUs(r) {
+		return r.action
+	}
+	return s.adoptingOf[uuid]
 }
 
 // sameAsLive reports whether the live value v of column equals the

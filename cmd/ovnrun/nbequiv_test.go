@@ -72,6 +72,7 @@ func checkSameRows(t *testing.T, dir string) {
 	}
 
 	checkSecondApplySendsNothing(t, b, args)
+	checkAdoptsWithoutDuplicates(t, a, runbook, foreignRows)
 
 	destroy := append([]string{"--destroy"}, args...)
 	if stdout, stderr, code := ovnrun(t, destroy...); code != exitOK {
@@ -83,6 +84,34 @@ func checkSameRows(t *testing.T, dir string) {
 	}
 	if got := flowCounts(t, b); got != foreignFlows {
 		t.Errorf("after --destroy SB logical flows differ from foreign.sh's alone (- foreign.sh, + after destroy):\n%s", testdiff.Lines(foreignFlows, got))
+	}
+}
+
+// checkAdoptsWithoutDuplicates runs the runbook with --adopt on the NB that
+// nbctl.sh built: every declared row exists there already, made by
+// ovn-nbctl, and must be taken over by its natural key, not made a second
+// time. The NB then holds the same rows (the ownership tags aside); a second
+// apply sends nothing; and --destroy removes exactly what was adopted.
+func checkAdoptsWithoutDuplicates(t *testing.T, a *daemons.Central, runbook, foreignRows string) {
+	t.Helper()
+	before := nbDumpAll(t, a)
+	args := []string{"--nb", a.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
+	adopt := append([]string{"--adopt"}, args...)
+	if stdout, stderr, code := ovnrun(t, adopt...); code != exitOK {
+		t.Fatalf("ovnrun %s: exit %d\n%s%s", strings.Join(adopt, " "), code, stdout, stderr)
+	}
+	syncSB(t, a)
+	if got := nbDumpAll(t, a); got != before {
+		t.Errorf("--adopt on ovn-nbctl's rows changed more than their tags (- before, + after):\n%s", testdiff.Lines(before, got))
+	}
+	checkSecondApplySendsNothing(t, a, args)
+	destroy := append([]string{"--destroy"}, args...)
+	if stdout, stderr, code := ovnrun(t, destroy...); code != exitOK {
+		t.Fatalf("ovnrun %s: exit %d\n%s%s", strings.Join(destroy, " "), code, stdout, stderr)
+	}
+	syncSB(t, a)
+	if got := nbDumpAll(t, a); got != foreignRows {
+		t.Errorf("after --adopt and --destroy the NB differs from foreign.sh's alone (- foreign.sh, + after destroy):\n%s", testdiff.Lines(foreignRows, got))
 	}
 }
 
