@@ -101,18 +101,21 @@ func diff(ctx context.Context, c client.Client, w *workload) ([]string, error) {
 	}
 	// What is left and carries this runbook's tag is stale: ovnrun would
 	// delete it. The same holds in the tables the workload has no row in.
+	var stale []string
 	for _, s := range liveSwitch {
 		if s.ExternalIDs[tagRunbook] == w.owner {
-			diffs = append(diffs, "delete switch "+s.Name)
+			stale = append(stale, "delete switch "+s.Name)
 		}
 	}
 	for _, p := range livePort {
 		if p.ExternalIDs[tagRunbook] == w.owner {
-			diffs = append(diffs, "delete port "+p.Name)
+			stale = append(stale, "delete port "+p.Name)
 		}
 	}
 	others, err := owned(ctx, c, w.owner)
-	return append(diffs, others...), err
+	stale = append(stale, others...)
+	slices.Sort(stale)
+	return append(diffs, stale...), err
 }
 
 func samePort(live, want *nbmodel.LogicalSwitchPort) bool {
