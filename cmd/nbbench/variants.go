@@ -60,11 +60,13 @@ func (b *bench) buildRows(ctx context.Context, res *results) (*central, error) {
 		}
 		floors, floorNotes = append(floors, m), append(floorNotes, inProcess(out))
 
-		b.logf("round %d/%d: (c) ovn-nbctl, %d commands joined by --", i+1, b.repeat, len(b.cmds))
-		if m, err = b.chainedRun(ctx); err != nil {
-			return nil, err
+		if !b.noChained {
+			b.logf("round %d/%d: (c) ovn-nbctl, %d commands joined by --", i+1, b.repeat, len(b.cmds))
+			if m, err = b.chainedRun(ctx); err != nil {
+				return nil, err
+			}
+			chained = append(chained, m)
 		}
-		chained = append(chained, m)
 
 		b.logf("round %d/%d: ovnrun apply from an empty NB", i+1, b.repeat)
 		if c, err = b.freshCentral(ctx); err != nil {
@@ -85,13 +87,16 @@ func (b *bench) buildRows(ctx context.Context, res *results) (*central, error) {
 	}
 	res.apply = row{"ovnrun apply, empty NB", best(applies), false, maxRSS(applies),
 		fmt.Sprintf("evaluate+plan+apply, 1 transaction; %s; in-process apply %s", spread(applies), strings.Join(appliedIns, ", "))}
+	res.floor = row{"floor: libovsdb, 1 hand-built transaction", best(floors), false, maxRSS(floors),
+		fmt.Sprintf("no monitor; %s; %s", spread(floors), floorNotes[slices.Index(floors, bestOf(floors))])}
+	if b.noChained {
+		return c, nil
+	}
 	res.chained = row{fmt.Sprintf("(c) ovn-nbctl, 1 process, %d commands joined by --", len(b.cmds)), best(chained), false, maxRSS(chained), spread(chained)}
 	if n := len(chunks(b.cmds)); n > 1 {
 		res.chained.variant = fmt.Sprintf("(c) ovn-nbctl, %d processes in turn, %d commands joined by --", n, len(b.cmds))
 		res.chained.notes += fmt.Sprintf("; %d processes, as Linux gives one at most 6 MB of arguments", n)
 	}
-	res.floor = row{"floor: libovsdb, 1 hand-built transaction", best(floors), false, maxRSS(floors),
-		fmt.Sprintf("no monitor; %s; %s", spread(floors), floorNotes[slices.Index(floors, bestOf(floors))])}
 	return c, nil
 }
 
