@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -35,20 +36,43 @@ func (b *bench) ovnrunRun(ctx context.Context, c *central, flags ...string) (mea
 	return m, stdout.String(), nil
 }
 
-// ovnrunRows measures ovnrun: apply from an empty NB (each repetition on a
-// new one), then on the last NB, once ovn-northd has caught up, a no-op
-// re-run and a dry-run.
-func (b *bench) ovnrunRows(ctx context.Context) ([]row, error) {
-	var applies []measurement
+// results are the rows of the table the targets are computed from.
+type results struct {
+	apply, noop, dryRun, chained, floor, readDiff row
+	others                                        []row // (b) and (a)
+}
+
+// buildRows measures the three ways of building the rows from an empty NB:
+// the floor, (c) and ovnrun apply, one after the other in each of b.repeat
+// rounds, each on a fresh NB with its own ovn-northd, so that a burst of
+// load on the shared machine hits one round's variants alike rather than
+// every run of one variant. ovnrun goes last: the no-op re-run and the
+// dry-run use the NB it left, which is returned.
+func (b *bench) buildRows(ctx context.Context, res *results) (*central, error) {
+	var applies, chained, floors []measurement
+	var appliedIns, floorNotes []string
 	var c *central
-	var inProcess []string
 	for i := range b.repeat {
-		var err error
+		b.logf("round %d/%d: the floor (nbfloor insert)", i+1, b.repeat)
+		m, out, err := b.floorInsert(ctx)
+		if err != nil {
+			return nil, err
+		}
+		floors, floorNotes = append(floors, m), append(floorNotes, inProcess(out))
+
+		if !b.noChained {
+			b.logf("round %d/%d: (c) ovn-nbctl, %d commands joined by --", i+1, b.repeat, len(b.cmds))
+			if m, err = b.chainedRun(ctx); err != nil {
+				return nil, err
+			}
+			chained = append(chained, m)
+		}
+
+		b.logf("round %d/%d: ovnrun apply from an empty NB", i+1, b.repeat)
 		if c, err = b.freshCentral(ctx); err != nil {
 			return nil, err
 		}
-		b.logf("ovnrun apply from an empty NB (%d/%d)", i+1, b.repeat)
-		m, out, err := b.ovnrunRun(ctx, c)
+		m, out, err = b.ovnrunRun(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -56,45 +80,67 @@ func (b *bench) ovnrunRows(ctx context.Context) ([]row, error) {
 		if !strings.Contains(out, want) {
 			return nil, fmt.Errorf("ovnrun apply: output lacks %q:\n%s", want, tail(out, 5))
 		}
-		applies = append(applies, m)
-		inProcess = append(inProcess, appliedIn(out))
+		if err := b.verify(ctx, c, "ovnrun", true); err != nil {
+			return nil, err
+		}
+		applies, appliedIns = append(applies, m), append(appliedIns, appliedIn(out))
 	}
+	res.apply = row{"ovnrun apply, empty NB", best(applies), false, maxRSS(applies),
+		fmt.Sprintf("evaluate+plan+apply, 1 transaction; %s; in-process apply %s", spread(applies), strings.Join(appliedIns, ", "))}
+	res.floor = row{"floor: libovsdb, 1 hand-built transaction", best(floors), false, maxRSS(floors),
+		fmt.Sprintf("no monitor; %s; %s", spread(floors), floorNotes[slices.Index(floors, bestOf(floors))])}
+	if b.noChained {
+		return c, nil
+	}
+	res.chained = row{fmt.Sprintf("(c) ovn-nbctl, 1 process, %d commands joined by --", len(b.cmds)), best(chained), false, maxRSS(chained), spread(chained)}
+	if n := len(chunks(b.cmds)); n > 1 {
+		res.chained.variant = fmt.Sprintf("(c) ovn-nbctl, %d processes in turn, %d commands joined by --", n, len(b.cmds))
+		res.chained.notes += fmt.Sprintf("; %d processes, as Linux gives one at most 6 MB of arguments", n)
+	}
+	return c, nil
+}
+
+// populatedRows measures, on the NB ovnrun built, once ovn-northd has caught
+// up: ovnrun's no-op re-run, its dry-run, and libovsdb's read+diff, in
+// rounds like buildRows.
+func (b *bench) populatedRows(ctx context.Context, c *central, res *results) error {
 	b.logf("waiting for ovn-northd to digest %d rows", b.rows())
 	start := time.Now()
 	if err := b.lab.syncNorthd(ctx, c); err != nil {
-		return nil, err
+		return err
 	}
 	northd := time.Since(start)
-	if err := b.verify(ctx, c, "ovnrun"); err != nil {
-		return nil, err
-	}
-	var noops, dries []measurement
+	var noops, dries, reads []measurement
+	var readNotes []string
 	for i := range b.repeat {
-		b.logf("ovnrun no-op re-run and dry-run (%d/%d)", i+1, b.repeat)
+		b.logf("round %d/%d: ovnrun no-op re-run, dry-run, libovsdb read+diff", i+1, b.repeat)
 		m, out, err := b.ovnrunRun(ctx, c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if want := "No changes.\n\nNothing to apply."; !strings.Contains(out, want) {
-			return nil, fmt.Errorf("ovnrun no-op re-run: output lacks %q:\n%s", want, tail(out, 5))
+			return fmt.Errorf("ovnrun no-op re-run: output lacks %q:\n%s", want, tail(out, 5))
 		}
 		noops = append(noops, m)
 		if m, out, err = b.ovnrunRun(ctx, c, "--dry-run"); err != nil {
-			return nil, err
+			return err
 		}
 		if !strings.HasSuffix(strings.TrimSpace(out), "No changes.") {
-			return nil, fmt.Errorf("ovnrun --dry-run: the plan does not end in \"No changes.\":\n%s", tail(out, 5))
+			return fmt.Errorf("ovnrun --dry-run: the plan does not end in \"No changes.\":\n%s", tail(out, 5))
 		}
 		dries = append(dries, m)
+		if m, out, err = b.readDiff(ctx, c); err != nil {
+			return err
+		}
+		reads, readNotes = append(reads, m), append(readNotes, inProcess(out))
 	}
-	return []row{
-		{"ovnrun apply, empty NB", median(applies), false, maxRSS(applies),
-			fmt.Sprintf("evaluate+plan+apply, 1 transaction; %s; in-process apply %s", spread(applies), strings.Join(inProcess, ", "))},
-		{"ovnrun no-op re-run", median(noops), false, maxRSS(noops),
-			fmt.Sprintf("all %d unchanged: nothing sent, nothing journaled; %s; after northd caught up (%s)", b.rows(), spread(noops), round(northd))},
-		{"ovnrun --dry-run, populated NB", median(dries), false, maxRSS(dries),
-			fmt.Sprintf("\"No changes.\"; %s", spread(dries))},
-	}, nil
+	res.noop = row{"ovnrun no-op re-run", best(noops), false, maxRSS(noops),
+		fmt.Sprintf("all %d unchanged: nothing sent, nothing journaled; %s; after northd caught up (%s)", b.rows(), spread(noops), round(northd))}
+	res.dryRun = row{"ovnrun --dry-run, populated NB", best(dries), false, maxRSS(dries),
+		fmt.Sprintf("\"No changes.\"; %s", spread(dries))}
+	res.readDiff = row{"read+diff: libovsdb client, monitor and compare", best(reads), false, maxRSS(reads),
+		fmt.Sprintf("\"no change\"; %s; %s", spread(reads), readNotes[slices.Index(reads, bestOf(reads))])}
+	return nil
 }
 
 // appliedIn returns the duration of ovnrun's last line, "Applied N step(s)
@@ -110,31 +156,50 @@ func appliedIn(out string) string {
 	return strings.TrimSuffix(d, ".")
 }
 
-// joinedRow measures (c): one ovn-nbctl process running every command,
-// joined by "--".
-func (b *bench) joinedRow(ctx context.Context) (row, error) {
-	var ms []measurement
-	for i := range b.repeat {
-		c, err := b.freshCentral(ctx)
-		if err != nil {
-			return row{}, err
-		}
-		b.logf("(c) one ovn-nbctl process, %d commands (%d/%d)", len(b.cmds), i+1, b.repeat)
-		cmd := b.lab.command(ctx, "ovn-nbctl", append([]string{"--db=" + c.nb, "--timeout=600"}, joined(b.cmds)...)...)
+// chainedRun measures (c) once on a fresh NB: one ovn-nbctl process running
+// every command, joined by "--"; or, past what the kernel lets one process
+// be given, the fewest such processes one after the other.
+func (b *bench) chainedRun(ctx context.Context) (measurement, error) {
+	c, err := b.freshCentral(ctx)
+	if err != nil {
+		return measurement{}, err
+	}
+	var total measurement
+	for _, cmds := range chunks(b.cmds) {
+		cmd := b.lab.command(ctx, "ovn-nbctl", append([]string{"--db=" + c.nb, "--timeout=3600"}, joined(cmds)...)...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		m, err := measure(cmd)
 		if err != nil {
-			return row{}, fmt.Errorf("ovn-nbctl with %d joined commands: %w: %s", len(b.cmds), err, tail(stderr.String(), 5))
+			return m, fmt.Errorf("ovn-nbctl with %d joined commands: %w: %s", len(cmds), err, tail(stderr.String(), 5))
 		}
-		ms = append(ms, m)
-		if i == b.repeat-1 {
-			if err := b.verify(ctx, c, "(c)"); err != nil {
-				return row{}, err
-			}
-		}
+		total.wall += m.wall
+		total.maxRSS = max(total.maxRSS, m.maxRSS)
 	}
-	return row{fmt.Sprintf("(c) ovn-nbctl, 1 process, %d commands joined by --", len(b.cmds)), median(ms), false, maxRSS(ms), spread(ms)}, nil
+	return total, b.verify(ctx, c, "(c)", false)
+}
+
+// maxArgBytes is what one ovn-nbctl process is given at most: Linux caps a
+// process's arguments (strings and pointers) at 6 MB whatever the stack
+// limit, and the environment and ovn-nbctl's own flags need a little.
+const maxArgBytes = 6<<20 - 64<<10
+
+// chunks splits cmds into the fewest runs that each fit in maxArgBytes.
+func chunks(cmds []command) [][]command {
+	var out [][]command
+	start, size := 0, 0
+	for i, c := range cmds {
+		n := 3 + 8 // "--", its NUL and its pointer
+		for _, a := range c {
+			n += len(a) + 1 + 8
+		}
+		if size+n > maxArgBytes && i > start {
+			out = append(out, cmds[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	return append(out, cmds[start:])
 }
 
 // daemonRow measures (b): an ovn-nbctl daemon, and one ovn-nbctl client
@@ -196,7 +261,7 @@ func (b *bench) daemonRow(ctx context.Context) (row, error) {
 		}
 	}
 	daemon := daemonPeak()
-	if err := b.verify(ctx, c, "(b)"); err != nil {
+	if err := b.verify(ctx, c, "(b)", false); err != nil {
 		return row{}, err
 	}
 	return row{"(b) ovn-nbctl daemon, 1 client call per command", total, false, max(peak, daemon),
@@ -225,7 +290,7 @@ func (b *bench) perCommandRow(ctx context.Context) (row, error) {
 		return row{}, err
 	}
 	r.variant = "(a) ovn-nbctl, 1 process per command"
-	if err := b.verify(ctx, c, "(a)"); err != nil {
+	if err := b.verify(ctx, c, "(a)", false); err != nil {
 		return row{}, err
 	}
 	return r, nil
@@ -303,12 +368,14 @@ func (b *bench) fill(ctx context.Context, c *central, cmds []command) error {
 }
 
 // verify checks that the NB holds exactly the workload's rows, the same for
-// every variant.
-func (b *bench) verify(ctx context.Context, c *central, who string) error {
+// every variant; with tagged, also the same external_ids as every tagged
+// variant before (ovnrun and the floor write the same ownership tags;
+// ovn-nbctl writes none).
+func (b *bench) verify(ctx context.Context, c *central, who string, tagged bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	digest, switches, ports, err := nbDigest(strings.TrimPrefix(c.nb, "unix:"))
+	digest, withTags, switches, ports, err := nbDigest(strings.TrimPrefix(c.nb, "unix:"))
 	if err != nil {
 		return fmt.Errorf("%s: reading the NB: %w", who, err)
 	}
@@ -320,16 +387,23 @@ func (b *bench) verify(ctx context.Context, c *central, who string) error {
 	} else if digest != b.digest {
 		return fmt.Errorf("%s: the NB's rows differ from those of the variants before (digest %s, want %s)", who, digest, b.digest)
 	}
+	if !tagged {
+		return nil
+	}
+	if b.tagDigest == "" {
+		b.tagDigest = withTags
+	} else if withTags != b.tagDigest {
+		return fmt.Errorf("%s: the NB's external_ids differ from those of the variants before (digest %s, want %s)", who, withTags, b.tagDigest)
+	}
 	return nil
 }
 
-func median(ms []measurement) time.Duration {
-	ws := make([]time.Duration, len(ms))
-	for i, m := range ms {
-		ws[i] = m.wall
-	}
-	slices.Sort(ws)
-	return ws[len(ws)/2]
+// best is the shortest wall time: the run least disturbed by the rest of
+// the machine.
+func best(ms []measurement) time.Duration { return bestOf(ms).wall }
+
+func bestOf(ms []measurement) measurement {
+	return slices.MinFunc(ms, func(a, b measurement) int { return cmp.Compare(a.wall, b.wall) })
 }
 
 func maxRSS(ms []measurement) int64 {
@@ -340,7 +414,7 @@ func maxRSS(ms []measurement) int64 {
 	return peak
 }
 
-// spread describes repeated measurements: "median of 3, 0.61-0.70 s".
+// spread describes repeated measurements: "best of 3, range 0.61-0.70 s".
 func spread(ms []measurement) string {
 	if len(ms) == 1 {
 		return "1 run"
@@ -349,7 +423,7 @@ func spread(ms []measurement) string {
 	for _, m := range ms {
 		lo, hi = min(lo, m.wall), max(hi, m.wall)
 	}
-	return fmt.Sprintf("median of %d, range %s-%s", len(ms), strings.TrimSuffix(seconds(lo), " s"), seconds(hi))
+	return fmt.Sprintf("best of %d, range %s-%s", len(ms), strings.TrimSuffix(seconds(lo), " s"), seconds(hi))
 }
 
 func seconds(d time.Duration) string {

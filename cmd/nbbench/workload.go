@@ -71,27 +71,29 @@ func joined(cmds []command) []string {
 // nbDigest summarises the workload's rows in an NB: every switch with its
 // other_config and its ports' names, every port with its addresses (UUIDs,
 // external_ids and the addresses northd assigns are left out). It returns
-// the digest and the row counts.
-func nbDigest(sock string) (string, int, int, error) {
+// that digest, a second one that includes every row's external_ids, and the
+// row counts.
+func nbDigest(sock string) (digest, withTags string, switches, ports int, err error) {
 	var res []struct {
 		Rows []map[string]any `json:"rows"`
 	}
-	err := rpc(sock, "transact", []any{"OVN_Northbound",
-		map[string]any{"op": "select", "table": "Logical_Switch", "where": []any{}, "columns": []string{"name", "other_config", "ports"}},
-		map[string]any{"op": "select", "table": "Logical_Switch_Port", "where": []any{}, "columns": []string{"_uuid", "name", "addresses"}},
+	err = rpc(sock, "transact", []any{"OVN_Northbound",
+		map[string]any{"op": "select", "table": "Logical_Switch", "where": []any{}, "columns": []string{"name", "other_config", "ports", "external_ids"}},
+		map[string]any{"op": "select", "table": "Logical_Switch_Port", "where": []any{}, "columns": []string{"_uuid", "name", "addresses", "external_ids"}},
 	}, &res)
 	if err != nil {
-		return "", 0, 0, err
+		return "", "", 0, 0, err
 	}
 	if len(res) != 2 {
-		return "", 0, 0, fmt.Errorf("select: %d results", len(res))
+		return "", "", 0, 0, fmt.Errorf("select: %d results", len(res))
 	}
 	portName := map[string]string{}
-	var lines []string
+	var lines, tags []string
 	for _, r := range res[1].Rows {
 		name, _ := r["name"].(string)
 		portName[uuidOf(r["_uuid"])] = name
 		lines = append(lines, fmt.Sprintf("lsp %s %v", name, ovsdbSet(r["addresses"])))
+		tags = append(tags, fmt.Sprintf("lsp %s %s", name, ovsdbMap(r["external_ids"])))
 	}
 	for _, r := range res[0].Rows {
 		var ports []string
@@ -100,10 +102,15 @@ func nbDigest(sock string) (string, int, int, error) {
 		}
 		slices.Sort(ports)
 		lines = append(lines, fmt.Sprintf("ls %s %v %v", r["name"], ovsdbMap(r["other_config"]), ports))
+		tags = append(tags, fmt.Sprintf("ls %s %s", r["name"], ovsdbMap(r["external_ids"])))
 	}
+	return sum(lines), sum(append(tags, lines...)), len(res[0].Rows), len(res[1].Rows), nil
+}
+
+func sum(lines []string) string {
 	slices.Sort(lines)
-	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return fmt.Sprintf("%x", sum[:8]), len(res[0].Rows), len(res[1].Rows), nil
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return fmt.Sprintf("%x", h[:8])
 }
 
 // ovsdbSet returns the members of an OVSDB set (or single atom) as sorted
