@@ -292,7 +292,9 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 		case err != nil:
 			return nil, err
 		}
+		t0 := time.Now()
 		out, err := d.outputs(ctx, applied)
+		slog.Debug("nb outputs read", "took", time.Since(t0))
 		if err != nil {
 			return nil, err
 		}
@@ -325,10 +327,12 @@ func (d *NBDriver) waitChange(ctx context.Context) {
 // and, by action ID, what the transaction does to each (also when sending
 // it failed).
 func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]interp.Action, map[string]interp.Op, error) {
+	t0 := time.Now()
 	snap, err := d.snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	slog.Debug("nb snapshot", "took", time.Since(t0))
 	tx := newTxn(d, snap)
 	var applied []interp.Action
 	ops := map[string]interp.Op{}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"reflect"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
@@ -314,7 +316,9 @@ func (t *txn) commit(ctx context.Context) error {
 	}
 	t.sent = true
 	t.d.transactions.Add(1)
+	t0 := time.Now()
 	res, err := t.d.db.Client().Transact(ctx, t.ops...)
+	slog.Debug("nb transaction", "operations", len(t.ops), "took", time.Since(t0))
 	if err != nil {
 		if ctx.Err() == nil && isConnectionLoss(err) {
 			return &connectionError{err, "during the transaction"}
