@@ -37,7 +37,7 @@ def topo():
     ls3 = ls("ls3")
     up = lrp(r, "lr1-ls3", mac="00:00:00:00:03:00", networks=["172.16.3.254/24"], peer=ls3)
     localnet(ls3, "ls3-localnet", network_name="outNet")
-    gateway_chassis(up, "chassis-1", priority=10)
+    gateway_chassis(up, chassis="chassis-1", priority=10)
     nat(r, type="snat", external_ip="172.16.3.254", logical_ip="172.16.1.0/24")
     route(r, "0.0.0.0/0", "172.16.3.253")
 step("topology", topo)

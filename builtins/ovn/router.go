@@ -173,6 +173,9 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	if pos, taken := st.portNameTaken(string(name)); taken {
 		return nil, c.Errorf("port %q is already declared at %s (switch and router ports share one namespace)", name, pos)
 	}
+	if err := checkRouterNetworks(c, st, r, string(name), addrs); err != nil {
+		return nil, err
+	}
 	a := newRow(tableRouterPort, string(name), map[string]any{"mac": mac, "networks": []string(networks),
 		"options": options, "ipv6_ra_configs": raConfigs, "external_ids": externalIDs}, r.a.M.ID)
 	a.link(routerPorts, r.name)
@@ -258,10 +261,14 @@ func gatewayChassisBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if name, ok := chassis.(starlark.String); ok && len(c.Args) >= 2 && c.Ev.Plan().Hosts[string(name)] == nil {
+		return nil, c.Errorf(`chassis %q is no declared host; to name a chassis that is not a host of this runbook, write chassis=%q`, string(name), string(name))
+	}
 	v, label, err := chassisValue(c, "chassis", chassis)
 	if err != nil {
 		return nil, err
 	}
+	stateOf(c).gatewayPorts[rp.name] = true
 	// ovn-nbctl names the row "<port>-<chassis>"; so do we, so that rows made
 	// either way look alike.
 	a := newRow(tableGatewayChassis, rp.name+"-"+label, map[string]any{"chassis_name": v, "priority": priority}, rp.a.M.ID)
@@ -319,6 +326,7 @@ func natBuiltin(c *interp.Call) (starlark.Value, error) {
 		map[string]any{"type": typ, "external_ip": externalIP.String(), "logical_ip": logicalIP,
 			"external_mac": externalMAC, "options": options, "external_ids": externalIDs}, r.a.M.ID)
 	a.link(routerNAT, r.name)
+	requireGateway(c, st, r)
 	if (logicalPort != nil) != externalMAC.IsSet() {
 		return nil, c.Errorf("logical_port= and external_mac= go together: distributed NAT needs both")
 	}

@@ -18,17 +18,24 @@ type state struct {
 	// declared so far, which matches may name (@pg, $as).
 	portGroups  map[string]*Row
 	addressSets map[string]*Row
+	// switchAddrs are, per switch, the MACs and static IPs of its ports and
+	// the port that has each; gatewayPorts the router ports with a gateway
+	// chassis (lint.go).
+	switchAddrs  map[string]map[string]string
+	gatewayPorts map[string]bool
 }
 
 func stateOf(c *interp.Call) *state {
 	return c.Ev.Domain("ovn", func() any {
 		return &state{
-			switches:    map[string]*Switch{},
-			ports:       map[string]*Port{},
-			routers:     map[string]*Router{},
-			routerPorts: map[string]*RouterPort{},
-			portGroups:  map[string]*Row{},
-			addressSets: map[string]*Row{},
+			switches:     map[string]*Switch{},
+			ports:        map[string]*Port{},
+			routers:      map[string]*Router{},
+			routerPorts:  map[string]*RouterPort{},
+			portGroups:   map[string]*Row{},
+			addressSets:  map[string]*Row{},
+			switchAddrs:  map[string]map[string]string{},
+			gatewayPorts: map[string]bool{},
 		}
 	}).(*state)
 }

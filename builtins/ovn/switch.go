@@ -364,6 +364,9 @@ func addPort(c *interp.Call, sw *Switch, p *Row, mac interp.MAC, ips ipsArg) (*P
 	if pos, taken := st.portNameTaken(p.M.Name); taken {
 		return nil, c.Errorf("port %q is already declared at %s (switch and router ports share one namespace)", p.M.Name, pos)
 	}
+	if err := checkPortAddresses(c, st, sw, p); err != nil {
+		return nil, err
+	}
 	if err := c.Add(p); err != nil {
 		return nil, err
 	}
