@@ -266,7 +266,7 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 	// finds those rows unchanged, and it is what this step did.
 	inFlight := map[string]interp.Op{}
 	for attempt := 1; ; attempt++ {
-		applied, ops, err := d.applyOnce(ctx, changes)
+		snap, applied, ops, err := d.applyOnce(ctx, changes)
 		var lostErr *connectionError
 		var conflict *conflictError
 		switch {
@@ -292,12 +292,7 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 		case err != nil:
 			return nil, err
 		}
-		t0 := time.Now()
-		out, err := d.outputs(ctx, applied)
-		slog.Debug("nb outputs read", "took", time.Since(t0))
-		if err != nil {
-			return nil, err
-		}
+		out := d.outputs(snap, applied, ops)
 		res := interp.Outcomes{}
 		for id, op := range ops {
 			if was, ok := inFlight[id]; ok && op == interp.OpUnchanged {
@@ -323,14 +318,14 @@ func (d *NBDriver) waitChange(ctx context.Context) {
 	})
 }
 
-// applyOnce sends the step's transaction. It returns the actions applied
+// applyOnce sends the step's transaction. It returns the snapshot it compared with, the actions applied
 // and, by action ID, what the transaction does to each (also when sending
 // it failed).
-func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]interp.Action, map[string]interp.Op, error) {
+func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) (*snapshot, []interp.Action, map[string]interp.Op, error) {
 	t0 := time.Now()
 	snap, err := d.snapshot(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	slog.Debug("nb snapshot", "took", time.Since(t0))
 	tx := newTxn(d, snap)
@@ -340,7 +335,7 @@ func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]in
 		id := c.Action.Meta().ID
 		if c.Op == interp.OpDelete {
 			if err := tx.destroy(c.Action); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			ops[id] = interp.OpUnchanged // already gone
 			if snap.deletable(c.Action.(*ownedRow)) {
@@ -354,26 +349,26 @@ func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) ([]in
 		}
 		rp, err := d.diff(ctx, snap, c.Action)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := rp.refusal(d.cfg.Adopt); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := tx.add(rp); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		applied = append(applied, c.Action)
 		ops[id] = rp.op()
 	}
 	if err := tx.commit(ctx); err != nil {
-		return nil, ops, err
+		return nil, nil, ops, err
 	}
 	if tx.sent {
 		// The server committed the step; the cache catches up in the
 		// background and the next look at the NB waits for it (settle).
 		d.unsettled = &unsettled{applied, tx.deleted}
 	}
-	return applied, ops, nil
+	return snap, applied, ops, nil
 }
 
 // connectionError is a transaction that failed for want of a connection

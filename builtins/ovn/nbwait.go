@@ -139,23 +139,18 @@ func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult)
 }
 
 // outputs returns the outputs of applied actions that are already known:
-// the dynamic addresses northd has assigned to ports so far. Others are
-// read on demand (ReadOutput), since only some runbooks need them.
-func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[string]map[string]string, error) {
+// the dynamic addresses northd has assigned to ports this step left
+// unchanged, as the snapshot the step was compared with shows them. A port
+// the step created or changed gets its addresses from northd after the
+// transaction: ReadOutput waits for them, on demand, since only some
+// runbooks need them (reading the NB again here would cost a snapshot of
+// every row after each large step).
+func (d *NBDriver) outputs(s *snapshot, applied []interp.Action, ops map[string]interp.Op) map[string]map[string]string {
 	out := map[string]map[string]string{}
-	var s *snapshot
 	for _, a := range applied {
 		p, ok := a.(*Row)
-		if !ok || p.T != tableSwitchPort || !hasDynamic(p.strs("addresses")) {
+		if !ok || p.T != tableSwitchPort || ops[p.M.ID] != interp.OpUnchanged || !hasDynamic(p.strs("addresses")) {
 			continue
-		}
-		if s == nil {
-			// Without waiting for the cache: a port it does not show yet
-			// has no addresses yet either; ReadOutput waits for them.
-			var err error
-			if s, err = d.read(ctx); err != nil {
-				return nil, err
-			}
 		}
 		if r := s.owned[tableSwitchPort.Name][p.M.ID]; r != nil {
 			if v, ok := r.cols["dynamic_addresses"].(*string); ok && v != nil && *v != "" {
@@ -163,7 +158,7 @@ func (d *NBDriver) outputs(ctx context.Context, applied []interp.Action) (map[st
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func hasDynamic(addresses []string) bool {
