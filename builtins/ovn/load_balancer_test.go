@@ -1,6 +1,7 @@
 package ovn
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,5 +141,34 @@ func TestLoadBalancerGroupOwnership(t *testing.T) {
 	other := connect(t, nb.Sock, func(c *NBConfig) { c.Owner = "other.star" })
 	if c := plan(t, other, p)[0].Changes[0]; !strings.Contains(c.Note, `belongs to runbook "test.star"`) {
 		t.Errorf("other runbook's note = %q", c.Note)
+	}
+}
+
+// TestLoadBalancerEverySchema applies, re-plans and destroys lbTopology on
+// an NB of each OVN version kept in ../shared/ovn-schemas: the columns and
+// tables it writes, and Load_Balancer_Group without external_ids, are in
+// all of them.
+func TestLoadBalancerEverySchema(t *testing.T) {
+	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+	schemas, _ := filepath.Glob("../../../shared/ovn-schemas/*.ovsschema")
+	for _, schema := range append([]string{daemons.DefaultNBSchema}, schemas...) {
+		t.Run(filepath.Base(schema), func(t *testing.T) {
+			nb := daemons.StartNB(t, daemons.WithSchema(schema))
+			d := connect(t, nb.Sock)
+			p := evaluate(t, "test.star", lbTopology, nil)
+			apply(t, d, p)
+			if got := lbNames(t, nb, "Load_Balancer_Group", "g1", "load_balancer"); got != "web" {
+				t.Errorf("g1 load_balancer = %q, want web", got)
+			}
+			if s := interp.Summarize(plan(t, d, p)); s.Line() != "No changes." {
+				t.Errorf("second plan: %+v", s)
+			}
+			destroy(t, d, p)
+			for _, table := range []string{"Load_Balancer", "Load_Balancer_Health_Check", "Load_Balancer_Group", "Logical_Switch"} {
+				if got := nbctl(t, nb, "--bare", "--columns=_uuid", "list", table); got != "" {
+					t.Errorf("%s holds rows after destroy: %s", table, got)
+				}
+			}
+		})
 	}
 }
