@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -193,8 +194,7 @@ func checkLBOptions(options interp.StringMap) error {
 		case k == "neighbor_responder" && v != "all" && v != "reachable" && v != "none":
 			return fmt.Errorf("%s=%q: want all, reachable or none", k, v)
 		case k == "affinity_timeout":
-			var n int
-			if _, err := fmt.Sscanf(v, "%d", &n); err != nil || fmt.Sprint(n) != v || n < 1 || n > 65535 {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
 				return fmt.Errorf("%s=%q: want 1 to 65535 seconds", k, v)
 			}
 		case k == "hairpin_snat_ip":
