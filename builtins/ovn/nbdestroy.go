@@ -164,6 +164,7 @@ func (t *txn) buildDeletes() {
 			}
 		}
 		t.emit(o, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: o.table, Where: ovsdbmodel.WhereUUID(o.uuid)})
+		t.dropRecord(o)
 		t.deleted = append(t.deleted, o.uuid)
 	}
 }

@@ -79,9 +79,9 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 	if rp.live == nil {
 		return rp, nil
 	}
-	if ext := rp.live.externalIDs(); ext[TagRunbook] != s.owner {
+	if rp.live.runbook != s.owner {
 		rp.foreign = "was not created by ovnrun"
-		if other := ext[TagRunbook]; other != "" {
+		if other := rp.live.runbook; other != "" {
 			rp.foreign = fmt.Sprintf("belongs to runbook %q", other)
 		}
 		if d.cfg.Adopt {
@@ -126,6 +126,7 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 // declared rows reference the row through each In column.
 func (rp *rowPlan) compareLinks(s *snapshot) {
 	for _, ref := range rp.want.spec.In {
+		n := len(rp.links) // links of the references before this one
 		want := map[string]bool{}
 		for _, l := range rp.want.action.Links {
 			if l.Ref == ref {
@@ -145,7 +146,7 @@ func (rp *rowPlan) compareLinks(s *snapshot) {
 			}
 			oldNames = append(oldNames, p.name())
 		}
-		changed := len(rp.links) > 0
+		changed := len(rp.links) > n
 		for _, name := range slices.Sorted(maps.Keys(want)) {
 			if !have[name] {
 				rp.links = append(rp.links, linkChange{ref: ref, parent: name})

@@ -33,7 +33,9 @@ import (
 //
 // Ownership: every row ovnrun creates carries external_ids ovnrun:runbook
 // (see Owner) and ovnrun:action (the action ID). A row with the name of a
-// declared action but without these tags is never adopted silently.
+// declared action but without these tags is never adopted silently. Named
+// rows of a table without external_ids (Load_Balancer_Group) have their tags
+// recorded in NB_Global external_ids instead (nbrecord.go).
 //
 // Columns: ovnrun manages, on its own rows, exactly the columns its actions
 // describe (whole columns, maps included: a key added by hand to an owned

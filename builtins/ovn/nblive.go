@@ -175,8 +175,11 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		adopting:   map[string]*liveRow{},
 		adoptingOf: map[string]string{},
 	}
+	schema := d.db.Schema()
+	recs := records(st.Tables["NB_Global"])
 	for _, table := range names {
 		rows := st.Tables[table]
+		noTags := untagged(&schema, table)
 		s.byName[table] = make(map[string][]*liveRow, len(rows))
 		s.owned[table] = make(map[string]*liveRow, len(rows))
 		s.byTable[table] = make([]*liveRow, 0, len(rows))
@@ -190,7 +193,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 			if r == nil {
 				r = newLiveRow(table, rows[uuid])
 			}
-			s.add(r)
+			s.add(withRecord(r, recs, noTags))
 		}
 	}
 	if g := s.byTable["NB_Global"]; len(g) > 0 {

@@ -40,6 +40,7 @@ type txn struct {
 	newRow   map[string]string
 	newNamed map[string]string // "table\x00name" -> named UUID
 	insertAt map[string]int    // named UUID -> index of its insert in ops
+	globalAt int               // index of the insert of NB_Global, -1 (see setRecord)
 	// refs are the reference mutations of existing parents.
 	refs    map[refKey]*refChange
 	deleted []string // UUIDs of deleted rows
@@ -55,7 +56,7 @@ type refChange struct {
 
 func newTxn(d *NBDriver, s *snapshot) *txn {
 	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{},
-		insertAt: map[string]int{}, refs: map[refKey]*refChange{}}
+		insertAt: map[string]int{}, refs: map[refKey]*refChange{}, globalAt: -1}
 }
 
 // add takes one compared row into the transaction.
@@ -143,6 +144,7 @@ func (t *txn) insert(rp *rowPlan) error {
 	}
 	t.insertAt[named] = len(t.ops)
 	t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: w.spec.Name, UUIDName: named, Row: row})
+	t.recordOwner(w)
 	return nil
 }
 
@@ -169,6 +171,9 @@ func (t *txn) update(rp *rowPlan) error {
 			return err
 		}
 		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.Name, Where: ovsdbmodel.WhereUUID(rp.live.uuid), Row: row})
+	}
+	if rp.foreign != "" { // adopted: tagged rows get the tags by the update above
+		t.recordOwner(w)
 	}
 	for _, l := range rp.links {
 		if l.old != nil {
