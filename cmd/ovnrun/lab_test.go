@@ -234,3 +234,45 @@ func TestLabFlags(t *testing.T) {
 		}
 	}
 }
+
+// tcpLine is the report of a tcp() check: "30/30 connected; h0/web1 11, ...".
+var tcpLine = regexp.MustCompile(`(?m)^  \[[^]]+\] tcp .*: run \(.*\): (\d+)/(\d+) connected((?:;? [^ ,]+ \d+,?)*)`)
+
+// TestLabLoadBalancerACL is runbooks/lb-acl.star with namespace VMs: a
+// gateway router's load balancer VIP reaches each of three web VMs over 30
+// connections from the allowed client; the other client's connections are
+// dropped by the port group's ACL, and so is ICMP to the web VMs. Then a
+// second run changes nothing, and --destroy and lab down leave nothing.
+func TestLabLoadBalancerACL(t *testing.T) {
+	requireLab(t)
+	path, name := labRunbook(t, "lb-acl")
+	out, took := ovnrunProcess(t, "--lab", path)
+	m := tcpLine.FindStringSubmatch(out)
+	if m == nil || m[1] != "30" || m[2] != "30" {
+		t.Fatalf("no tcp check with 30 of 30 connections:\n%s", out)
+	}
+	for _, web := range []string{"web1", "web2", "web3"} {
+		if !regexp.MustCompile(`/` + web + ` [1-9]\d*`).MatchString(m[3]) {
+			t.Errorf("backend %s never answered the VIP: %s", web, m[0])
+		}
+	}
+	for _, want := range []string{"expected every connection timed out", "no reply from 10.0.1.11, as expected"} {
+		if strings.Contains(want, "expected every") {
+			// The denied client's check passes: its report says what was expected only on failure.
+			continue
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("first run lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "Applied 4 step(s) in ") {
+		t.Errorf("the run did not apply its 4 steps:\n%s", out)
+	}
+	t.Logf("runbooks/lb-acl.star from nothing to verified traffic: %s", took.Round(10*time.Millisecond))
+
+	out, _ = ovnrunProcess(t, "--lab", path)
+	if !strings.Contains(out, "No changes.") {
+		t.Errorf("second run plans changes:\n%s", out)
+	}
+	checkDown(t, path, name)
+}
