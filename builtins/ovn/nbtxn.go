@@ -37,7 +37,11 @@ type txn struct {
 	// table and name of each created named row, to its named UUID.
 	newRow   map[string]string
 	newNamed map[string]string // "table\x00name" -> named UUID
-	insertAt map[string]int    // named UUID -> index of its insert in ops
+	// liveRow maps the action ID of each existing row of the step to its
+	// UUID: a row adopted in this step has no ownership tag yet, and rows
+	// of the same step may reference it.
+	liveRow  map[string]string
+	insertAt map[string]int // named UUID -> index of its insert in ops
 	// refs are the reference mutations of existing parents.
 	refs    map[refKey]*refChange
 	deleted []string // UUIDs of deleted rows
@@ -52,7 +56,7 @@ type refChange struct {
 }
 
 func newTxn(d *NBDriver, s *snapshot) *txn {
-	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{},
+	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{}, liveRow: map[string]string{},
 		insertAt: map[string]int{}, refs: map[refKey]*refChange{}}
 }
 
@@ -61,6 +65,9 @@ func (t *txn) add(rp *rowPlan) error {
 	if len(rp.want.pending) > 0 {
 		p := rp.want.pending[0]
 		return actionError(rp.want.action, "%s: %w", p.label(), &interp.UnresolvedError{Future: p.future})
+	}
+	if rp.live != nil {
+		t.liveRow[rp.want.action.Meta().ID] = rp.live.uuid
 	}
 	if rp.op() == interp.OpUnchanged {
 		return nil
@@ -254,6 +261,9 @@ func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) 
 func (t *txn) resolveRef(w *desired, r rowRef) (string, error) {
 	if named, ok := t.newRow[r.id]; ok {
 		return named, nil
+	}
+	if uuid, ok := t.liveRow[r.id]; ok {
+		return uuid, nil
 	}
 	if live := t.snap.ownedRow(r.id); live != nil {
 		return live.uuid, nil
