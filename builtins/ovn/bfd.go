@@ -55,7 +55,9 @@ func bfdSessions(c *interp.Call) map[string]*BFD {
 	return c.Ev.Domain("ovn/bfd", func() any { return map[string]*BFD{} }).(map[string]*BFD)
 }
 
-func bfdKey(port string, ip netip.Addr) string { return port + "/" + ip.String() }
+// bfdKey is the action name of a session: port and peer as written, since
+// ovn-northd compares a route's nexthop with dst_ip as strings.
+func bfdKey(port string, ip interp.IP) string { return port + "/" + ip.String() }
 
 // bfd(port, dst_ip, min_tx=, min_rx=, detect_mult=, external_ids=)
 func bfdBuiltin(c *interp.Call) (starlark.Value, error) {
@@ -94,14 +96,14 @@ func bfdBuiltin(c *interp.Call) (starlark.Value, error) {
 		}
 		cols[o.param] = n
 	}
-	if old := bfdSessions(c)[bfdKey(rp.name, dstIP.Addr)]; old != nil {
+	if old := bfdSessions(c)[bfdKey(rp.name, dstIP)]; old != nil {
 		return nil, c.Errorf("a BFD session from %s to %s is already declared at %s (route(bfd=True) declares the session of its nexthop: declare bfd() before the route to tune it)", rp.name, dstIP, old.a.M.Pos())
 	}
 	return addBFD(c, rp, dstIP, cols)
 }
 
 func addBFD(c *interp.Call, rp *RouterPort, dstIP interp.IP, cols map[string]any) (*BFD, error) {
-	a := newRow(tableBFD, bfdKey(rp.name, dstIP.Addr), cols, rp.a.M.ID)
+	a := newRow(tableBFD, bfdKey(rp.name, dstIP), cols, rp.a.M.ID)
 	if err := c.Add(a); err != nil {
 		return nil, err
 	}
@@ -145,8 +147,9 @@ func routeBFD(c *interp.Call, r *Router, a *Row, out *RouterPort, nexthop string
 	case *BFD:
 		s = v
 		switch {
-		case s.dstIP.Addr != hop.Addr:
-			return c.Errorf("bfd: the session watches %s, not the nexthop %s", s.dstIP, nexthop)
+		case s.dstIP.String() != nexthop:
+			// ovn-northd ignores the session then (it compares the strings).
+			return c.Errorf("bfd: the session watches %s, not the nexthop %s (ovn-northd uses a session only for a nexthop written as its dst_ip)", s.dstIP, nexthop)
 		case out != nil && s.port != out:
 			return c.Errorf("bfd: the session runs on port %s, not on output_port %s", s.port.name, out.name)
 		case s.port.router != r:
@@ -161,7 +164,7 @@ func routeBFD(c *interp.Call, r *Router, a *Row, out *RouterPort, nexthop string
 		} else if !onLink(port, hop.Addr) {
 			return c.Errorf("bfd: nexthop %s is in no network of output_port %s (%s): BFD watches a directly connected peer", nexthop, port.name, networksOf(port))
 		}
-		if s = bfdSessions(c)[bfdKey(port.name, hop.Addr)]; s == nil {
+		if s = bfdSessions(c)[bfdKey(port.name, hop)]; s == nil {
 			if s, err = addBFD(c, port, hop, map[string]any{"logical_port": port.name, "dst_ip": nexthop}); err != nil {
 				return err
 			}
