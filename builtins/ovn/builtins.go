@@ -37,7 +37,7 @@ the leader). --nb on the command line overrides it. Set it once per runbook.`},
 "dynamic" port addresses; exclude_ips= (addresses or A..B ranges inside subnet) keeps addresses out of
 that pool. other_config= and external_ids= add further keys. Returns a switch with attributes name,
 subnet, ipv6_prefix and other_config.`},
-	{Domain: "ovn", Name: "lsp", Signature: "lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=, port_security=, enabled=, external_ids=)", Fn: lspBuiltin,
+	{Domain: "ovn", Name: "lsp", Signature: "lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=, port_security=, enabled=, ha_chassis_group=, external_ids=)", Fn: lspBuiltin,
 		Doc: `Declares a Logical_Switch_Port named name on switch (a switch or its name). mac= and ips= make the
 addresses column: ips="dynamic" gives "MAC dynamic" (northd picks the addresses from the switch's
 subnet and ipv6_prefix), a list of addresses gives "MAC IP...", mac= alone gives "MAC"; "unknown" in
@@ -48,7 +48,9 @@ Logical_Switch_Port type ("" for a VM interface, router, localport, ...; use loc
 dhcpv4= and dhcpv6= take values returned by dhcp() and set dhcpv4_options/dhcpv6_options.
 port_security= is a list of "MAC [IP...]" entries; enabled= a bool. parent= (a port or a name) and
 tag= (1-4095) make a container port, as ovn-nbctl lsp-add SWITCH NAME PARENT TAG: parent_name and
-tag_request. external_ids= adds keys beside ovnrun's own. Returns a port with attributes
+tag_request. ha_chassis_group= (a group from ha_chassis_group(), or its name) is for type="external"
+ports: the active chassis of the group binds the port and answers its DHCP, as ovn-nbctl set
+Logical_Switch_Port PORT ha_chassis_group=UUID does. external_ids= adds keys beside ovnrun's own. Returns a port with attributes
 name, mac, switch, type, addresses, options, ipv4 and ipv6 (futures when dynamic: known after apply).
 The port is what attach() plugs into a VM: its MAC and name become the NIC's MAC and iface-id.`},
 	{Domain: "ovn", Name: "localnet", Signature: "localnet(switch, name, network_name=, tag=, options=, external_ids=)", Fn: localnetBuiltin,
@@ -60,7 +62,7 @@ set to network_name, which each chassis maps to a bridge through external_ids:ov
 it a gateway router pinned to that chassis (the seed's "l3gateway" kind); a host whose chassis name is
 not declared is resolved at apply time. options= adds further options. Returns a router with
 attributes name and options.`},
-	{Domain: "ovn", Name: "lrp", Signature: `lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses="mac", options=, ipv6_ra_configs=, gateway_mtu=, external_ids=)`, Fn: lrpBuiltin,
+	{Domain: "ovn", Name: "lrp", Signature: `lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses="mac", options=, ipv6_ra_configs=, gateway_mtu=, ha_chassis_group=, external_ids=)`, Fn: lrpBuiltin,
 		Doc: `Declares a Logical_Router_Port on router with mac= and networks= (one or more address/length
 values such as "172.16.1.254/24"). peer= (a switch) also declares the matching port on that switch:
 type router, addresses set to the router port's MAC, options:router-port set to name, named
@@ -72,7 +74,10 @@ distributed gateway port needs to deliver a floating IP's frames on the VM's own
 instead be another router's port (declared before): the two ports then name each other in their
 peer column, a router-to-router link as ovn-nbctl lrp-add ... PEER makes on each side.
 ipv6_ra_configs= (address_mode, mtu, send_periodic ...) and gateway_mtu= (options:gateway_mtu) are
-the columns ovn-nbctl lrp-set-options and set Logical_Router_Port write. Returns a
+the columns ovn-nbctl lrp-set-options and set Logical_Router_Port write. ha_chassis_group= (a group
+from ha_chassis_group(), or its name) makes the port a distributed gateway port on the group's
+chassis (ovn-nbctl set Logical_Router_Port PORT ha_chassis_group=UUID); ovn-northd then ignores
+gateway_chassis(), so a port may have one or the other, not both. Returns a
 router port with attributes name, mac, networks, ip (the first network's address), ips, router and
 peer.`},
 	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, **options)", Fn: dhcpBuiltin,
@@ -93,12 +98,16 @@ with external_mac= makes the NAT distributed: handled on the chassis where the l
 rather than on the gateway chassis. gateway_port= (a router port of router) picks the distributed
 gateway port of a router with several; options= takes stateless, add_route and distributed
 (ovn-nbctl lr-nat-add --stateless and --add-route).`},
-	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=, policy=, route_table=, options=, external_ids=)", Fn: routeBuiltin,
+	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=, bfd=, policy=, route_table=, options=, external_ids=)", Fn: routeBuiltin,
 		Doc: `Declares a Logical_Router_Static_Route on router: traffic to prefix (a network) goes to nexthop
 (an address of the same family, or "discard"), out of output_port= (a router port of the same router)
 if given: ovn-nbctl lr-route-add. policy= is dst-ip (the default) or src-ip; route_table= puts it in
 a named route table (ovn-nbctl --route-table); options= takes ecmp_symmetric_reply. Several routes with
-one prefix and different nexthops are ECMP routes (ovn-nbctl --ecmp).`},
+one prefix and different nexthops are ECMP routes (ovn-nbctl --ecmp, which writes nothing more to the
+rows). bfd=True makes the route depend on a BFD session to its nexthop from output_port= (or from the
+router's port whose network holds the nexthop), declaring that session unless bfd() or another route
+already did (ovn-nbctl lr-route-add --bfd); bfd= also takes a session from bfd(). ovn-northd drops
+the route while its session is down.`},
 }
 
 // ovn_nb(remote)

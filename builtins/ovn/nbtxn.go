@@ -397,7 +397,3 @@ func isConnectionLoss(err error) bool {
 	return errors.As(err, &netErr) || errors.Is(err, client.ErrNotConnected) || errors.Is(err, io.EOF) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
-
-// errNoGlobal is returned by --wait when the NB has no NB_Global row, which
-// ovn-northd creates when it starts.
-var errNoGlobal = errors.New("nb: --wait needs the NB_Global row, which ovn-northd creates: is ovn-northd running?")

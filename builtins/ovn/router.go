@@ -19,7 +19,7 @@ var (
 		Columns: []string{"options", "external_ids"}, Describe: describeRouter})
 	routerPorts     = &Ref{Table: "Logical_Router", Column: "ports", Field: "router"}
 	tableRouterPort = describe(&Table{Name: "Logical_Router_Port", Key: []string{"name"},
-		Columns: []string{"mac", "networks", "peer", "options", "ipv6_ra_configs", "external_ids"},
+		Columns: []string{"mac", "networks", "peer", "ha_chassis_group", "options", "ipv6_ra_configs", "external_ids"},
 		In:      []*Ref{routerPorts}, Describe: describeRouterPort})
 	portGatewayChassis  = &Ref{Table: "Logical_Router_Port", Column: "gateway_chassis", Field: "router_port"}
 	tableGatewayChassis = describe(&Table{Name: "Gateway_Chassis", Key: []string{"name"},
@@ -33,7 +33,7 @@ var (
 	routerRoutes     = &Ref{Table: "Logical_Router", Column: "static_routes", Field: "router"}
 	tableStaticRoute = describe(&Table{Name: "Logical_Router_Static_Route",
 		Key: []string{"ip_prefix", "nexthop", "route_table", "policy"}, KeyConflicts: true,
-		Columns: []string{"ip_prefix", "nexthop", "output_port", "policy", "route_table", "options", "external_ids"},
+		Columns: []string{"ip_prefix", "nexthop", "output_port", "bfd", "policy", "route_table", "options", "external_ids"},
 		In:      []*Ref{routerRoutes}, Describe: describeStaticRoute})
 )
 
@@ -98,10 +98,10 @@ func lrBuiltin(c *interp.Call) (starlark.Value, error) {
 }
 
 // lrp(router, name, mac=, networks=, peer=, peer_port=, peer_addresses=, options=,
-// ipv6_ra_configs=, gateway_mtu=, external_ids=)
+// ipv6_ra_configs=, gateway_mtu=, ha_chassis_group=, external_ids=)
 func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
-		rv, peer                        starlark.Value
+		rv, peer, haGroup               starlark.Value
 		name                            interp.Name
 		mac                             interp.MAC
 		networks                        interp.StringList
@@ -113,7 +113,7 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err := c.Unpack(2, "router", &rv, "name", &name, "mac", &mac, "networks", &networks,
 		"peer?", &peer, "peer_port?", &peerPort, "peer_addresses?", &peerAddresses,
 		"options?", &options, "ipv6_ra_configs?", &raConfigs, "gateway_mtu?", &gatewayMTU,
-		"external_ids?", &externalIDs); err != nil {
+		"ha_chassis_group?", &haGroup, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	if peerAddresses != "mac" && peerAddresses != "router" {
@@ -179,6 +179,12 @@ func lrpBuiltin(c *interp.Call) (starlark.Value, error) {
 	a := newRow(tableRouterPort, string(name), map[string]any{"mac": mac, "networks": []string(networks),
 		"options": options, "ipv6_ra_configs": raConfigs, "external_ids": externalIDs}, r.a.M.ID)
 	a.link(routerPorts, r.name)
+	if haGroup != nil {
+		if err := setHAChassisGroup(c, a, haGroup); err != nil {
+			return nil, err
+		}
+		refuseGatewayChassis(c, string(name))
+	}
 	if peerLRP != nil {
 		if peerLRP.router == r {
 			return nil, c.Errorf("peer: %s is a port of the same router %s", peerLRP.name, r.name)
@@ -394,16 +400,16 @@ func checkLogicalIP(typ, s string, external interp.IP) error {
 	return nil
 }
 
-// route(router, prefix, nexthop, output_port=, policy=, route_table=, options=, external_ids=)
+// route(router, prefix, nexthop, output_port=, bfd=, policy=, route_table=, options=, external_ids=)
 func routeBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
-		rv, outputPort       starlark.Value
+		rv, outputPort, bfd  starlark.Value
 		prefix               interp.CIDR
 		nexthop              string
 		policy, routeTable   string
 		options, externalIDs interp.StringMap
 	)
-	if err := c.Unpack(3, "router", &rv, "prefix", &prefix, "nexthop", &nexthop, "output_port?", &outputPort,
+	if err := c.Unpack(3, "router", &rv, "prefix", &prefix, "nexthop", &nexthop, "output_port?", &outputPort, "bfd?", &bfd,
 		"policy?", &policy, "route_table?", &routeTable, "options?", &options, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
@@ -442,16 +448,19 @@ func routeBuiltin(c *interp.Call) (starlark.Value, error) {
 	a := newRow(tableStaticRoute, name, map[string]any{"ip_prefix": prefix, "nexthop": nexthop,
 		"policy": policy, "route_table": routeTable, "options": options, "external_ids": externalIDs}, r.a.M.ID)
 	a.link(routerRoutes, r.name)
+	var out *RouterPort
 	if outputPort != nil {
-		rp, err := st.routerPortRef(c, "output_port", outputPort)
-		if err != nil {
+		if out, err = st.routerPortRef(c, "output_port", outputPort); err != nil {
 			return nil, err
 		}
-		if rp.router != r {
-			return nil, c.Errorf("output_port %s belongs to router %s, not %s", rp.name, rp.router.name, r.name)
+		if out.router != r {
+			return nil, c.Errorf("output_port %s belongs to router %s, not %s", out.name, out.router.name, r.name)
 		}
-		a.Cols["output_port"] = rp.name
-		a.M.DependsOn = append(a.M.DependsOn, rp.a.M.ID)
+		a.Cols["output_port"] = out.name
+		a.M.DependsOn = append(a.M.DependsOn, out.a.M.ID)
+	}
+	if err := routeBFD(c, r, a, out, nexthop, bfd); err != nil {
+		return nil, err
 	}
 	if err := c.Add(a); err != nil {
 		return nil, err

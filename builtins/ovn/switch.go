@@ -21,7 +21,7 @@ var (
 	switchPorts     = &Ref{Table: "Logical_Switch", Column: "ports", Field: "switch"}
 	tableSwitchPort = describe(&Table{Name: "Logical_Switch_Port", Key: []string{"name"},
 		Columns: []string{"type", "addresses", "options", "parent_name", "tag_request", "dhcpv4_options",
-			"dhcpv6_options", "port_security", "enabled", "external_ids"},
+			"dhcpv6_options", "port_security", "enabled", "ha_chassis_group", "external_ids"},
 		Read: []string{"dynamic_addresses"}, In: []*Ref{switchPorts}, Describe: describeSwitchPort})
 )
 
@@ -150,10 +150,11 @@ var lspTypes = map[string]bool{"": true, "router": true, "localport": true, "ext
 	"virtual": true, "remote": true, "vtep": true, "l2gateway": true}
 
 // lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=,
-// port_security=, enabled=, external_ids=)
+// port_security=, enabled=, ha_chassis_group=, external_ids=)
 func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
 		swv, dhcpv4, dhcpv6, parent starlark.Value
+		haGroup                     starlark.Value
 		name                        interp.Name
 		mac                         macArg
 		ips                         ipsArg
@@ -165,7 +166,8 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	)
 	if err := c.Unpack(2, "switch", &swv, "name", &name, "mac?", &mac, "ips?", &ips, "addresses?", &addresses,
 		"type?", &typ, "options?", &options, "parent?", &parent, "tag?", &tagv, "dhcpv4?", &dhcpv4, "dhcpv6?", &dhcpv6,
-		"port_security?", &portSecurity, "enabled?", &enabled, "external_ids?", &externalIDs); err != nil {
+		"port_security?", &portSecurity, "enabled?", &enabled, "ha_chassis_group?", &haGroup,
+		"external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	if !lspTypes[typ] {
@@ -251,6 +253,15 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	for k, v := range cols {
 		p.Cols[k] = canon(v)
+	}
+	if haGroup != nil {
+		// ovn-northd reads the column of external ports only.
+		if typ != "external" {
+			return nil, c.Errorf(`ha_chassis_group= is for ports of type "external" (ovn-northd ignores it on others)`)
+		}
+		if err := setHAChassisGroup(c, p, haGroup); err != nil {
+			return nil, err
+		}
 	}
 	return addPort(c, sw, p, mac.MAC, ips)
 }
