@@ -16,26 +16,26 @@ import (
 // only: it is never added to the described tables (package state shared by
 // every evaluation), so the driver sees it through Row.T like any other.
 var _ = family(interp.Builtin{Domain: "ovn", Name: "row", Signature: "row(table, key=, on=, **columns)", Fn: rowBuiltin,
-	Doc: `Declares a row of any other Northbound table, as ovn-nbctl create does (with add, for the row that
-references it): row("Copp", name="copp1", meters={"arp": "meter1"}). Each other keyword argument is a
-column, checked against its type in the OVN 26.03 NB schema: a string (one of the enum's values where
-the schema has one), an integer within the column's bounds, a bool, a declared row for a reference
-(its handle, or its name for a named table), a list for a set (within its size bounds), a dict for a
-map; None empties an optional column. At plan time the connected NB's own schema is checked too: a
-column it lacks (an older OVN) is an error naming the column and the server's schema version. ovnrun
-writes, diffs and destroys the row like any other it owns: exactly the columns the call sets plus
-external_ids (where its ownership tags go); columns left out are never written, so removing one from
-the call leaves its value in the NB (set it empty instead). key= (a column or a list) names the
-columns that identify the row: "name" for tables that have one (the name is the row's identity then),
-else required (row("Chassis_Template_Var", key="chassis", chassis="hv1", variables={...})); a row
-with that key made by another tool is refused without --adopt. A root table's rows stand alone; other
-tables' rows live only while a row references them: on=(parent, column) names that row (a handle or
-a name) and its reference column, as ovn-nbctl add PARENT_TABLE PARENT column @row, e.g.
-row("Forwarding_Group", name="fg1", on=(sw, "forwarding_groups"), vip=..., vmac=..., child_port=[...]).
-Refused: tables a builtin declares (Logical_Switch: use ls(); two declarations of one table would
-fight over its columns), single-row tables (NB_Global, SSL) and Connection (referenced only by
-NB_Global; use nb_connection()), and tables without external_ids (ovnrun could not tell its rows).
-Returns a handle with attributes id, name and table, which other row() calls take as a reference.`})
+	Doc: `Declares a row of any Northbound table no other builtin declares, as ovn-nbctl create (and add, for
+the row referencing it) makes it: row("Copp", name="copp1", meters={"arp": "meter1"}). Each other keyword
+argument is a column, checked at evaluation against its type in the OVN 26.03 NB schema: a string (one
+of the enum's values if it has one), an integer within its bounds, a bool, a declared row for a
+reference (its handle, or its name for a named table), a list for a set and a dict for a map, within
+their size bounds; None empties an optional column; a column whose empty value is invalid must be
+given. At plan time the connected NB's schema is checked too: a column or table it lacks (an older OVN)
+is an error naming it and the server's schema version. The row is owned, diffed and destroyed like any
+other: ovnrun writes exactly the columns the call sets, plus external_ids (its ownership tags), and
+never the others (drop a column from the call and its value stays: set it empty instead). key= (a
+column or a list of them) identifies the row: "name" if the table has one, else required
+(row("Chassis_Template_Var", key="chassis", chassis="hv1", variables={...})); a row with that key made
+by another tool is refused without --adopt. Rows of a non-root table live only while referenced:
+on=(parent, column) names the declared row that references this one (its handle or name) and the
+column, as ovn-nbctl add does: row("Forwarding_Group", name="fg1", on=(sw, "forwarding_groups"), ...).
+A root table's row may take on= too (on=(sw, "copp")). Refused: tables another builtin declares
+(Logical_Switch: ls(); two declarations of one table would fight over its columns), single-row tables
+(NB_Global, SSL), Connection (referenced only by NB_Global: use nb_connection()), and tables without
+external_ids, where ovnrun could not tag its rows. Returns a handle with attributes id, name and
+table.`})
 
 // row(table, key=, on=, **columns)
 func rowBuiltin(c *interp.Call) (starlark.Value, error) {
