@@ -12,7 +12,7 @@ import (
 // BFD rows live on their own (a root table), one per router port and peer
 // address (the schema's index); static routes use them through their bfd
 // column. ovn-northd writes status.
-var tableBFD = describe(&Table{Name: "BFD", Key: []string{"logical_port", "dst_ip"}, KeyConflicts: true,
+var tableBFD = describe(&Table{Name: "BFD", Builtin: "bfd() or route(bfd=)", Key: []string{"logical_port", "dst_ip"}, KeyConflicts: true,
 	Columns: []string{"logical_port", "dst_ip", "min_tx", "min_rx", "detect_mult", "external_ids"},
 	Read:    []string{"status"}})
 

@@ -13,7 +13,7 @@ import (
 // optionKind says how a DHCP option value is checked.
 // DHCP_Options rows have no name: ovnrun finds its own by the ownership
 // tag, and with --adopt a row another tool made for the same CIDR.
-var tableDHCP = describe(&Table{Name: "DHCP_Options", Key: []string{"cidr"},
+var tableDHCP = describe(&Table{Name: "DHCP_Options", Builtin: "dhcp()", Key: []string{"cidr"},
 	Columns: []string{"cidr", "options", "external_ids"}})
 
 type optionKind int

@@ -1,7 +1,9 @@
 // Package ovn is the OVN Northbound domain of ovnrun: the builtins that
 // declare logical switches, ports, routers, DHCP options, gateway chassis,
 // NAT and routes (the Starlark face: builtins.go, switch.go, router.go,
-// dhcp.go), the typed actions they put in the plan (actions.go), and the
+// dhcp.go), and rows of any other table, typed by an embedded OVN 26.03
+// schema (row(): rowbuiltin.go, rowvalue.go, rowschema.go), the typed
+// actions they put in the plan (actions.go, row.go), and the
 // driver that applies those actions to a Northbound database (nb*.go).
 //
 // It imports interp, go.starlark.net, libovsdb, internal/ovsdbmodel and

@@ -14,10 +14,10 @@ import (
 // distributed gateway port (lrp) or an external switch port (lsp) uses a
 // group through its own ha_chassis_group column.
 var (
-	tableHAChassisGroup = describe(&Table{Name: "HA_Chassis_Group", Key: []string{"name"},
+	tableHAChassisGroup = describe(&Table{Name: "HA_Chassis_Group", Builtin: "ha_chassis_group()", Key: []string{"name"},
 		Columns: []string{"external_ids"}})
 	groupHAChassis = &Ref{Table: "HA_Chassis_Group", Column: "ha_chassis", Field: "group"}
-	tableHAChassis = describe(&Table{Name: "HA_Chassis", Key: []string{"chassis_name"}, KeyConflicts: true,
+	tableHAChassis = describe(&Table{Name: "HA_Chassis", Builtin: "ha_chassis_group()", Key: []string{"chassis_name"}, KeyConflicts: true,
 		Columns: []string{"chassis_name", "priority", "external_ids"}, In: []*Ref{groupHAChassis}})
 )
 

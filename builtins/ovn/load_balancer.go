@@ -20,15 +20,15 @@ var (
 	lbSwitches = &Ref{Table: "Logical_Switch", Column: "load_balancer", Field: "switches", Many: true}
 	lbRouters  = &Ref{Table: "Logical_Router", Column: "load_balancer", Field: "routers", Many: true}
 	lbGroups   = &Ref{Table: "Load_Balancer_Group", Column: "load_balancer", Field: "groups", Many: true}
-	tableLB    = describe(&Table{Name: "Load_Balancer", Key: []string{"name"},
+	tableLB    = describe(&Table{Name: "Load_Balancer", Builtin: "load_balancer()", Key: []string{"name"},
 		Columns: []string{"vips", "protocol", "selection_fields", "ip_port_mappings", "options", "external_ids"},
 		In:      []*Ref{lbSwitches, lbRouters, lbGroups}})
 	lbHealthChecks     = &Ref{Table: "Load_Balancer", Column: "health_check", Field: "load_balancer"}
-	tableLBHealthCheck = describe(&Table{Name: "Load_Balancer_Health_Check", Key: []string{"vip"}, KeyConflicts: true,
+	tableLBHealthCheck = describe(&Table{Name: "Load_Balancer_Health_Check", Builtin: "load_balancer(health_check=)", Key: []string{"vip"}, KeyConflicts: true,
 		Columns: []string{"vip", "options", "external_ids"}, In: []*Ref{lbHealthChecks}})
 	groupSwitches = &Ref{Table: "Logical_Switch", Column: "load_balancer_group", Field: "switches", Many: true}
 	groupRouters  = &Ref{Table: "Logical_Router", Column: "load_balancer_group", Field: "routers", Many: true}
-	tableLBGroup  = describe(&Table{Name: "Load_Balancer_Group", Key: []string{"name"},
+	tableLBGroup  = describe(&Table{Name: "Load_Balancer_Group", Builtin: "load_balancer_group()", Key: []string{"name"},
 		In: []*Ref{groupSwitches, groupRouters}})
 )
 

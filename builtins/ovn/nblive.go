@@ -270,6 +270,9 @@ func (s *snapshot) canon(table, column string, v any) any {
 	_, isRef := s.refCols[table][column]
 	switch v := v.(type) {
 	case string:
+		if isRef { // a reference that must hold one row (Network_Function inport)
+			return s.canon(table, column, &v)
+		}
 		return optValue(v) // "" is the empty value, as in desired rows
 	case int, bool:
 		return v
@@ -334,6 +337,9 @@ func (s *snapshot) actionOf(uuid string) string {
 func (s *snapshot) sameAsLive(table, column string, v, want any) bool {
 	switch v := v.(type) {
 	case string:
+		if _, isRef := s.refCols[table][column]; isRef {
+			break // canon resolves references to rows of this runbook
+		}
 		if v == "" {
 			return want == nil
 		}

@@ -14,7 +14,7 @@ import (
 // that pair is the key.
 var (
 	routerPolicies    = &Ref{Table: "Logical_Router", Column: "policies", Field: "router"}
-	tableRouterPolicy = describe(&Table{Name: "Logical_Router_Policy", Key: []string{"priority", "match"}, KeyConflicts: true,
+	tableRouterPolicy = describe(&Table{Name: "Logical_Router_Policy", Builtin: "router_policy()", Key: []string{"priority", "match"}, KeyConflicts: true,
 		Columns: []string{"priority", "match", "action", "nexthops", "options", "external_ids"},
 		In:      []*Ref{routerPolicies}})
 )

@@ -15,23 +15,23 @@ import (
 // The router tables. Ports, NAT rules and static routes are referenced by
 // their router, gateway chassis by their router port.
 var (
-	tableRouter = describe(&Table{Name: "Logical_Router", Key: []string{"name"},
+	tableRouter = describe(&Table{Name: "Logical_Router", Builtin: "lr()", Key: []string{"name"},
 		Columns: []string{"options", "external_ids"}, Describe: describeRouter})
 	routerPorts     = &Ref{Table: "Logical_Router", Column: "ports", Field: "router"}
-	tableRouterPort = describe(&Table{Name: "Logical_Router_Port", Key: []string{"name"},
+	tableRouterPort = describe(&Table{Name: "Logical_Router_Port", Builtin: "lrp()", Key: []string{"name"},
 		Columns: []string{"mac", "networks", "peer", "ha_chassis_group", "options", "ipv6_ra_configs", "external_ids"},
 		In:      []*Ref{routerPorts}, Describe: describeRouterPort})
 	portGatewayChassis  = &Ref{Table: "Logical_Router_Port", Column: "gateway_chassis", Field: "router_port"}
-	tableGatewayChassis = describe(&Table{Name: "Gateway_Chassis", Key: []string{"name"},
+	tableGatewayChassis = describe(&Table{Name: "Gateway_Chassis", Builtin: "gateway_chassis()", Key: []string{"name"},
 		Columns: []string{"chassis_name", "priority", "external_ids"},
 		In:      []*Ref{portGatewayChassis}, Describe: describeGatewayChassis})
 	routerNAT = &Ref{Table: "Logical_Router", Column: "nat", Field: "router"}
-	tableNAT  = describe(&Table{Name: "NAT", Key: []string{"type", "external_ip", "logical_ip"}, KeyConflicts: true,
+	tableNAT  = describe(&Table{Name: "NAT", Builtin: "nat()", Key: []string{"type", "external_ip", "logical_ip"}, KeyConflicts: true,
 		Columns: []string{"type", "external_ip", "logical_ip", "logical_port", "external_mac", "gateway_port",
 			"options", "external_ids"},
 		In: []*Ref{routerNAT}, Describe: describeNAT})
 	routerRoutes     = &Ref{Table: "Logical_Router", Column: "static_routes", Field: "router"}
-	tableStaticRoute = describe(&Table{Name: "Logical_Router_Static_Route",
+	tableStaticRoute = describe(&Table{Name: "Logical_Router_Static_Route", Builtin: "route()",
 		Key: []string{"ip_prefix", "nexthop", "route_table", "policy"}, KeyConflicts: true,
 		Columns: []string{"ip_prefix", "nexthop", "output_port", "bfd", "policy", "route_table", "options", "external_ids"},
 		In:      []*Ref{routerRoutes}, Describe: describeStaticRoute})

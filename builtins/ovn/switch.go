@@ -15,11 +15,11 @@ import (
 
 // The switch tables. A port's switch references it through ports.
 var (
-	tableSwitch = describe(&Table{Name: "Logical_Switch", Key: []string{"name"},
+	tableSwitch = describe(&Table{Name: "Logical_Switch", Builtin: "ls()", Key: []string{"name"},
 		Columns:  []string{"other_config", "external_ids"},
 		Describe: describeSwitch})
 	switchPorts     = &Ref{Table: "Logical_Switch", Column: "ports", Field: "switch"}
-	tableSwitchPort = describe(&Table{Name: "Logical_Switch_Port", Key: []string{"name"},
+	tableSwitchPort = describe(&Table{Name: "Logical_Switch_Port", Builtin: "lsp() or localnet()", Key: []string{"name"},
 		Columns: []string{"type", "addresses", "options", "parent_name", "tag_request", "dhcpv4_options",
 			"dhcpv6_options", "port_security", "enabled", "ha_chassis_group", "external_ids"},
 		Read: []string{"dynamic_addresses"}, In: []*Ref{switchPorts}, Describe: describeSwitchPort})

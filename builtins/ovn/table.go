@@ -37,6 +37,9 @@ type Table struct {
 	In []*Ref
 	// Describe draws the row in `ovnrun graph`; nil when it has no part.
 	Describe func(r *Row, b *topo.Builder)
+	// Builtin names the builtins that declare its rows, for messages:
+	// row() refuses a described table and points there.
+	Builtin string
 }
 
 // Ref is a column of a named table that references rows of another table.
