@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -77,6 +79,7 @@ func (d *NBDriver) desiredFor(ctx context.Context, a interp.Action) (*desired, e
 			w.cols[c] = v
 		}
 	}
+	d.scalarDefaults(w)
 	if slices.Contains(r.T.Columns, "external_ids") {
 		ext, _ := w.cols["external_ids"].(map[string]string)
 		t := make(map[string]string, len(ext)+2)
@@ -89,6 +92,30 @@ func (d *NBDriver) desiredFor(ctx context.Context, a interp.Action) (*desired, e
 		return nil, err
 	}
 	return w, nil
+}
+
+// scalarDefaults gives an unset column that the server's schema makes a
+// plain integer or boolean (ACL tier, label, log) the value the server
+// stores for it, 0 or false, instead of "empty", which such a column never
+// is: otherwise every plan would find it changed. A column the server lacks
+// stays unset, so an older NB takes the row.
+func (d *NBDriver) scalarDefaults(w *desired) {
+	ts := d.db.Schema().Table(w.spec.Name)
+	if ts == nil {
+		return
+	}
+	for _, c := range w.spec.Columns {
+		cs := ts.Column(c)
+		if w.cols[c] != nil || cs == nil {
+			continue
+		}
+		switch cs.Type {
+		case ovsdb.TypeInteger:
+			w.cols[c] = 0
+		case ovsdb.TypeBoolean:
+			w.cols[c] = false
+		}
+	}
 }
 
 // checkColumns refuses, at plan time, a value for a column the server's

@@ -27,7 +27,7 @@ type watcher struct {
 
 // sentinelTable holds the watcher's sentinel rows: a table the driver never
 // reads or writes.
-const sentinelTable = "Address_Set"
+const sentinelTable = "Copp"
 
 func (w *watcher) saw(table string, m model.Model) {
 	if table == sentinelTable {
