@@ -79,9 +79,9 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 	if rp.live == nil {
 		return rp, nil
 	}
-	if ext := rp.live.externalIDs(); ext[TagRunbook] != s.owner {
+	if rp.live.runbook != s.owner {
 		rp.foreign = "was not created by ovnrun"
-		if other := ext[TagRunbook]; other != "" {
+		if other := rp.live.runbook; other != "" {
 			rp.foreign = fmt.Sprintf("belongs to runbook %q", other)
 		}
 	}

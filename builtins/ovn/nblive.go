@@ -145,6 +145,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		return d.last, nil
 	}
 	names := slices.Sorted(maps.Keys(st.Tables))
+	l := readLedger(st)
 	n := 0
 	for _, table := range names {
 		n += len(st.Tables[table])
@@ -174,6 +175,9 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 			}
 			if r == nil {
 				r = newLiveRow(table, rows[uuid])
+			}
+			if d.untagged(table) {
+				r = l.withOwner(r)
 			}
 			s.add(r)
 		}
