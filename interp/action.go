@@ -96,6 +96,8 @@ func IsEmpty(v any) bool {
 		return len(v) == 0
 	case map[string]string:
 		return len(v) == 0
+	case map[string]int:
+		return len(v) == 0
 	case StringMap:
 		return len(v) == 0
 	case fmt.Stringer:
@@ -130,6 +132,14 @@ func FormatValue(v any) string {
 			parts[i] = fmt.Sprintf("%s=%q", k, v[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]int:
+		// QoS bandwidth and action columns: {burst=20, rate=100}.
+		parts := make([]string, 0, len(v))
+		for k, n := range v {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, n))
+		}
+		sort.Strings(parts)
+		return "{" + strings.Join(parts, ", ") + "}"
 	case *Future:
 		return v.String()
 	case fmt.Stringer:
@@ -147,7 +157,7 @@ func JSONValue(v any) any {
 		return map[string]string{"after_apply": v.From + "." + v.Attr}
 	case StringMap:
 		return map[string]string(v)
-	case string, int, int64, bool, []string, map[string]string, nil:
+	case string, int, int64, bool, []string, map[string]string, map[string]int, nil:
 		return v
 	case fmt.Stringer:
 		return v.String()

@@ -19,7 +19,7 @@ import (
 var (
 	switchACLs    = &Ref{Table: "Logical_Switch", Column: "acls", Field: "switch"}
 	portGroupACLs = &Ref{Table: "Port_Group", Column: "acls", Field: "port_group"}
-	tableACL      = describe(&Table{Name: "ACL", Key: []string{"direction", "priority", "match", "tier"}, KeyConflicts: true,
+	tableACL      = describe(&Table{Name: "ACL", Builtin: "acl()", Key: []string{"direction", "priority", "match", "tier"}, KeyConflicts: true,
 		Columns: []string{"direction", "priority", "match", "action", "log", "name", "severity", "meter", "label",
 			"tier", "options", "external_ids"},
 		In: []*Ref{switchACLs, portGroupACLs}})
@@ -87,9 +87,9 @@ func aclBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, err
 	}
 	if label != nil {
-		n, err := intArg("label", label, 0, 1<<32-1)
+		n, err := intArg(c, "label", label, 0, 1<<32-1)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, err
 		}
 		if action != "allow" && action != "allow-related" {
 			return nil, c.Errorf("label= goes with action allow or allow-related (ovn-nbctl acl-add --label refuses %s)", action)
@@ -97,9 +97,9 @@ func aclBuiltin(c *interp.Call) (starlark.Value, error) {
 		cols["label"] = n
 	}
 	if tier != nil {
-		n, err := intArg("tier", tier, 0, 3)
+		n, err := intArg(c, "tier", tier, 0, 3)
 		if err != nil {
-			return nil, c.Errorf("%v", err)
+			return nil, err
 		}
 		// tier 0 is the column's default: left unset, an older NB, which
 		// lacks the column, takes the ACL too.
@@ -222,17 +222,4 @@ func checkACLOptions(c *interp.Call, options interp.StringMap, direction, action
 		}
 	}
 	return nil
-}
-
-// intArg converts an int argument and checks its range.
-func intArg(param string, v starlark.Value, lo, hi int64) (int, error) {
-	n, ok := v.(starlark.Int)
-	if !ok {
-		return 0, fmt.Errorf("%s: got %s, want int", param, v.Type())
-	}
-	i, ok := n.Int64()
-	if !ok || i < lo || i > hi {
-		return 0, fmt.Errorf("%s %s: want %d to %d", param, n, lo, hi)
-	}
-	return int(i), nil
 }

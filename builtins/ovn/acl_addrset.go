@@ -13,7 +13,7 @@ import (
 )
 
 // Address sets are named sets of addresses that ACL matches name as $NAME.
-var tableAddressSet = describe(&Table{Name: "Address_Set", Key: []string{"name"},
+var tableAddressSet = describe(&Table{Name: "Address_Set", Builtin: "address_set()", Key: []string{"name"},
 	Columns: []string{"addresses", "external_ids"}})
 
 var _ = family(interp.Builtin{Domain: "ovn", Name: "address_set", Signature: "address_set(name, addresses=[], external_ids=)",

@@ -9,7 +9,7 @@ import (
 // Port groups are named sets of switch ports that ACL matches name as
 // @NAME, and that hold ACLs of their own (acl(on=pg)). Their acls column is
 // not written here: each ACL links itself through Table.In.
-var tablePortGroup = describe(&Table{Name: "Port_Group", Key: []string{"name"},
+var tablePortGroup = describe(&Table{Name: "Port_Group", Builtin: "port_group()", Key: []string{"name"},
 	Columns: []string{"ports", "external_ids"}})
 
 var _ = family(interp.Builtin{Domain: "ovn", Name: "port_group", Signature: "port_group(name, ports=[], external_ids=)",

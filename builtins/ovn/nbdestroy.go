@@ -164,7 +164,9 @@ func (t *txn) buildDeletes() {
 			}
 		}
 		t.emit(o, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: o.table, Where: ovsdbmodel.WhereUUID(o.uuid)})
-		t.dropRecord(o)
+		if t.d.untagged(o.table) {
+			t.ledgerDel(o)
+		}
 		t.deleted = append(t.deleted, o.uuid)
 	}
 }

@@ -158,6 +158,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		return d.last, nil
 	}
 	names := slices.Sorted(maps.Keys(st.Tables))
+	l := readLedger(st)
 	n := 0
 	for _, table := range names {
 		n += len(st.Tables[table])
@@ -175,11 +176,8 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		adopting:   map[string]*liveRow{},
 		adoptingOf: map[string]string{},
 	}
-	schema := d.db.Schema()
-	recs := records(st.Tables["NB_Global"])
 	for _, table := range names {
 		rows := st.Tables[table]
-		noTags := untagged(&schema, table)
 		s.byName[table] = make(map[string][]*liveRow, len(rows))
 		s.owned[table] = make(map[string]*liveRow, len(rows))
 		s.byTable[table] = make([]*liveRow, 0, len(rows))
@@ -193,7 +191,10 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 			if r == nil {
 				r = newLiveRow(table, rows[uuid])
 			}
-			s.add(withRecord(r, recs, noTags))
+			if d.untagged(table) {
+				r = l.withOwner(r)
+			}
+			s.add(r)
 		}
 	}
 	if g := s.byTable["NB_Global"]; len(g) > 0 {

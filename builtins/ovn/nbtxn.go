@@ -40,11 +40,16 @@ type txn struct {
 	newRow   map[string]string
 	newNamed map[string]string // "table\x00name" -> named UUID
 	insertAt map[string]int    // named UUID -> index of its insert in ops
-	globalAt int               // index of the insert of NB_Global, -1 (see setRecord)
+	globalAt int               // index of the insert of NB_Global, -1 (see insertGlobal)
 	// refs are the reference mutations of existing parents.
 	refs    map[refKey]*refChange
 	deleted []string // UUIDs of deleted rows
 	sent    bool
+	// ledger holds the changes to the ownership tags of rows of tables
+	// without external_ids (nil: forget the row), ledgerAction the actions
+	// they are for.
+	ledger       map[string]*ledgerEntry
+	ledgerAction []interp.Action
 }
 
 type refKey struct{ table, uuid, column string }
@@ -105,6 +110,9 @@ func (t *txn) build() error {
 		}
 	}
 	t.buildDeletes()
+	if err := t.buildLedger(); err != nil {
+		return err
+	}
 	for _, k := range slices.SortedFunc(maps.Keys(t.refs), compareRefKeys) {
 		rc := t.refs[k]
 		var muts []ovsdb.Mutation
@@ -142,9 +150,11 @@ func (t *txn) insert(rp *rowPlan) error {
 			Columns: []string{"name"}, Until: string(ovsdb.WaitConditionNotEqual), Rows: []ovsdb.Row{{"name": w.name}}})
 		t.guardAction = append(t.guardAction, w.action)
 	}
+	if t.d.untagged(w.spec.Name) {
+		t.ledgerSet(w)
+	}
 	t.insertAt[named] = len(t.ops)
 	t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: w.spec.Name, UUIDName: named, Row: row})
-	t.recordOwner(w)
 	return nil
 }
 
@@ -165,15 +175,15 @@ func (t *txn) nameIndexed(table string) bool {
 
 func (t *txn) update(rp *rowPlan) error {
 	w := rp.want
+	if t.d.untagged(w.spec.Name) && (rp.foreign != "" || slices.ContainsFunc(rp.changed, func(c string) bool { return slices.Contains(w.spec.Key, c) })) {
+		t.ledgerSet(w) // adopted, or found under another key
+	}
 	if len(rp.changed) > 0 {
 		row, err := t.row(w, rp.changed, false)
 		if err != nil {
 			return err
 		}
 		t.emit(w.action, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: w.spec.Name, Where: ovsdbmodel.WhereUUID(rp.live.uuid), Row: row})
-	}
-	if rp.foreign != "" { // adopted: tagged rows get the tags by the update above
-		t.recordOwner(w)
 	}
 	for _, l := range rp.links {
 		if l.old != nil {

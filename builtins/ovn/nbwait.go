@@ -86,14 +86,8 @@ func (t *txn) addWait() (int, error) {
 	g := t.snap.global
 	if g == nil {
 		// No ovn-northd has run yet (or it has just started): insert the
-		// row with nb_cfg 1, as ovn-nbctl does, and wait for northd to
-		// answer it. NB_Global holds at most one row, so the one northd
-		// inserts meanwhile makes this transaction fail, not a second row.
-		if t.globalAt < 0 {
-			t.globalAt = len(t.ops)
-			t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "NB_Global", Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[any]any{}}}})
-		}
-		t.ops[t.globalAt].Row["nb_cfg"] = 1
+		// row with nb_cfg 1 and wait for northd to answer it.
+		t.insertGlobal(nil).Row["nb_cfg"] = 1
 		t.emit(nil, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: []ovsdb.Condition{}, Columns: []string{"nb_cfg"}})
 		return len(t.ops) - 1, nil
 	}

@@ -219,3 +219,17 @@ func (d *DHCP) Attr(name string) (starlark.Value, error) {
 	}
 	return nil, nil
 }
+
+// intArg checks that v is an int from lo to hi. Starlark's own unpacking
+// stops at 2^31-1, and OVSDB rates go to 2^32-1.
+func intArg(c *interp.Call, param string, v starlark.Value, lo, hi int64) (int, error) {
+	n, ok := v.(starlark.Int)
+	if !ok {
+		return 0, c.Errorf("%s: got %s, want int", param, v.Type())
+	}
+	i, ok := n.Int64()
+	if !ok || i < lo || i > hi {
+		return 0, c.Errorf("%s %s: want %d to %d", param, n, lo, hi)
+	}
+	return int(i), nil
+}

@@ -257,6 +257,12 @@ func toStarlark(v any) (starlark.Value, error) {
 			_ = d.SetKey(starlark.String(k), starlark.String(s))
 		}
 		return d, nil
+	case map[string]int:
+		d := starlark.NewDict(len(v))
+		for k, n := range v {
+			_ = d.SetKey(starlark.String(k), starlark.MakeInt(n))
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("planned: field value of type %T", v)
 }

@@ -1,7 +1,7 @@
 # Rows of tables no builtin describes, as an operator makes them with the
 # generic commands: a forwarding group on a switch
 # (a non-root row, created and referenced in one command), and root rows: a
-# Copp that a switch uses, a template variable, a mirror.
+# Copp that a switch uses, a template variable.
 ovn-nbctl ls-add sw1
 ovn-nbctl lsp-add sw1 p1
 ovn-nbctl lsp-add sw1 p2
@@ -11,4 +11,3 @@ ovn-nbctl -- --id=@fg create Forwarding_Group name=fg1 vip=10.0.0.1 vmac='"00:00
 copp=$(ovn-nbctl create Copp name=copp1 meters:arp=meter1 meters:icmp4-error=meter2)
 ovn-nbctl set Logical_Switch sw1 copp=$copp
 ovn-nbctl create Chassis_Template_Var chassis=hv1 variables:vip=10.0.0.10 variables:port=8080
-ovn-nbctl create Mirror name=mir1 type=gre sink=10.0.0.9 filter=to-lport index=1
