@@ -199,19 +199,42 @@ func (s *snapshot) find(w *desired, adopt bool) *liveRow {
 			}
 		}
 	}
+	// Of the rows with the same key, the one most like the desired row
+	// that no other action of this run takes over: rows may share a key
+	// and differ elsewhere (two ACLs, one applied after load balancing).
+	var best *liveRow
+	bestScore := -1
 	for _, r := range candidates {
 		if s.ownedByUs(r) {
 			continue
 		}
+		if id := s.adoptingOf[r.uuid]; id != "" && id != w.action.M.ID {
+			continue
+		}
 		same := true
 		for _, c := range w.spec.Key {
-			same = same && reflect.DeepEqual(s.canon(w.spec.Name, c, r.cols[c]), w.cols[c])
+			same = same && s.equal(w.spec.Name, c, r.cols[c], w.cols[c])
 		}
-		if same {
-			return r
+		if !same {
+			continue
+		}
+		score := 0
+		for _, c := range w.spec.Columns {
+			if s.equal(w.spec.Name, c, r.cols[c], w.cols[c]) {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = r, score
 		}
 	}
-	return nil
+	return best
+}
+
+// equal reports whether a live value of table's column equals a desired
+// one.
+func (s *snapshot) equal(table, column string, live, want any) bool {
+	return reflect.DeepEqual(s.canon(table, column, live), want)
 }
 
 func withoutKey(v any, key string) any {
