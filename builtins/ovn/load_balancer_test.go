@@ -108,7 +108,7 @@ func TestLoadBalancerOnSwitchesRouterAndGroup(t *testing.T) {
 	}
 }
 
-// TestLoadBalancerGroupOwnership checks the NB_Global record of a table
+// TestLoadBalancerGroupOwnership checks the NB_Global ledger of a table
 // without external_ids: on an NB without NB_Global (no ovn-northd yet)
 // ovnrun makes the row, as ovn-nbctl does; a group another tool made is
 // refused, then adopted.
@@ -125,7 +125,9 @@ func TestLoadBalancerGroupOwnership(t *testing.T) {
 		t.Errorf("groups after destroy: %q", got)
 	}
 
-	nbctl(t, nb, "create", "Load_Balancer_Group", "name=g1")
+	uuid := nbctl(t, nb, "create", "Load_Balancer_Group", "name=g1")
+	// The driver's cache hears of another client's row asynchronously.
+	waitCache(t, d, func(s *snapshot) bool { return s.byUUID[uuid] != nil })
 	sc := plan(t, d, p)
 	if c := sc[0].Changes[0]; !strings.Contains(c.Note, `Load_Balancer_Group "g1" exists and was not created by ovnrun`) {
 		t.Errorf("plan for another tool's g1: %s %q", c.Op, c.Note)
