@@ -80,17 +80,21 @@ chassis (ovn-nbctl set Logical_Router_Port PORT ha_chassis_group=UUID); ovn-nort
 gateway_chassis(), so a port may have one or the other, not both. Returns a
 router port with attributes name, mac, networks, ip (the first network's address), ips, router and
 peer.`},
-	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, **options)", Fn: dhcpBuiltin,
+	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, external_ids=, **options)", Fn: dhcpBuiltin,
 		Doc: `Declares a DHCP_Options row for cidr; the options are keyword arguments and are checked against
 what ovn-northd knows for the family of cidr. DHCPv4 needs server_id, server_mac and lease_time (int),
 and takes router, dns_server (an address or a list), mtu and the other ovn-nb(5) options. DHCPv6 needs
 server_id (a MAC) and takes dns_server, domain_search and dhcpv6_stateless. Pass the result to
-lsp(dhcpv4=) or lsp(dhcpv6=). Returns a value with attributes cidr, ipv6 and options.`},
-	{Domain: "ovn", Name: "gateway_chassis", Signature: "gateway_chassis(lrp, chassis, priority=0)", Fn: gatewayChassisBuiltin,
+lsp(dhcpv4=) or lsp(dhcpv6=). external_ids= (a dict) adds keys beside ovnrun's own. ovn-nbctl
+dhcp-options-create CIDR and dhcp-options-set-options. Returns a value with attributes cidr, ipv6 and
+options.`},
+	{Domain: "ovn", Name: "gateway_chassis", Signature: "gateway_chassis(lrp, chassis, priority=0, options=, external_ids=)", Fn: gatewayChassisBuiltin,
 		Doc: `Makes lrp (a router port or its name) a distributed gateway port by adding a Gateway_Chassis row
-for chassis (a host, a host's name, or a chassis name) with priority= (0-32767; the highest live chassis
-is active), like ovn-nbctl lrp-set-gateway-chassis. A host's chassis name is its declared system_id,
-else it is read from the host at apply time: no hand-copied chassis UUIDs.`},
+for chassis with priority= (0-32767; the highest live chassis is active), like ovn-nbctl
+lrp-set-gateway-chassis. chassis is a host or a host's name: its chassis name is its declared
+system_id, else it is read from the host at apply time (no hand-copied chassis UUIDs). A chassis that
+is no host of the runbook is named with the keyword: chassis="name" (a positional name that is no
+declared host is refused as a likely typo). options= and external_ids= set those columns.`},
 	{Domain: "ovn", Name: "nat", Signature: "nat(router, type=, external_ip=, logical_ip=, logical_port=, external_mac=, gateway_port=, options=, external_ids=)", Fn: natBuiltin,
 		Doc: `Declares a NAT rule on router. type= is snat, dnat or dnat_and_snat; external_ip= an address;
 logical_ip= an address (for snat also a network). For dnat_and_snat, logical_port= (a switch port)

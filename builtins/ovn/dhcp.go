@@ -70,8 +70,15 @@ func dhcpBuiltin(c *interp.Call) (starlark.Value, error) {
 		known, required, family = dhcpv6Options, dhcpv6Required, "DHCPv6"
 	}
 	opts := map[string]string{}
+	var externalIDs interp.StringMap
 	for _, kv := range c.Kwargs {
 		key := string(kv[0].(starlark.String))
+		if key == "external_ids" { // no DHCP option has this name
+			if err := externalIDs.Unpack(kv[1]); err != nil {
+				return nil, c.Errorf("external_ids: %v", err)
+			}
+			continue
+		}
 		kind, ok := known[key]
 		if !ok {
 			return nil, c.Errorf("%s option %q is not known to OVN; known options: %s", family, key, strings.Join(sortedKeys(known), ", "))
@@ -87,7 +94,7 @@ func dhcpBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("%s options need %s (ovn-northd ignores rows without %s)", family, key, strings.Join(required, ", "))
 		}
 	}
-	a := newRow(tableDHCP, cidr.String(), map[string]any{"cidr": cidr.String(), "options": opts})
+	a := newRow(tableDHCP, cidr.String(), map[string]any{"cidr": cidr.String(), "options": opts, "external_ids": externalIDs})
 	if err := c.Add(a); err != nil {
 		return nil, err
 	}

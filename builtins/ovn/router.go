@@ -23,7 +23,7 @@ var (
 		In:      []*Ref{routerPorts}, Describe: describeRouterPort})
 	portGatewayChassis  = &Ref{Table: "Logical_Router_Port", Column: "gateway_chassis", Field: "router_port"}
 	tableGatewayChassis = describe(&Table{Name: "Gateway_Chassis", Builtin: "gateway_chassis()", Key: []string{"name"},
-		Columns: []string{"chassis_name", "priority", "external_ids"},
+		Columns: []string{"chassis_name", "priority", "options", "external_ids"},
 		In:      []*Ref{portGatewayChassis}, Describe: describeGatewayChassis})
 	routerNAT = &Ref{Table: "Logical_Router", Column: "nat", Field: "router"}
 	tableNAT  = describe(&Table{Name: "NAT", Builtin: "nat()", Key: []string{"type", "external_ip", "logical_ip"}, KeyConflicts: true,
@@ -254,10 +254,12 @@ func peerSwitchPort(c *interp.Call, rp *RouterPort, peer starlark.Value, name, a
 // gateway_chassis(lrp, chassis, priority=)
 func gatewayChassisBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
-		lrpv, chassis starlark.Value
-		priority      int
+		lrpv, chassis        starlark.Value
+		priority             int
+		options, externalIDs interp.StringMap
 	)
-	if err := c.Unpack(2, "lrp", &lrpv, "chassis", &chassis, "priority?", &priority); err != nil {
+	if err := c.Unpack(2, "lrp", &lrpv, "chassis", &chassis, "priority?", &priority,
+		"options?", &options, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	if priority < 0 || priority > 32767 {
@@ -277,7 +279,8 @@ func gatewayChassisBuiltin(c *interp.Call) (starlark.Value, error) {
 	stateOf(c).gatewayPorts[rp.name] = true
 	// ovn-nbctl names the row "<port>-<chassis>"; so do we, so that rows made
 	// either way look alike.
-	a := newRow(tableGatewayChassis, rp.name+"-"+label, map[string]any{"chassis_name": v, "priority": priority}, rp.a.M.ID)
+	a := newRow(tableGatewayChassis, rp.name+"-"+label, map[string]any{"chassis_name": v, "priority": priority,
+		"options": options, "external_ids": externalIDs}, rp.a.M.ID)
 	a.link(portGatewayChassis, rp.name)
 	if err := c.Add(a); err != nil {
 		return nil, err
