@@ -18,7 +18,7 @@ def topo():
     router_policy(r, 100, "ip4.dst == 10.0.0.0/8", "reroute", nexthops=["172.16.3.1", "172.16.3.2"], options={"pkt_mark": 5})
     router_policy(r, 10, "ip4.dst == 192.0.2.1", "drop")
     route(r, "10.0.0.0/8", "172.16.3.1", bfd=True)
-    route(r, "10.0.0.0/8", "172.16.3.2", output_port=up, bfd=bfd(up, "172.16.3.2", min_tx=500, detect_mult=3))
+    route(r, "10.0.0.0/8", "172.16.3.2", output_port=up, bfd=bfd(up, "172.16.3.2", min_tx=500, detect_mult=3), ecmp=True)
 step("topology", topo)
 `
 

@@ -102,13 +102,13 @@ with external_mac= makes the NAT distributed: handled on the chassis where the l
 rather than on the gateway chassis. gateway_port= (a router port of router) picks the distributed
 gateway port of a router with several; options= takes stateless, add_route and distributed
 (ovn-nbctl lr-nat-add --stateless and --add-route).`},
-	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=, bfd=, policy=, route_table=, options=, external_ids=)", Fn: routeBuiltin,
+	{Domain: "ovn", Name: "route", Signature: "route(router, prefix, nexthop, output_port=, bfd=, ecmp=, policy=, route_table=, options=, external_ids=)", Fn: routeBuiltin,
 		Doc: `Declares a Logical_Router_Static_Route on router: traffic to prefix (a network) goes to nexthop
 (an address of the same family, or "discard"), out of output_port= (a router port of the same router)
 if given: ovn-nbctl lr-route-add. policy= is dst-ip (the default) or src-ip; route_table= puts it in
-a named route table (ovn-nbctl --route-table); options= takes ecmp_symmetric_reply. Several routes with
-one prefix and different nexthops are ECMP routes (ovn-nbctl --ecmp, which writes nothing more to the
-rows). bfd=True makes the route depend on a BFD session to its nexthop from output_port= (or from the
+a named route table (ovn-nbctl --route-table); options= takes ecmp_symmetric_reply. A second route to
+the same prefix (same route table and policy) needs ecmp=True: the routes are then equal-cost (ovn-nbctl
+--ecmp, which writes nothing more to the rows); without it the repetition is refused as a mistake. bfd=True makes the route depend on a BFD session to its nexthop from output_port= (or from the
 router's port whose network holds the nexthop), declaring that session unless bfd() or another route
 already did (ovn-nbctl lr-route-add --bfd); bfd= also takes a session from bfd(). ovn-northd drops
 the route while its session is down.`},

@@ -22,20 +22,22 @@ import (
 
 // The NB driver applies the OVN actions of a plan to a Northbound database.
 // It sends transactions through a libovsdb client and reads the NB through an
-// ovsdbmodel.Replica of the columns it manages, on a second connection; both
-// take the server's own schema, so one binary serves OVN 22.03 to 26.03.
+// ovsdbmodel.Replica of every table, on a second connection; both take the
+// server's own schema, so one binary serves OVN 22.03 to 26.03.
 //
-// Identity: Logical_Switch, Logical_Switch_Port, Logical_Router,
-// Logical_Router_Port and Gateway_Chassis rows are found by name.
-// DHCP_Options, NAT and Logical_Router_Static_Route rows have no name: ovnrun
-// finds its own by the ownership tag (NAT and routes also by their natural key
-// on their router, to refuse a conflicting row made by hand).
+// Every action is a Row of a Table (table.go): the driver knows no table by
+// name. Identity: rows are found by the ownership tag, named rows by name,
+// and otherwise by the table's natural key (Table.Key) to refuse, or with
+// --adopt take over, a row another tool made. References: a row is linked
+// from the named rows of Table.In by mutation of their columns; whether a
+// reference is strong or weak, and a table root, comes from the schema.
 //
 // Ownership: every row ovnrun creates carries external_ids ovnrun:runbook
 // (see Owner) and ovnrun:action (the action ID). A row with the name of a
-// declared action but without these tags is never adopted silently. Named
-// rows of a table without external_ids (Load_Balancer_Group) have their tags
-// recorded in NB_Global external_ids instead (nbrecord.go).
+// declared action but without these tags is never adopted silently. Rows of
+// a table without external_ids (Static_MAC_Binding, Load_Balancer_Group)
+// have their tags in a ledger in NB_Global external_ids instead
+// (nbledger.go).
 //
 // Columns: ovnrun manages, on its own rows, exactly the columns its actions
 // describe (whole columns, maps included: a key added by hand to an owned

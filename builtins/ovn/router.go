@@ -403,7 +403,7 @@ func checkLogicalIP(typ, s string, external interp.IP) error {
 	return nil
 }
 
-// route(router, prefix, nexthop, output_port=, bfd=, policy=, route_table=, options=, external_ids=)
+// route(router, prefix, nexthop, output_port=, bfd=, ecmp=, policy=, route_table=, options=, external_ids=)
 func routeBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
 		rv, outputPort, bfd  starlark.Value
@@ -411,9 +411,10 @@ func routeBuiltin(c *interp.Call) (starlark.Value, error) {
 		nexthop              string
 		policy, routeTable   string
 		options, externalIDs interp.StringMap
+		ecmp                 bool
 	)
 	if err := c.Unpack(3, "router", &rv, "prefix", &prefix, "nexthop", &nexthop, "output_port?", &outputPort, "bfd?", &bfd,
-		"policy?", &policy, "route_table?", &routeTable, "options?", &options, "external_ids?", &externalIDs); err != nil {
+		"ecmp?", &ecmp, "policy?", &policy, "route_table?", &routeTable, "options?", &options, "external_ids?", &externalIDs); err != nil {
 		return nil, err
 	}
 	st := stateOf(c)
@@ -464,6 +465,16 @@ func routeBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	if err := routeBFD(c, r, a, out, nexthop, bfd); err != nil {
 		return nil, err
+	}
+	// A second route to the same prefix makes the router balance over both
+	// (ECMP); as ovn-nbctl lr-route-add, ovnrun wants that said (ecmp=True),
+	// so that a repeated route by mistake is an error.
+	dest := strings.Join([]string{r.name, routeTable, policy, prefix.String()}, "\x00")
+	if first, ok := st.routes[dest]; ok && !ecmp {
+		return nil, c.Errorf("a route to %s on router %s is already declared at %s; pass ecmp=True for equal-cost routes (ovn-nbctl lr-route-add --ecmp)", prefix, r.name, first.M.Pos())
+	}
+	if _, ok := st.routes[dest]; !ok {
+		st.routes[dest] = a
 	}
 	if err := c.Add(a); err != nil {
 		return nil, err

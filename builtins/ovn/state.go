@@ -23,6 +23,9 @@ type state struct {
 	// chassis (lint.go).
 	switchAddrs  map[string]map[string]string
 	gatewayPorts map[string]bool
+	// routes are the first static route declared to each destination
+	// (router, route table, policy, prefix): a second needs ecmp=True.
+	routes map[string]*Row
 }
 
 func stateOf(c *interp.Call) *state {
@@ -36,6 +39,7 @@ func stateOf(c *interp.Call) *state {
 			addressSets:  map[string]*Row{},
 			switchAddrs:  map[string]map[string]string{},
 			gatewayPorts: map[string]bool{},
+			routes:       map[string]*Row{},
 		}
 	}).(*state)
 }
