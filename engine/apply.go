@@ -281,7 +281,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driv
 		}
 		res, err := d.Apply(ctx, b.changes)
 		if err != nil {
-			return fmt.Errorf("%s: %w", target, r.recordPartial(b, res, err, t0))
+			return targetError(target, r.recordPartial(b, res, err, t0))
 		}
 		r.merge(res.Outputs())
 		if rd, ok := d.(interp.OutputReader); ok {
@@ -309,7 +309,7 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driv
 			}
 		}
 		if err := errors.Join(errs...); err != nil {
-			return fmt.Errorf("%s: %w", target, err)
+			return targetError(target, err)
 		}
 		if l.host != "" {
 			line := fmt.Sprintf("  [%s] %s (%s)", l.host, batchLine(b.driver, did), roundDuration(t1.Sub(t0)))
@@ -362,4 +362,13 @@ func groupChanges(drivers map[string]interp.Driver, st interp.StepChanges) (map[
 		groups[name] = append(groups[name], c)
 	}
 	return groups, order, nil
+}
+
+// targetError names the target an apply failed on, unless the driver's
+// error already starts with it (the NB driver's "nb: ..." on target nb).
+func targetError(target string, err error) error {
+	if strings.HasPrefix(err.Error(), target+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", target, err)
 }

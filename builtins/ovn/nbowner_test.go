@@ -176,11 +176,12 @@ func TestStepIsAtomic(t *testing.T) {
 	nb := daemons.StartNB(t)
 	d := connect(t, nb.Sock)
 	p := evaluate(t, "test.star", topology, nil)
-	// A value the server rejects, on the step's 13th action.
-	a, _ := p.Action("nat/lr1/snat/172.16.3.254/172.16.1.0/24")
-	a.(*Row).Cols["type"] = "bogus"
+	// A value only the server checks (a priority out of its range), late
+	// in the step.
+	a, _ := p.Action("gateway_chassis/lr1-ls3-chassis-1")
+	a.(*Row).Cols["priority"] = 99999
 	err := engine.ApplyChanges(testCtx(t), drivers(d), plan(t, d, p), nil)
-	if err == nil || !strings.Contains(err.Error(), "nat lr1/snat/172.16.3.254/172.16.1.0/24 (test.star:15:8)") ||
+	if err == nil || !strings.Contains(err.Error(), "gateway_chassis lr1-ls3-chassis-1 (test.star:14:20)") ||
 		!strings.Contains(err.Error(), "rolled back") || !strings.Contains(err.Error(), `step "topology"`) {
 		t.Errorf("err = %v", err)
 	}

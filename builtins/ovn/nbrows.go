@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -141,6 +142,55 @@ func (d *NBDriver) checkColumns(w *desired) error {
 	}
 	if err := d.db.Check(w.spec.Name, cols...); err != nil {
 		return actionError(w.action, "%w", err)
+	}
+	return d.checkEnums(w)
+}
+
+// checkEnums refuses, at plan time, a value the server's schema does not
+// allow in a column with a set of allowed values (an ACL action "pass" on
+// an NB older than 22.06): the server would refuse the whole step.
+func (d *NBDriver) checkEnums(w *desired) error {
+	ts := d.db.Schema().Table(w.spec.Name)
+	for _, c := range w.spec.Columns {
+		cs := ts.Column(c)
+		if cs == nil || cs.TypeObj == nil || w.cols[c] == nil {
+			continue
+		}
+		var keys, vals []string
+		switch v := w.cols[c].(type) {
+		case string:
+			keys = []string{v}
+		case []string:
+			keys = v
+		case map[string]string:
+			for k, x := range v {
+				keys, vals = append(keys, k), append(vals, x)
+			}
+		case map[string]int:
+			for k := range v {
+				keys = append(keys, k)
+			}
+		}
+		for i, list := range [][]string{keys, vals} {
+			bt := cs.TypeObj.Key
+			if i == 1 {
+				bt = cs.TypeObj.Value
+			}
+			if bt == nil || bt.Enum == nil {
+				continue
+			}
+			for _, x := range list {
+				if !slices.ContainsFunc(bt.Enum, func(e any) bool { return e == x }) {
+					allowed := make([]string, len(bt.Enum))
+					for j, e := range bt.Enum {
+						allowed[j] = fmt.Sprint(e)
+					}
+					slices.Sort(allowed)
+					return actionError(w.action, "column %s of table %s: %q is not allowed by the server's OVN_Northbound schema version %s (allowed: %s)",
+						c, w.spec.Name, x, d.db.SchemaVersion(), strings.Join(allowed, ", "))
+				}
+			}
+		}
 	}
 	return nil
 }
