@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/poll"
 )
 
 // The seed's runbooks end to end in emulated labs: namespace hosts with
@@ -110,8 +113,13 @@ func checkDestroyed(t *testing.T, path, name string, rows int) {
 			t.Errorf("after destroy, VMs are left: %v", vms)
 		}
 		// As the lab brought it up: sshd alone, its address on the underlay.
-		if pids := lab.PIDsIn(h.NS); len(pids) != 1 {
-			t.Errorf("after destroy, %d processes run on %s, want its sshd alone", len(pids), h.Name)
+		if pids := withoutEndingSessions(t, lab.PIDsIn(h.NS)); len(pids) != 1 {
+			var cmds []string
+			for _, p := range pids {
+				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+				cmds = append(cmds, fmt.Sprintf("%d %s", p, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
+			}
+			t.Errorf("after destroy, %d processes run on %s, want its sshd alone: %s", len(pids), h.Name, strings.Join(cmds, "; "))
 		}
 		addrs, _ := lab.Output("ip", "-n", h.NS, "-o", "-4", "addr", "show", "dev", lab.Underlay)
 		if !strings.Contains(addrs, " "+h.Address+"/") {
@@ -275,4 +283,40 @@ func TestLabLoadBalancerACL(t *testing.T) {
 		t.Errorf("second run plans changes:\n%s", out)
 	}
 	checkDown(t, path, name)
+}
+
+// withoutEndingSessions drops from pids the per-connection sshd processes of
+// a host's sshd (an sshd whose parent is in pids): when ovnrun exits, it
+// closes its SSH connections, and sshd ends their processes on its own
+// time, after. It waits for each to end, which it must; any other process
+// stays in the list.
+func withoutEndingSessions(t *testing.T, pids []int) []int {
+	t.Helper()
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	var out []int
+	for _, p := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if err != nil || len(fields) < 2 || strings.TrimSpace(string(comm)) != "sshd" {
+			out = append(out, p)
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		if !in[ppid] {
+			out = append(out, p) // the listener
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err = poll.Until(ctx, time.Minute, 20*time.Millisecond, func() (bool, error) { return lab.Gone(p), nil })
+		cancel()
+		if err != nil {
+			t.Errorf("the SSH session process %d did not end after ovnrun closed its connection", p)
+			out = append(out, p)
+		}
+	}
+	return out
 }
