@@ -81,6 +81,9 @@ func checkRouterNetworks(c *interp.Call, st *state, r *Router, name string, addr
 		for _, a := range addrs {
 			for _, b := range other.addrs {
 				pa, pb := a.Prefix.Masked(), b.Prefix.Masked()
+				if pa.Addr().IsLinkLocalUnicast() || pb.Addr().IsLinkLocalUnicast() {
+					continue // every port has its own on the link: fe80::/64 repeats by design
+				}
 				if pa.Addr().Is4() == pb.Addr().Is4() && (pa.Contains(pb.Addr()) || pb.Contains(pa.Addr())) {
 					return c.Errorf("networks: %s overlaps %s of port %s on router %s (%s)", a, b, other.name, r.name, other.a.M.Pos())
 				}
