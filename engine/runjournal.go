@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -91,7 +90,7 @@ func (f *JournalOptions) resumePlan(j *Journal, steps []*interp.Step, planned []
 func endRun(ctx context.Context, j *Journal, err error) error {
 	status := RunOK
 	switch {
-	case err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil):
+	case err != nil && Interrupted(ctx, err):
 		status = RunInterrupted
 	case err != nil:
 		status = RunFailed

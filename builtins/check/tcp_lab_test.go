@@ -11,6 +11,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -26,13 +27,7 @@ import (
 // then run in busybox sh with busybox tools, as in a QEMU guest.
 func tcpLab(t *testing.T, name string, busybox bool) *lab.Lab {
 	t.Helper()
-	if missing := lab.Requirements(); len(missing) > 0 {
-		msg := "tcp lab: needs " + strings.Join(missing, ", ") + " (run scripts/install-deps.sh as root)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	labhost.RequireLab(t)
 	l := &lab.Lab{Name: fmt.Sprintf("t%d%s", os.Getpid(), name), Dir: t.TempDir()}
 	if busybox {
 		installBusybox(t, l.BinDir())

@@ -232,10 +232,3 @@ func optValue(s string) any {
 	}
 	return s
 }
-
-func optRef(id string) any {
-	if id == "" {
-		return nil
-	}
-	return rowRef{id}
-}

@@ -176,14 +176,7 @@ func (r *Row) linkValue(ref *Ref) any {
 			names = append(names, l.Parent)
 		}
 	}
-	switch {
-	case len(names) == 0:
-		return nil
-	case !ref.Many && len(names) == 1:
-		return names[0]
-	}
-	sort.Strings(names)
-	return names
+	return linkNames(ref, names)
 }
 
 // parent returns the row that references r through ref, "" when none.

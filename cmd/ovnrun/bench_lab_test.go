@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 )
 
@@ -20,14 +21,14 @@ func BenchmarkLabSeed(b *testing.B) {
 
 // BenchmarkLabSeedQEMU is the same with QEMU guests (--lab-vms=qemu).
 func BenchmarkLabSeedQEMU(b *testing.B) {
-	requireLab(b)
+	labhost.RequireLab(b)
 	libvirttest.Require(b)
 	libvirttest.GuestKit(b)
 	benchLabSeed(b, qemuLabRunbook, "--lab", "--lab-vms=qemu")
 }
 
 func benchLabSeed(b *testing.B, copyRunbook func(testing.TB, string) (string, string), args ...string) {
-	requireLab(b)
+	labhost.RequireLab(b)
 	path, name := copyRunbook(b, "dgp")
 	for b.Loop() {
 		out, _ := ovnrunProcess(b, append(args, path)...)

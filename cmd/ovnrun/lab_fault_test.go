@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/testtime"
 )
 
@@ -134,7 +135,7 @@ func faultLab(t *testing.T, tag string) (path, name, guarded, unguarded string) 
 // uninterrupted run, with no duplicate rows or NICs and no shell action run
 // twice.
 func TestLabKilledSeedResumes(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name, g, u := faultLab(t, "ref")
 	t0 := time.Now()
 	ovnrunProcess(t, "--lab", path)
@@ -252,7 +253,7 @@ func waitJournaled(name string, n int, deadline time.Time) {
 // applied: the run stops within its timeouts with an error naming h1, and
 // once h1 is back, --resume finishes the lab as an uninterrupted run does.
 func TestLabHostUnreachableMidStep(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name, g, u := faultLab(t, "ref")
 	ovnrunProcess(t, "--lab", path)
 	want := labState(t, name, g, u)

@@ -14,6 +14,7 @@ import (
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 )
 
@@ -80,7 +81,7 @@ var noChanges = regexp.MustCompile(`\n\d+ command\(s\) will run\.\nNo changes\.\
 // channel. Then a second run changes nothing, --destroy removes the
 // domains, and lab down leaves nothing.
 func TestLabSeedQEMU(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	libvirttest.Require(t)
 	libvirttest.GuestKit(t)
 	path, name := qemuLabRunbook(t, "dgp")

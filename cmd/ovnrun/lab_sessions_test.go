@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/libvirttest"
 )
 
@@ -52,7 +53,7 @@ func checkOneLoginPerHost(t *testing.T, name string, before map[string]int, what
 // every hypervisor's libvirtd and Open vSwitch too: each run holds one
 // connection per host.
 func TestLabOneSessionPerHost(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name := labRunbook(t, "dgp")
 	out, _ := ovnrunProcess(t, "--lab", path)
 	checkPings(t, out, 3)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/poll"
 )
 
@@ -21,19 +22,6 @@ import (
 // sshd, Open vSwitch and OVN, namespace VMs that get their addresses from
 // OVN's DHCP, and the runbooks' pings. Each test starts its lab itself and
 // tears it down; its packets stay in the lab's namespaces.
-
-// requireLab stops a test that cannot build a lab: a failure under CI=true
-// (which runs scripts/install-deps.sh first), a skip elsewhere.
-func requireLab(t testing.TB) {
-	t.Helper()
-	if missing := lab.Requirements(); len(missing) > 0 {
-		msg := "lab: needs " + strings.Join(missing, ", ") + " (run scripts/install-deps.sh as root)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
 
 // labRunbook copies runbooks/NAME.star under a name of this process's own,
 // so that its lab (named after the runbook, with namespaces of that name)
@@ -166,7 +154,7 @@ func checkDown(t *testing.T, path, name string) {
 // TestLabSeed is runbooks/dgp.star from nothing to verified pings, then
 // again (no changes, the pings run again), --destroy, and lab down.
 func TestLabSeed(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name := labRunbook(t, "dgp")
 	out, took := ovnrunProcess(t, "--lab", path)
 	checkPings(t, out, 3)
@@ -194,7 +182,7 @@ func TestLabSeed(t *testing.T) {
 // runbooks/l3gateway.star in it twice, checks `lab status`, destroys and
 // tears it down.
 func TestLabL3Gateway(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name := labRunbook(t, "l3gateway")
 	stdout, stderr, code := ovnrun(t, "lab", "up", path)
 	if code != exitOK || !strings.Contains(stdout, "Lab "+name+" is up") || !strings.Contains(stdout, "ovnrun --lab "+path) {
@@ -252,7 +240,7 @@ var tcpLine = regexp.MustCompile(`(?m)^  \[[^]]+\] tcp .*: run \(.*\): (\d+)/(\d
 // dropped by the port group's ACL, and so is ICMP to the web VMs. Then a
 // second run changes nothing, and --destroy and lab down leave nothing.
 func TestLabLoadBalancerACL(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	path, name := labRunbook(t, "lb-acl")
 	out, took := ovnrunProcess(t, "--lab", path)
 	m := tcpLine.FindStringSubmatch(out)

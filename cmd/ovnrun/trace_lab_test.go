@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/internal/labhost"
 )
 
 // The traces of runbooks/dgp.star and runbooks/dgp-dnat.star, confirmed with
@@ -192,7 +193,7 @@ type flow struct {
 // distributed NAT, none cross the tunnel, and they reach the outside network
 // at h1, from the floating IP.
 func TestLabTraceCaptures(t *testing.T) {
-	requireLab(t)
+	labhost.RequireLab(t)
 	requireTools(t, "tcpdump", "ovn-trace")
 	atH0 := map[string]bool{"h0": true}
 	for _, tc := range []struct {

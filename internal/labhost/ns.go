@@ -15,6 +15,20 @@ import (
 	"github.com/ovnrun/ovnrun/internal/lab"
 )
 
+// RequireLab stops the test unless this machine can bring up an emulated
+// lab (lab.Requirements): under CI=true that is a failure, elsewhere the
+// test is skipped.
+func RequireLab(t testing.TB) {
+	t.Helper()
+	if missing := lab.Requirements(); len(missing) > 0 {
+		msg := "lab: needs " + strings.Join(missing, ", ") + " (run scripts/install-deps.sh as root)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
 // Require stops the test unless it can build a lab: root, and every binary
 // a lab host runs. Under CI=true that is a failure, since CI must have run
 // scripts/install-deps.sh; elsewhere the test is skipped.
