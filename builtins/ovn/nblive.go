@@ -181,6 +181,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 		s.byName[table] = make(map[string][]*liveRow, len(rows))
 		s.owned[table] = make(map[string]*liveRow, len(rows))
 		s.byTable[table] = make([]*liveRow, 0, len(rows))
+		untagged := d.untagged(table)
 		for _, uuid := range slices.Sorted(maps.Keys(rows)) {
 			r := (*liveRow)(nil)
 			if d.last != nil {
@@ -191,7 +192,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 			if r == nil {
 				r = newLiveRow(table, rows[uuid])
 			}
-			if d.untagged(table) {
+			if untagged {
 				r = l.withOwner(r)
 			}
 			s.add(r)
