@@ -329,6 +329,13 @@ func (t *txn) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The transaction goes, on a connection of its own, to the server
+	// libovsdb follows (a cluster's leader); while libovsdb reconnects it
+	// has none, which Apply retries like a lost connection.
+	ep := t.d.db.Endpoint()
+	if ep == "" {
+		return &connectionError{client.ErrNotConnected, "before the transaction"}
+	}
 	t.sent = true
 	t.d.transactions.Add(1)
 	if t.bulk() {
@@ -341,7 +348,7 @@ func (t *txn) commit(ctx context.Context) error {
 		slog.Debug("nb cache closed for a bulk transaction", "rows", t.written())
 	}
 	t0 := time.Now()
-	res, err := t.d.db.Client().Transact(ctx, t.ops...)
+	res, err := ovsdbmodel.Transact(ctx, ep, t.d.db.Schema().Name, t.ops)
 	slog.Debug("nb transaction", "operations", len(t.ops), "took", time.Since(t0))
 	if err != nil {
 		if ctx.Err() == nil && isConnectionLoss(err) {
