@@ -259,6 +259,26 @@ func splitLanes(drivers map[string]interp.Driver, st interp.StepChanges) ([]*lan
 	return lanes, nil
 }
 
+// hashWhileApplying starts computing the journal hashes of b's actions,
+// which depend on the actions alone, and returns a function that waits for
+// them (nil without a journal). It runs beside the driver's Apply: on a bulk
+// NB build, the 11,000 hashes cost ~20 ms of CPU, while the transaction
+// leaves this process idle for hundreds of ms as the server commits.
+func (r *resolver) hashWhileApplying(b batch) func() []string {
+	if r.recorder == nil {
+		return func() []string { return nil }
+	}
+	hs := make([]string, len(b.changes))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, c := range b.changes {
+			hs[i] = interp.ActionHash(c.Action)
+		}
+	}()
+	return func() []string { <-done; return hs }
+}
+
 func (b batch) command() bool {
 	return len(b.changes) == 1 && b.changes[0].Action.Meta().Mode == interp.Command
 }
@@ -279,9 +299,10 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driv
 				return fmt.Errorf("%s: journal: %w", target, err)
 			}
 		}
+		hashes := r.hashWhileApplying(b)
 		res, err := d.Apply(ctx, b.changes)
 		if err != nil {
-			return targetError(target, r.recordPartial(b, res, err, t0))
+			return targetError(target, r.recordPartial(b, hashes(), res, err, t0))
 		}
 		r.merge(res.Outputs())
 		if rd, ok := d.(interp.OutputReader); ok {
@@ -295,13 +316,16 @@ func (r *resolver) applyLane(ctx context.Context, drivers map[string]interp.Driv
 		slog.Debug("applied batch", "target", target, "driver", b.driver, "changes", len(b.changes), "took", t1.Sub(t0))
 		did := make([]interp.Change, len(b.changes))
 		recs := make([]ActionRecord, len(b.changes))
+		hs := hashes()
 		var errs []error
 		for i, c := range b.changes {
 			op, err := outcomeOp(b.driver, c, res)
 			errs = append(errs, err)
 			c.Op = op
 			did[i], done[b.index[i]] = c, c
-			recs[i] = NewActionRecord(c.Action, op, res[c.Action.Meta().ID].Outputs, t0, t1)
+			if r.recorder != nil {
+				recs[i] = newActionRecord(c.Action, hs[i], op, res[c.Action.Meta().ID].Outputs, t0, t1)
+			}
 		}
 		if r.recorder != nil {
 			if err := r.recorder.Record(recs...); err != nil {

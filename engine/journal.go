@@ -83,8 +83,14 @@ type ActionRecord struct {
 
 // NewActionRecord makes the record of action a having been applied with op.
 func NewActionRecord(a interp.Action, op interp.Op, outputs map[string]string, start, end time.Time) ActionRecord {
+	return newActionRecord(a, interp.ActionHash(a), op, outputs, start, end)
+}
+
+// newActionRecord is NewActionRecord with the action's hash computed
+// beforehand.
+func newActionRecord(a interp.Action, hash string, op interp.Op, outputs map[string]string, start, end time.Time) ActionRecord {
 	m := a.Meta()
-	return ActionRecord{ID: m.ID, Step: m.Step, Hash: interp.ActionHash(a), Op: op, Outputs: outputs, Start: start, End: end}
+	return ActionRecord{ID: m.ID, Step: m.Step, Hash: hash, Op: op, Outputs: outputs, Start: start, End: end}
 }
 
 // journalRecord is the union of all record types, as written.
@@ -270,10 +276,7 @@ func looksTorn(line []byte) bool {
 }
 
 func encodeRecord(r journalRecord) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
+	b := r.appendJSON(nil)
 	if len(b) > maxRecord-64 { // room for the wrapping
 		return nil, fmt.Errorf("%s record of %d bytes is longer than a journal holds", r.Type, len(b))
 	}

@@ -34,7 +34,7 @@ func WithRecorder(ctx context.Context, r Recorder) context.Context {
 // recordPartial journals what a failed Apply did all the same, so that a
 // resumed run skips it, and returns err with anything that went wrong doing
 // so.
-func (r *resolver) recordPartial(b batch, res interp.Outcomes, err error, t0 time.Time) error {
+func (r *resolver) recordPartial(b batch, hashes []string, res interp.Outcomes, err error, t0 time.Time) error {
 	var partial interp.PartialError
 	if !errors.As(err, &partial) || r.recorder == nil {
 		return err
@@ -44,14 +44,14 @@ func (r *resolver) recordPartial(b batch, res interp.Outcomes, err error, t0 tim
 		applied[id] = true
 	}
 	var recs []ActionRecord
-	for _, c := range b.changes {
+	for i, c := range b.changes {
 		id := c.Action.Meta().ID
 		if !applied[id] {
 			continue
 		}
 		op, oerr := outcomeOp(b.driver, c, res)
 		err = errors.Join(err, oerr)
-		recs = append(recs, NewActionRecord(c.Action, op, res[id].Outputs, t0, time.Now()))
+		recs = append(recs, newActionRecord(c.Action, hashes[i], op, res[id].Outputs, t0, time.Now()))
 	}
 	if len(recs) > 0 {
 		r.merge(res.Outputs())

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnrun/ovnrun/internal/jsontext"
 )
 
 // Transact sends ops to the database dbName at endpoint as one transaction,
@@ -85,7 +87,7 @@ func echoReply(e *envelope) []byte {
 func transactRequest(dbName string, ops []ovsdb.Operation) ([]byte, error) {
 	b := make([]byte, 0, 64+160*len(ops))
 	b = append(b, `{"id":`+transactID+`,"method":"transact","params":[`...)
-	b = appendString(b, dbName)
+	b = jsontext.AppendString(b, dbName)
 	var err error
 	for i := range ops {
 		b = append(b, ',')

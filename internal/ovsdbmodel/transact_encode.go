@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnrun/ovnrun/internal/jsontext"
 )
 
 // appendOperation appends op in the OVSDB notation libovsdb's MarshalJSON
@@ -15,10 +16,10 @@ import (
 func appendOperation(b []byte, op *ovsdb.Operation) ([]byte, error) {
 	var err error
 	b = append(b, `{"op":`...)
-	b = appendString(b, op.Op)
+	b = jsontext.AppendString(b, op.Op)
 	if op.Table != "" {
 		b = append(b, `,"table":`...)
-		b = appendString(b, op.Table)
+		b = jsontext.AppendString(b, op.Table)
 	}
 	if len(op.Row) > 0 {
 		b = append(b, `,"row":`...)
@@ -44,7 +45,7 @@ func appendOperation(b []byte, op *ovsdb.Operation) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, c)
+			b = jsontext.AppendString(b, c)
 		}
 		b = append(b, ']')
 	}
@@ -80,7 +81,7 @@ func appendOperation(b []byte, op *ovsdb.Operation) ([]byte, error) {
 	}
 	if op.Until != "" {
 		b = append(b, `,"until":`...)
-		b = appendString(b, op.Until)
+		b = jsontext.AppendString(b, op.Until)
 	}
 	if op.Durable != nil {
 		b = append(b, `,"durable":`...)
@@ -92,16 +93,16 @@ func appendOperation(b []byte, op *ovsdb.Operation) ([]byte, error) {
 	}{{"comment", op.Comment}, {"lock", op.Lock}} {
 		if m.v != nil {
 			b = append(b, `,"`+m.key+`":`...)
-			b = appendString(b, *m.v)
+			b = jsontext.AppendString(b, *m.v)
 		}
 	}
 	if op.UUID != "" {
 		b = append(b, `,"uuid":`...)
-		b = appendString(b, op.UUID)
+		b = jsontext.AppendString(b, op.UUID)
 	}
 	if op.UUIDName != "" {
 		b = append(b, `,"uuid-name":`...)
-		b = appendString(b, op.UUIDName)
+		b = jsontext.AppendString(b, op.UUIDName)
 	}
 	return append(b, '}'), nil
 }
@@ -109,9 +110,9 @@ func appendOperation(b []byte, op *ovsdb.Operation) ([]byte, error) {
 // appendTriple appends a condition or a mutation: [column, function, value].
 func appendTriple(b []byte, column, function string, v any) ([]byte, error) {
 	b = append(b, '[')
-	b = appendString(b, column)
+	b = jsontext.AppendString(b, column)
 	b = append(b, ',')
-	b = appendString(b, function)
+	b = jsontext.AppendString(b, function)
 	b = append(b, ',')
 	b, err := appendValue(b, v)
 	return append(b, ']'), err
@@ -125,7 +126,7 @@ func appendRow(b []byte, row ovsdb.Row) ([]byte, error) {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, col)
+		b = jsontext.AppendString(b, col)
 		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, v); err != nil {
@@ -140,7 +141,7 @@ func appendRow(b []byte, row ovsdb.Row) ([]byte, error) {
 func appendValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
-		return appendString(b, x), nil
+		return jsontext.AppendString(b, x), nil
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case int64:
@@ -159,7 +160,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		} else {
 			b = append(b, `["named-uuid",`...)
 		}
-		return append(appendString(b, x.GoUUID), ']'), nil
+		return append(jsontext.AppendString(b, x.GoUUID), ']'), nil
 	case ovsdb.OvsSet:
 		if len(x.GoSet) == 1 {
 			return appendValue(b, x.GoSet[0])
@@ -202,49 +203,3 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	}
 	return append(b, j...), nil
 }
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json writes it.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, `\n`...)
-			case '\r':
-				b = append(b, `\r`...)
-			case '\t':
-				b = append(b, `\t`...)
-			default:
-				b = append(b, `\u00`...)
-				b = append(b, hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hex = "0123456789abcdef"
