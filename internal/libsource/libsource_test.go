@@ -217,3 +217,22 @@ func TestNotLocked(t *testing.T) {
 		t.Errorf("an empty cache: %v", err)
 	}
 }
+
+// TestFreshCacheKeepsTheLock: on a machine with an empty cache, get fetches
+// the locked commit although the tag has moved since it was locked.
+func TestFreshCacheKeepsTheLock(t *testing.T) {
+	r, v1 := libRepo(t, "one")
+	l := newLab(t, `load("git+`+r.FileURL()+`//ovn/lib.star@v1.0.0", "version")`+"\nprint(version())\n")
+	if _, err := l.get(false); err != nil {
+		t.Fatal(err)
+	}
+	r.Commit(map[string]string{"ovn/util.star": "v = \"two\"\n"})
+	r.Tag("v1.0.0")
+	l.cache = libsource.Cache{Dir: filepath.Join(t.TempDir(), "fresh")}
+	if libs, err := l.get(false); err != nil || libs[0].Commit != v1 {
+		t.Fatalf("get with a fresh cache: %+v, %v; want the locked %s", libs, err, v1)
+	}
+	if _, out, err := l.eval(); err != nil || out != "one" {
+		t.Errorf("run: %q, %v; want one", out, err)
+	}
+}
