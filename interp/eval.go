@@ -23,6 +23,9 @@ type Options struct {
 	LibDirs []string
 	// Stdlib holds the embedded @stdlib// libraries.
 	Stdlib fs.FS
+	// Sources reads versioned library sources (load("git+...")); without
+	// it, loading one is an error.
+	Sources Sources
 	// ReadFile reads runbook and library files; os.ReadFile by default.
 	ReadFile func(path string) ([]byte, error)
 	// Print receives the output of print(); discarded when nil.

@@ -68,8 +68,27 @@ func (l *loader) exec(key string, src []byte) (starlark.StringDict, error) {
 // and its source:
 //   - "@stdlib//x.star": the embedded standard library;
 //   - "//x.star": relative to the directory of the runbook;
-//   - anything else: relative to the loading file, then each --lib dir.
+//   - "git+...": a versioned source (GitSource), read through Options.Sources;
+//   - anything else: relative to the loading file, then each --lib dir;
+//     from a versioned source, relative to that file in its repository
+//     ("//x.star": the repository's root).
 func (l *loader) resolve(name, from string) (string, []byte, error) {
+	if s, ok, err := ParseGitSource(name); ok {
+		if err != nil {
+			return "", nil, fmt.Errorf("load %q: %v", name, err)
+		}
+		return l.readGit(s)
+	}
+	if s, ok, _ := ParseGitSource(from); ok {
+		if !strings.HasSuffix(name, ".star") {
+			return "", nil, fmt.Errorf("load %q: library names end in .star", name)
+		}
+		sib, err := s.sibling(name)
+		if err != nil {
+			return "", nil, fmt.Errorf("load %q: %v", name, err)
+		}
+		return l.readGit(sib)
+	}
 	if !strings.HasSuffix(name, ".star") {
 		return "", nil, fmt.Errorf("load %q: library names end in .star", name)
 	}

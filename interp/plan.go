@@ -17,6 +17,9 @@ type Plan struct {
 	Steps    []*Step
 	// Vars holds the value of every variable the runbook read.
 	Vars map[string]string
+	// Libraries are the versioned sources loaded, in load order, with the
+	// commit each one was read at.
+	Libraries []Library
 
 	byID map[string]Action
 }

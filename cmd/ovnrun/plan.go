@@ -181,7 +181,7 @@ func evaluateRunbook(ctx context.Context, path string, vars map[string]string, l
 		return nil, exitInternal
 	}
 	opts := interp.Options{
-		Registry: reg, Vars: vars, LibDirs: libs, Stdlib: stdlib.FS,
+		Registry: reg, Vars: vars, LibDirs: libs, Stdlib: stdlib.FS, Sources: librarySources(path),
 		Print: func(msg string) { fmt.Fprintln(stderr, msg) },
 	}
 	limits.apply(&opts)

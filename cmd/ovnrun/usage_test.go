@@ -46,6 +46,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"lab", "up"}, "lab up takes one runbook", "ovnrun lab"},
 		{[]string{"lab"}, "lab: want up, down or status", "ovnrun lab"},
 		{[]string{"doc", "ls", "lr"}, "doc: want at most one builtin, got 2 arguments", "ovnrun doc"},
+		{[]string{"get"}, "get: want one runbook, got 0 arguments", "ovnrun get"},
 		// Other mistakes.
 		{[]string{"--dry-run", "--offline", "--only", "nosuch", "runbooks/dgp.star"}, `no step "nosuch"`, "ovnrun"},
 		{[]string{"--dry-run", "--wait", "always", "--nb", "unix:/nonexistent", "runbooks/dgp.star"}, `--wait "always": want sb, hv or none`, "ovnrun"},
