@@ -1,7 +1,11 @@
 package interp_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io/fs"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -127,4 +131,52 @@ func TestLibDirs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestReadFileIsRecordedInThePlan(t *testing.T) {
+	files := map[string]string{"testdata/nics.json": `["a"]`}
+	read := func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := "n = read_file(\"nics.json\")\nm = read_file(\"nics.json\")\n"
+	plan := func() *interp.Plan {
+		t.Helper()
+		p, err := eval(t, src, interp.Options{ReadFile: read})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := plan()
+	want := []interp.FileRead{{Path: "testdata/nics.json", SHA256: sha256Hex(`["a"]`),
+		Pos: interp.Pos{File: "testdata/inline.star", Line: 1, Col: 14}}}
+	if !reflect.DeepEqual(first.Files, want) {
+		t.Errorf("files read: got %+v, want %+v (read once, at its first read)", first.Files, want)
+	}
+	var text, js strings.Builder
+	if err := interp.WriteText(&text, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if line := "  read testdata/nics.json sha256:" + want[0].SHA256 + "  (testdata/inline.star:1:14)\n"; !strings.Contains(text.String(), line) {
+		t.Errorf("text plan lacks %q:\n%s", line, text.String())
+	}
+	if err := interp.WriteJSON(&js, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"sha256": "`+want[0].SHA256+`"`) {
+		t.Errorf("JSON plan lacks the file's hash:\n%s", js.String())
+	}
+	// A changed file changes the plan.
+	files["testdata/nics.json"] = `["b"]`
+	if got := plan().Files[0].SHA256; got == want[0].SHA256 {
+		t.Errorf("the plan of a changed file has the same hash %s", got)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

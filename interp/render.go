@@ -40,6 +40,9 @@ func WriteTextWith(w io.Writer, p *Plan, steps []StepChanges, opts TextOptions) 
 	for _, h := range p.HostList() {
 		fmt.Fprintf(&b, "  host %s = %s\n", h.Name, hostLine(h))
 	}
+	for _, f := range p.Files {
+		fmt.Fprintf(&b, "  read %s sha256:%s  (%s)\n", f.Path, f.SHA256, f.Pos)
+	}
 	for _, st := range steps {
 		fmt.Fprintf(&b, "\nStep %s (%s)\n", st.Step.Name, st.Step.Pos)
 		if len(st.Changes) == 0 {
@@ -140,6 +143,7 @@ type jsonPlan struct {
 	Settings      map[string]any    `json:"settings"`
 	Hosts         []jsonHost        `json:"hosts"`
 	Vars          map[string]string `json:"vars"`
+	Files         []jsonFile        `json:"files,omitempty"`
 	Steps         []jsonStep        `json:"steps"`
 	Summary       jsonSummary       `json:"summary"`
 }
@@ -155,6 +159,12 @@ type jsonHost struct {
 	// Via and Declared: see Host.
 	Via      string `json:"via,omitempty"`
 	Declared string `json:"declared,omitempty"`
+}
+
+type jsonFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Pos    string `json:"pos"`
 }
 
 type jsonStep struct {
@@ -204,6 +214,9 @@ func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
 	for _, h := range p.HostList() {
 		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Address: h.Address, User: h.User, Port: h.Port,
 			Local: h.Local, SystemID: JSONValue(h.ChassisField()), Pos: h.Pos.String(), Via: h.Via, Declared: h.Declared})
+	}
+	for _, f := range p.Files {
+		out.Files = append(out.Files, jsonFile{f.Path, f.SHA256, f.Pos.String()})
 	}
 	for _, st := range steps {
 		js := jsonStep{Name: st.Step.Name, Pos: st.Step.Pos.String(), Actions: []jsonAction{}}
