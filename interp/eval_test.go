@@ -15,7 +15,13 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-var testStdlib = fstest.MapFS{"std.star": {Data: []byte("std_answer = 42\n")}}
+var testStdlib = fstest.MapFS{"std.star": {Data: []byte(`std_answer = 42
+
+def positive(n):
+    if n < 0:
+        fail("positive: got %d" % n)
+    return mac("02", n)
+`)}}
 
 func TestScripts(t *testing.T) {
 	startest.Run(t, "testdata/*.star", func() (*interp.Registry, error) { return interp.NewRegistry(), nil },
@@ -179,4 +185,18 @@ func TestReadFileIsRecordedInThePlan(t *testing.T) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// An error inside a standard library function is reported at the runbook
+// line that called it, the line the lab engineer can change.
+func TestStdlibErrorsNameTheCallersLine(t *testing.T) {
+	for _, tc := range []struct{ call, want string }{
+		{"positive(-1)", "testdata/inline.star:4:13: positive: got -1 (at @stdlib//std.star:5:13)"},
+		{"positive(1 << 50)", "testdata/inline.star:4:13: positive: mac: 1125899906842624 does not fit in the 5 byte(s) after prefix \"02\" (at @stdlib//std.star:6:15)"},
+	} {
+		_, err := eval(t, "load(\"@stdlib//std.star\", \"positive\")\n\ndef f():\n    "+tc.call+"\n\nf()\n", interp.Options{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v, want %s", tc.call, err, tc.want)
+		}
+	}
 }
