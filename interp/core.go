@@ -9,9 +9,10 @@ import (
 )
 
 // coreBuiltins are the builtins every runbook has, whatever domains are
-// registered: grouping (step) and parameters (var).
+// registered: grouping (step), parameters (var), files beside the runbook
+// (read_file) and the address helpers (netBuiltins).
 func coreBuiltins() []Builtin {
-	return []Builtin{
+	return append([]Builtin{
 		{
 			Name:      "step",
 			Signature: "step(name, fn)",
@@ -30,7 +31,14 @@ default. The type of default decides how the command-line text is read: string, 
 (true/false) or list of strings (comma-separated). A -D that no var() reads is an error.`,
 			Fn: varBuiltin,
 		},
-	}
+		{
+			Name:      "read_file",
+			Signature: "read_file(path)",
+			Domain:    "core",
+			Doc:       readFileDoc,
+			Fn:        readFileBuiltin,
+		},
+	}, netBuiltins()...)
 }
 
 func stepBuiltin(c *Call) (starlark.Value, error) {

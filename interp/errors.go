@@ -76,6 +76,7 @@ func wrapError(err error) error {
 		if len(stack) > 1 {
 			e.Backtrace = evalErr.CallStack.String()
 		}
+		inStdlib(e, stack)
 		// A failed load() wraps the loaded file's own error; keep its
 		// position and traceback too, they name the real culprit.
 		var inner *Error
@@ -107,4 +108,28 @@ func wrapError(err error) error {
 		return e
 	}
 	return &Error{Msg: err.Error()}
+}
+
+// inStdlib moves an error raised inside a standard library function to the
+// runbook line that called the function: the standard library is not the
+// lab engineer's to edit, the arguments they passed are. The message names
+// the function, and the library position stays in it and in the backtrace.
+func inStdlib(e *Error, stack starlark.CallStack) {
+	if !strings.HasPrefix(e.Pos.File, StdlibPrefix) {
+		return
+	}
+	for i := len(stack) - 2; i >= 0; i-- {
+		p := stack[i].Pos
+		if p.Filename() == "<builtin>" || strings.HasPrefix(p.Filename(), StdlibPrefix) {
+			continue
+		}
+		fn := stack[i+1].Name
+		msg := strings.TrimPrefix(e.Msg, "fail: ")
+		if !strings.HasPrefix(msg, fn+":") {
+			msg = fn + ": " + msg
+		}
+		e.Msg = fmt.Sprintf("%s (at %s)", msg, e.Pos)
+		e.Pos = Pos{p.Filename(), p.Line, p.Col}
+		return
+	}
 }

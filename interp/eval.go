@@ -107,7 +107,7 @@ func EvaluateContext(ctx context.Context, path string, src []byte, opts Options)
 		ports:       map[string]LogicalPort{},
 	}
 	ev.loads = newLoader(ev)
-	ev.globals = make(starlark.StringDict)
+	ev.globals = modules()
 	for k, v := range opts.Predeclared {
 		ev.globals[k] = v
 	}

@@ -1,7 +1,11 @@
 package interp_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io/fs"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +15,13 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-var testStdlib = fstest.MapFS{"std.star": {Data: []byte("std_answer = 42\n")}}
+var testStdlib = fstest.MapFS{"std.star": {Data: []byte(`std_answer = 42
+
+def positive(n):
+    if n < 0:
+        fail("positive: got %d" % n)
+    return mac("02", n)
+`)}}
 
 func TestScripts(t *testing.T) {
 	startest.Run(t, "testdata/*.star", func() (*interp.Registry, error) { return interp.NewRegistry(), nil },
@@ -126,5 +136,67 @@ func TestLibDirs(t *testing.T) {
 	_, err := eval(t, `load("helper.star", "double")`, interp.Options{LibDirs: []string{"testdata/lib"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReadFileIsRecordedInThePlan(t *testing.T) {
+	files := map[string]string{"testdata/nics.json": `["a"]`}
+	read := func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := "n = read_file(\"nics.json\")\nm = read_file(\"nics.json\")\n"
+	plan := func() *interp.Plan {
+		t.Helper()
+		p, err := eval(t, src, interp.Options{ReadFile: read})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := plan()
+	want := []interp.FileRead{{Path: "testdata/nics.json", SHA256: sha256Hex(`["a"]`),
+		Pos: interp.Pos{File: "testdata/inline.star", Line: 1, Col: 14}}}
+	if !reflect.DeepEqual(first.Files, want) {
+		t.Errorf("files read: got %+v, want %+v (read once, at its first read)", first.Files, want)
+	}
+	var text, js strings.Builder
+	if err := interp.WriteText(&text, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if line := "  read testdata/nics.json sha256:" + want[0].SHA256 + "  (testdata/inline.star:1:14)\n"; !strings.Contains(text.String(), line) {
+		t.Errorf("text plan lacks %q:\n%s", line, text.String())
+	}
+	if err := interp.WriteJSON(&js, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"sha256": "`+want[0].SHA256+`"`) {
+		t.Errorf("JSON plan lacks the file's hash:\n%s", js.String())
+	}
+	// A changed file changes the plan.
+	files["testdata/nics.json"] = `["b"]`
+	if got := plan().Files[0].SHA256; got == want[0].SHA256 {
+		t.Errorf("the plan of a changed file has the same hash %s", got)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// An error inside a standard library function is reported at the runbook
+// line that called it, the line the lab engineer can change.
+func TestStdlibErrorsNameTheCallersLine(t *testing.T) {
+	for _, tc := range []struct{ call, want string }{
+		{"positive(-1)", "testdata/inline.star:4:13: positive: got -1 (at @stdlib//std.star:5:13)"},
+		{"positive(1 << 50)", "testdata/inline.star:4:13: positive: mac: 1125899906842624 does not fit in the 5 byte(s) after prefix \"02\" (at @stdlib//std.star:6:15)"},
+	} {
+		_, err := eval(t, "load(\"@stdlib//std.star\", \"positive\")\n\ndef f():\n    "+tc.call+"\n\nf()\n", interp.Options{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v, want %s", tc.call, err, tc.want)
+		}
 	}
 }

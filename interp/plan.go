@@ -8,7 +8,7 @@ import (
 // Plan is the result of evaluating a runbook: its steps, each holding typed
 // actions in declaration order, plus the hosts and settings it declared.
 // A plan is deterministic: evaluating the same runbook with the same
-// variables yields the same plan.
+// variables and the same files read yields the same plan.
 type Plan struct {
 	Runbook string
 	// Settings are runbook-wide declarations, such as the NB address.
@@ -20,6 +20,9 @@ type Plan struct {
 	// Libraries are the versioned sources loaded, in load order, with the
 	// commit each one was read at.
 	Libraries []Library
+	// Files are the files the runbook read with read_file(), in the order
+	// first read.
+	Files []FileRead
 
 	byID map[string]Action
 }

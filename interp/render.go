@@ -43,6 +43,9 @@ func WriteTextWith(w io.Writer, p *Plan, steps []StepChanges, opts TextOptions) 
 	for _, l := range p.Libraries {
 		fmt.Fprintf(&b, "  library %s = commit %s\n", l.Source, l.Commit)
 	}
+	for _, f := range p.Files {
+		fmt.Fprintf(&b, "  read %s sha256:%s  (%s)\n", f.Path, f.SHA256, f.Pos)
+	}
 	for _, st := range steps {
 		fmt.Fprintf(&b, "\nStep %s (%s)\n", st.Step.Name, st.Step.Pos)
 		if len(st.Changes) == 0 {
@@ -144,6 +147,7 @@ type jsonPlan struct {
 	Hosts         []jsonHost        `json:"hosts"`
 	Vars          map[string]string `json:"vars"`
 	Libraries     []jsonLibrary     `json:"libraries,omitempty"`
+	Files         []jsonFile        `json:"files,omitempty"`
 	Steps         []jsonStep        `json:"steps"`
 	Summary       jsonSummary       `json:"summary"`
 }
@@ -165,6 +169,12 @@ type jsonHost struct {
 type jsonLibrary struct {
 	Source string `json:"source"`
 	Commit string `json:"commit"`
+}
+
+type jsonFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Pos    string `json:"pos"`
 }
 
 type jsonStep struct {
@@ -217,6 +227,9 @@ func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
 	}
 	for _, l := range p.Libraries {
 		out.Libraries = append(out.Libraries, jsonLibrary{l.Source, l.Commit})
+	}
+	for _, f := range p.Files {
+		out.Files = append(out.Files, jsonFile{f.Path, f.SHA256, f.Pos.String()})
 	}
 	for _, st := range steps {
 		js := jsonStep{Name: st.Step.Name, Pos: st.Step.Pos.String(), Actions: []jsonAction{}}

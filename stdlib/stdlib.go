@@ -1,7 +1,8 @@
 // Package stdlib embeds ovnrun's standard runbook libraries, loaded from a
-// runbook as load("@stdlib//NAME.star", ...). They are plain Starlark built on
-// the builtins; `ovnrun doc` documents the builtins, each library documents
-// itself in its header comment.
+// runbook as load("@stdlib//NAME.star", ...), and reads their documentation
+// (Functions) for `ovnrun doc`. The libraries are plain Starlark built on the
+// builtins; each public function has a doc string. It imports only
+// go.starlark.net's parser.
 package stdlib
 
 import "embed"

@@ -145,6 +145,8 @@ func TestCompletion(t *testing.T) {
 			builtinsL = append(builtinsL, b.Name)
 		}
 	}
+	// The standard library's functions are documented too.
+	builtinsL = append(builtinsL, "link")
 	const noFiles, starFiles = ":4", ":8"
 	for _, tc := range []struct {
 		args      []string
@@ -170,7 +172,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"apply", "runbooks/dgp.star", "--from=v"}, []string{"vms", "verify"}, noFiles},
 		{[]string{"runbooks/nope.star", "--only", ""}, nil, noFiles},
 		{[]string{"cmd/ovnrun/testdata/errors/bad_mac.star", "--from", ""}, nil, noFiles},
-		// Builtins, for doc.
+		// Builtins and @stdlib// functions, for doc.
 		{[]string{"doc", "l"}, builtinsL, noFiles},
 	} {
 		got, directive := complete(t, tc.args...)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ovnrun/ovnrun/internal/lab"
+	"github.com/ovnrun/ovnrun/stdlib"
 )
 
 // Shell completion beyond what cobra completes itself (subcommands, flag
@@ -122,6 +123,10 @@ func completeBuiltin(_ *cobra.Command, args []string, toComplete string) ([]stri
 	var names []string
 	for _, b := range reg.All() {
 		names = append(names, b.Name)
+	}
+	fns, _ := stdlib.Functions(stdlib.FS) // TestFunctionsAreDocumented keeps it error-free
+	for _, f := range fns {
+		names = append(names, f.Name)
 	}
 	return withPrefix(names, "", toComplete, nil), cobra.ShellCompDirectiveNoFileComp
 }

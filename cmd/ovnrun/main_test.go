@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ovnrun/ovnrun/stdlib"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden plans in testdata/golden")
@@ -146,8 +148,22 @@ func TestDoc(t *testing.T) {
 	if code != exitOK || !strings.HasPrefix(one, "lrp(router, name,") || !strings.Contains(one, "peer=") {
 		t.Errorf("ovnrun doc lrp: exit %d, output:\n%s", code, one)
 	}
+	// The standard library is documented beside the builtins.
+	fns, err := stdlib.Functions(stdlib.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fns {
+		if !strings.Contains(stdout, f.Signature+"\n    "+f.Load()+"\n") {
+			t.Errorf("ovnrun doc lacks %s with its load()", f.Signature)
+		}
+	}
+	one, _, code = ovnrun(t, "doc", "link")
+	if want := "link(router, switch, mac, network)\nload(\"@stdlib//lab.star\", \"link\")\n\n    Connects router"; code != exitOK || !strings.HasPrefix(one, want) {
+		t.Errorf("ovnrun doc link: exit %d, output:\n%s\nwant it to start with\n%s", code, one, want)
+	}
 	_, stderr, code := ovnrun(t, "doc", "nosuch")
-	if code != exitUsage || !strings.Contains(stderr, `no builtin "nosuch"`) || !strings.Contains(stderr, "lsp") {
+	if code != exitUsage || !strings.Contains(stderr, `no builtin "nosuch"`) || !strings.Contains(stderr, "lsp") || !strings.Contains(stderr, "gateway_router") {
 		t.Errorf("ovnrun doc nosuch: exit %d, stderr %q", code, stderr)
 	}
 }
