@@ -256,14 +256,11 @@ func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) 
 			}
 			v = uuids
 		}
-		native, err := toNative(cs, v)
-		if err == nil {
-			v, err = ovsdb.NativeToOvs(cs, native)
-		}
+		ov, err := ovsValue(cs, v)
 		if err != nil {
 			return nil, actionError(w.action, "column %s: %v", c, err)
 		}
-		row[c] = v
+		row[c] = ov
 	}
 	return row, nil
 }
@@ -276,6 +273,74 @@ func (t *txn) resolveRef(w *desired, r rowRef) (string, error) {
 		return live.uuid, nil
 	}
 	return "", actionError(w.action, "%s is not in the NB and is not created in this step (is its step selected?)", r.id)
+}
+
+// ovsValue converts a canonical value to OVSDB notation. The shapes rows
+// mostly carry (strings, string sets and maps, integers, booleans, UUIDs)
+// are converted directly: through toNative and libovsdb's reflective
+// NativeToOvs they cost ~17 ms of an 11,000-row bulk build. Anything else
+// takes that way.
+func ovsValue(cs *ovsdb.ColumnSchema, v any) (any, error) {
+	key := cs.TypeObj.Key.Type
+	switch cs.Type {
+	case ovsdb.TypeString, ovsdb.TypeInteger, ovsdb.TypeBoolean:
+		switch v.(type) {
+		case string, int, bool:
+			if reflect.TypeOf(v) == ovsdb.NativeTypeFromAtomic(cs.Type) {
+				return v, nil
+			}
+		}
+	case ovsdb.TypeUUID:
+		if s, ok := v.(string); ok {
+			return ovsdb.UUID{GoUUID: s}, nil
+		}
+	case ovsdb.TypeSet:
+		// libovsdb's native type of a set of at most one is the element
+		// (or a pointer to it), of a larger one a slice.
+		one := cs.TypeObj.Max() == 1
+		switch x := v.(type) {
+		case string:
+			if one && key == ovsdb.TypeUUID {
+				return ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: x}}}, nil
+			}
+			if one && key == ovsdb.TypeString {
+				return ovsdb.OvsSet{GoSet: []any{x}}, nil
+			}
+		case []string:
+			if !one && (key == ovsdb.TypeUUID || key == ovsdb.TypeString) {
+				set := make([]any, len(x))
+				for i, s := range x {
+					if key == ovsdb.TypeUUID {
+						set[i] = ovsdb.UUID{GoUUID: s}
+					} else {
+						set[i] = s
+					}
+				}
+				return ovsdb.OvsSet{GoSet: set}, nil
+			}
+		case int:
+			if one && key == ovsdb.TypeInteger {
+				return ovsdb.OvsSet{GoSet: []any{x}}, nil
+			}
+		case bool:
+			if one && key == ovsdb.TypeBoolean {
+				return ovsdb.OvsSet{GoSet: []any{x}}, nil
+			}
+		}
+	case ovsdb.TypeMap:
+		if m, ok := v.(map[string]string); ok && key == ovsdb.TypeString && cs.TypeObj.Value.Type == ovsdb.TypeString {
+			gm := make(map[any]any, len(m))
+			for k, x := range m {
+				gm[k] = x
+			}
+			return ovsdb.OvsMap{GoMap: gm}, nil
+		}
+	}
+	native, err := toNative(cs, v)
+	if err != nil {
+		return nil, err
+	}
+	return ovsdb.NativeToOvs(cs, native)
 }
 
 // toNative converts a canonical value to the Go type libovsdb uses for the
