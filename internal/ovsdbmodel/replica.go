@@ -251,12 +251,7 @@ func (r *Replica) handle(e *envelope) error {
 	switch e.methodName() {
 	case "echo":
 		// The server's inactivity probe (tcp and ssl): answer or be dropped.
-		params := e.params
-		if params == nil {
-			params = []byte("[]")
-		}
-		reply := fmt.Appendf(nil, `{"id":%s,"result":%s,"error":null}`, orNull(e.id), params)
-		_, err := r.conn.Write(reply)
+		_, err := r.conn.Write(echoReply(e))
 		return err
 	case "update2":
 		params, err := arrayMembers(e.params)

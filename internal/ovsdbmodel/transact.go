@@ -75,6 +75,7 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// echoReply is the answer to the server's echo request e.
 func echoReply(e *envelope) []byte {
 	params := e.params
 	if params == nil {
