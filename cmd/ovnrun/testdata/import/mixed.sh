@@ -1,0 +1,1 @@
+ovn-nbctl ls-add mx
