@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,14 +31,16 @@ func TestImportRoundTrip(t *testing.T) {
 			})
 		})
 	}
-	t.Run("mixed", func(t *testing.T) {
-		checkImportRoundTrip(t, "mixed", func(c *daemons.Central) {
-			runNBCtlScript(t, c, filepath.Join(repoRoot, importCases, "mixed.sh"))
+	for _, name := range []string{"seed", "mixed"} {
+		t.Run(name, func(t *testing.T) {
+			checkImportRoundTrip(t, name, func(c *daemons.Central) {
+				runNBCtlScript(t, c, filepath.Join(repoRoot, importCases, name+".sh"))
+			})
 		})
-	})
+	}
 }
 
-// importCases holds the mixed script and, per source NAME, NAME.known.diff:
+// importCases holds seed.sh (the seed's ovn-nbctl commands), mixed.sh and, per source NAME, NAME.known.diff:
 // what a runbook cannot build of that source, as checkKnownDifferences
 // reads it.
 const importCases = "cmd/ovnrun/testdata/import"
@@ -67,6 +70,7 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	source := nbDumpAll(t, a)
 	known := filepath.Join(repoRoot, importCases, name+".known.diff")
 	checkKnownDifferences(t, known, source, nbDumpAll(t, b))
+	t.Logf("compared %s and %s", measured(source), measured(flowCounts(t, a)))
 	if t.Failed() {
 		t.Logf("the imported runbook:\n%s", text)
 	}
@@ -88,4 +92,29 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	if code != exitOK || !strings.Contains(stdout, "\nNo changes.\n") {
 		t.Errorf("--dry-run --adopt after adopting: exit %d, want No changes:\n%s%s", code, stdout, stderr)
 	}
+}
+
+// measured says how much a dump or a flow count holds: rows (indented
+// lines) over tables, or flows over datapaths.
+func measured(text string) string {
+	var rows, tables, flows, datapaths int
+	text, _, _ = strings.Cut(text, "dynamic addresses handed out") // dynamicAddresses' summary
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		var n int
+		switch {
+		case strings.HasPrefix(l, "  "):
+			rows++
+		case strings.HasSuffix(l, " logical flows"):
+			if _, err := fmt.Sscanf(l[strings.LastIndex(l, ": ")+2:], "%d", &n); err == nil {
+				flows += n
+				datapaths++
+			}
+		case l != "":
+			tables++
+		}
+	}
+	if datapaths > 0 {
+		return fmt.Sprintf("%d logical flows on %d datapaths", flows, datapaths)
+	}
+	return fmt.Sprintf("%d rows in %d tables", rows, tables)
 }
