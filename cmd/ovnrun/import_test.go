@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,6 +32,23 @@ func TestImportRoundTrip(t *testing.T) {
 			})
 		})
 	}
+	runbooks, err := filepath.Glob(filepath.Join(repoRoot, "runbooks", "*.star"))
+	if err != nil || len(runbooks) == 0 {
+		t.Fatalf("no runbooks: %v", err)
+	}
+	for _, rb := range runbooks {
+		rb = "runbooks/" + filepath.Base(rb)
+		t.Run(rb, func(t *testing.T) {
+			// The source's rows are the runbook's own: --include-owned.
+			checkImportRoundTrip(t, "", func(c *daemons.Central) {
+				args := []string{"--nb", c.NB.Sock, "--only", strings.Join(nbSteps(t, rb), ","),
+					"--journal", filepath.Join(t.TempDir(), "journal"), rb}
+				if stdout, stderr, code := ovnrun(t, args...); code != exitOK {
+					t.Fatalf("applying %s: exit %d\n%s%s", rb, code, stdout, stderr)
+				}
+			}, "--include-owned")
+		})
+	}
 	for _, name := range []string{"seed", "mixed"} {
 		t.Run(name, func(t *testing.T) {
 			checkImportRoundTrip(t, name, func(c *daemons.Central) {
@@ -47,7 +65,8 @@ const importCases = "cmd/ovnrun/testdata/import"
 
 // checkImportRoundTrip builds a source NB with build, imports it, and
 // compares.
-func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central)) {
+// An empty name has no known.diff; importArgs are added to ovnrun import's.
+func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central), importArgs ...string) {
 	a, b := daemons.StartCentral(t), daemons.StartCentral(t)
 	for _, c := range []*daemons.Central{a, b} {
 		nbctl(t, c, "set", "NB_Global", ".", "options:mac_prefix="+macPrefix)
@@ -55,7 +74,7 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	build(a)
 	syncSB(t, a)
 	runbook := filepath.Join(t.TempDir(), "lab.star")
-	if stdout, stderr, code := ovnrun(t, "import", "--nb", a.NB.Sock, "-o", runbook); code != exitOK {
+	if stdout, stderr, code := ovnrun(t, append([]string{"import", "--nb", a.NB.Sock, "-o", runbook}, importArgs...)...); code != exitOK {
 		t.Fatalf("ovnrun import: exit %d\n%s%s", code, stdout, stderr)
 	}
 	text, err := os.ReadFile(runbook)
@@ -69,6 +88,9 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	syncSB(t, b)
 	source := nbDumpAll(t, a)
 	known := filepath.Join(repoRoot, importCases, name+".known.diff")
+	if name == "" {
+		known = filepath.Join(t.TempDir(), "none")
+	}
 	checkKnownDifferences(t, known, source, nbDumpAll(t, b))
 	t.Logf("compared %s and %s", measured(source), measured(flowCounts(t, a)))
 	if t.Failed() {
@@ -117,4 +139,45 @@ func measured(text string) string {
 		return fmt.Sprintf("%d logical flows on %d datapaths", flows, datapaths)
 	}
 	return fmt.Sprintf("%d rows in %d tables", rows, tables)
+}
+
+// nbSteps is the steps of a runbook that declare NB rows, from its offline
+// plan: a runbook's NB part, which needs no host. A step that mixes NB rows
+// with host work cannot be applied without its hosts, and fails the test.
+func nbSteps(t *testing.T, runbook string) []string {
+	t.Helper()
+	stdout, stderr, code := ovnrun(t, "--dry-run", "--offline", "--output", "json", runbook)
+	if code != exitOK {
+		t.Fatalf("offline plan of %s: exit %d\n%s", runbook, code, stderr)
+	}
+	var plan struct {
+		Steps []struct {
+			Name    string
+			Actions []struct{ Driver, ID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, s := range plan.Steps {
+		var nb, other []string
+		for _, a := range s.Actions {
+			if a.Driver == "nb" {
+				nb = append(nb, a.ID)
+			} else {
+				other = append(other, a.ID)
+			}
+		}
+		switch {
+		case len(nb) > 0 && len(other) > 0:
+			t.Fatalf("%s: step %s declares NB rows (%s) and host work (%s)", runbook, s.Name, nb[0], other[0])
+		case len(nb) > 0:
+			steps = append(steps, s.Name)
+		}
+	}
+	if len(steps) == 0 {
+		t.Fatalf("%s declares no NB row", runbook)
+	}
+	return steps
 }
