@@ -108,7 +108,12 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	}
 	syncSB(t, a)
 	if got := nbDumpAll(t, a); got != source {
-		t.Errorf("--adopt on the source NB changed more than ownership tags (- before, + after):\n%s", testdiff.Lines(source, got))
+		// Rows the runbook cannot build as they are (known.diff) are
+		// rebuilt as it builds them; nothing else may change.
+		diff := testdiff.Lines(source, got)
+		if extra := linesNotIn(diff, knownText(t, known)); extra != "" {
+			t.Errorf("--adopt on the source NB changed more than ownership tags and %s (- before, + after):\n%s", filepath.Base(known), extra)
+		}
 	}
 	stdout, stderr, code := ovnrun(t, append([]string{"--dry-run", "--adopt"}, onSource...)...)
 	if code != exitOK || !strings.Contains(stdout, "\nNo changes.\n") {
@@ -180,4 +185,28 @@ func nbSteps(t *testing.T, runbook string) []string {
 		t.Fatalf("%s declares no NB row", runbook)
 	}
 	return steps
+}
+
+// knownText is a known.diff's text, "" when there is none.
+func knownText(t *testing.T, file string) string {
+	b, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// linesNotIn is the lines of diff that are not lines of known.
+func linesNotIn(diff, known string) string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(known, "\n") {
+		have[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(diff, "\n"), "\n") {
+		if !have[l] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -92,26 +92,34 @@ func (w *writer) rowCall(table string, ts *ovsdb.TableSchema, r *row) string {
 		}
 		c.kw = append([]string{"key = " + listLit(key)}, c.kw...)
 	}
-	if p, col := w.referrer(r.UUID); p != "" {
-		c.set("on", fmt.Sprintf("(%s, %s)", p, quote(col)))
+	var note string
+	if ps := w.referrers(r.UUID); len(ps) > 0 {
+		c.set("on", fmt.Sprintf("(%s, %s)", ps[0][0], quote(ps[0][1])))
+		// on= takes one parent: the others' references cannot be declared.
+		for _, p := range ps[1:] {
+			note += fmt.Sprintf("\n    # Not imported: %s's %s references this row too; on= names one referrer.", p[0], p[1])
+		}
 	} else if !ts.IsRoot {
 		return ""
 	}
-	return c.set("external_ids", externalIDs(r)).String()
+	return c.set("external_ids", externalIDs(r)).String() + note
 }
 
-// referrer finds an imported row with a variable that references uuid.
-func (w *writer) referrer(uuid string) (string, string) {
+// referrers finds the imported rows with a variable that reference uuid:
+// pairs of variable and column, sorted.
+func (w *writer) referrers(uuid string) [][2]string {
+	var out [][2]string
 	for _, table := range []string{"Logical_Switch", "Logical_Router"} {
 		for _, p := range w.st.Tables[table] {
 			for col := range p.Cols {
 				if slices.Contains(refs(p, col), uuid) && w.vars[p.UUID] != "" {
-					return w.vars[p.UUID], col
+					out = append(out, [2]string{w.vars[p.UUID], col})
 				}
 			}
 		}
 	}
-	return "", ""
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0]+" "+a[1], b[0]+" "+b[1]) })
+	return out
 }
 
 // valueLit writes a column's native value; "" for an empty one.

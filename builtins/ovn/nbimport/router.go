@@ -118,6 +118,11 @@ func (w *writer) routers() {
 		}
 		w.line("%s = %s", v, c.set("options", dictLit(opts)).set("external_ids", externalIDs(r)))
 		for _, p := range w.children(r, "ports", "Logical_Router_Port") {
+			if peer := str(p, "peer"); peer != "" && !w.mutualPeer(p) {
+				// lrp(peer=) links both ends, or refuses an end with another peer.
+				w.line("# Not imported: %s's peer %s, which does not name it back: lrp(peer=) links both ends.",
+					str(p, "name"), peer)
+			}
 			w.line("%s", w.lrpCall(v, r, p, declared))
 			declared[str(p, "name")] = true
 			w.gatewayChassis(p)
@@ -190,7 +195,7 @@ func (w *writer) lrpCall(rv string, r, p *row, declared map[string]bool) *call {
 			c.set("peer_addresses", quote("router"))
 		}
 		w.done[sp.UUID] = true
-	} else if peer := str(p, "peer"); peer != "" && declared[peer] {
+	} else if peer := str(p, "peer"); peer != "" && declared[peer] && w.mutualPeer(p) {
 		c.set("peer", quote(peer)) // the other end, declared before, names this one too
 	}
 	if u := str(p, "ha_chassis_group"); u != "" {
@@ -198,6 +203,19 @@ func (w *writer) lrpCall(rv string, r, p *row, declared map[string]bool) *call {
 	}
 	return c.set("options", dictLit(smap(p, "options"))).set("ipv6_ra_configs", dictLit(smap(p, "ipv6_ra_configs"))).
 		set("external_ids", externalIDs(p))
+}
+
+// mutualPeer reports whether p's peer is a router port whose peer is p:
+// only such a pair does ovn-northd link, and lrp(peer=) declares.
+func (w *writer) mutualPeer(p *row) bool {
+	if w.routerPorts == nil {
+		w.routerPorts = map[string]*row{}
+		for _, q := range w.st.Tables["Logical_Router_Port"] {
+			w.routerPorts[str(q, "name")] = q
+		}
+	}
+	q := w.routerPorts[str(p, "peer")]
+	return q != nil && str(q, "peer") == str(p, "name")
 }
 
 func (w *writer) gatewayChassis(p *row) {

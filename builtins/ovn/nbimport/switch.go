@@ -1,6 +1,7 @@
 package nbimport
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -12,34 +13,70 @@ import (
 // The switch family: dhcp(), ls(), lsp(), localnet().
 
 // dhcpOptions declares each DHCP_Options row once, as a variable the ports
-// share.
+// share. dhcp() declares one row per CIDR: of several rows with one CIDR
+// (Neutron makes one per port), the one most ports use is declared and the
+// others are named in a comment with their ports, which then go without.
 func (w *writer) dhcpOptions() {
-	for _, r := range w.rows("DHCP_Options", "cidr") {
-		cidr := str(r, "cidr")
-		p, err := netip.ParsePrefix(cidr)
-		if err != nil {
-			continue // left over, reported by others()
-		}
-		c := newCall("dhcp", quote(cidr))
-		opts := smap(r, "options")
-		ok := true
-		for _, k := range slices.Sorted(mapsKeys(opts)) {
-			e := dhcpValue(ovn.DHCPOptionKind(p.Addr().Is4(), k), opts[k])
-			if e == "" {
-				ok = false
-				break
+	users := map[string][]string{} // DHCP_Options UUID -> names of the ports using it
+	for _, p := range w.st.Tables["Logical_Switch_Port"] {
+		for _, col := range []string{"dhcpv4_options", "dhcpv6_options"} {
+			if u := str(p, col); u != "" {
+				users[u] = append(users[u], str(p, "name"))
 			}
-			c.set(k, e)
 		}
-		if !ok {
-			continue
+	}
+	byCIDR := map[netip.Prefix][]*row{}
+	for _, r := range w.rows("DHCP_Options", "cidr") {
+		if p, err := netip.ParsePrefix(str(r, "cidr")); err == nil {
+			byCIDR[p] = append(byCIDR[p], r)
+		} // else left over, reported by others()
+	}
+	for _, p := range slices.SortedFunc(maps.Keys(byCIDR), func(a, b netip.Prefix) int { return strings.Compare(a.String(), b.String()) }) {
+		rows := byCIDR[p]
+		// Stable: rows are sorted by cidr, then by UUID.
+		slices.SortStableFunc(rows, func(a, b *row) int { return len(users[b.UUID]) - len(users[a.UUID]) })
+		declared := false
+		for _, r := range rows {
+			if !declared {
+				declared = w.dhcpCall(p, r)
+				continue
+			}
+			w.line("# Not imported: another DHCP_Options row for %s, used by %s (dhcp() declares one row per",
+				str(r, "cidr"), orNone(users[r.UUID]))
+			w.line("# CIDR, so they go without it): options %s", dictLit(smap(r, "options")))
+			w.done[r.UUID] = true
 		}
-		c.set("external_ids", externalIDs(r))
-		v := w.ident("dhcp_" + cidr)
-		w.line("%s = %s", v, c)
-		w.vars[r.UUID], w.done[r.UUID] = v, true
 	}
 	w.blank()
+}
+
+// dhcpCall writes the dhcp() of r, a row for the CIDR p; false when dhcp()
+// cannot say one of its options.
+func (w *writer) dhcpCall(p netip.Prefix, r *row) bool {
+	cidr := str(r, "cidr")
+	c := newCall("dhcp", quote(cidr))
+	opts := smap(r, "options")
+	for _, k := range slices.Sorted(mapsKeys(opts)) {
+		e := dhcpValue(ovn.DHCPOptionKind(p.Addr().Is4(), k), opts[k])
+		if e == "" {
+			return false
+		}
+		c.set(k, e)
+	}
+	c.set("external_ids", externalIDs(r))
+	v := w.ident("dhcp_" + cidr)
+	w.line("%s = %s", v, c)
+	w.vars[r.UUID], w.done[r.UUID] = v, true
+	return true
+}
+
+// orNone lists names, or says there are none.
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "no port"
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // dhcpValue is the keyword argument dhcp() takes for an option's value

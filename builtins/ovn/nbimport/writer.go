@@ -37,6 +37,8 @@ type writer struct {
 	peerPorts map[string]string
 	peerOf    map[string]*row
 	switchOf  map[string]*row // switch of a switch port, by the port's UUID
+	// routerPorts are all router ports by name, made on first use.
+	routerPorts map[string]*row
 }
 
 func newWriter(st *ovsdbmodel.ReplicaState, schema *ovsdb.DatabaseSchema, opt Options) *writer {
