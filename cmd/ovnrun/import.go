@@ -34,8 +34,11 @@ inside step("topology", ...); tables without a builtin become row() calls, and w
 declare is named in a comment. Chassis names become variables, DHCP options one variable each.
 Rows owned by another ovnrun runbook are left out unless --include-owned. Reads only.
 See docs/import.md.`,
-		Args: cobra.NoArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &commandLineError{hint: hintFor(cmd), err: fmt.Errorf("import: takes no arguments, got %q (the NB is --nb ADDR, the runbook -o FILE)", args[0])}
+			}
 			if f.nb == "" {
 				return &commandLineError{hint: hintFor(cmd), err: fmt.Errorf("import: want --nb ADDR, the Northbound database to read")}
 			}
