@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,6 +47,7 @@ func TestImportRoundTrip(t *testing.T) {
 				if stdout, stderr, code := ovnrun(t, args...); code != exitOK {
 					t.Fatalf("applying %s: exit %d\n%s%s", rb, code, stdout, stderr)
 				}
+				checkOwnedLeftOut(t, c)
 			}, "--include-owned")
 		})
 	}
@@ -209,4 +211,19 @@ func linesNotIn(diff, known string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// checkOwnedLeftOut checks that ovnrun import, without --include-owned,
+// leaves out every row of an NB a runbook built, and says how many.
+func checkOwnedLeftOut(t *testing.T, c *daemons.Central) {
+	t.Helper()
+	stdout, stderr, code := ovnrun(t, "import", "--nb", c.NB.Sock)
+	if code != exitOK {
+		t.Fatalf("ovnrun import: exit %d\n%s", code, stderr)
+	}
+	_, body, _ := strings.Cut(stdout, "def topology():\n")
+	if !regexp.MustCompile(`(?m)^# \d+ rows owned by other ovnrun runbooks were left out`).MatchString(stdout) ||
+		strings.TrimSpace(body) != "pass\n\nstep(\"topology\", topology)" {
+		t.Errorf("without --include-owned, want every row left out and counted:\n%s", stdout)
+	}
 }

@@ -91,8 +91,11 @@ func (w *writer) text() []byte {
 	}
 	fmt.Fprintf(&b, "# Imported from the Northbound database at %s by ovnrun import, %s.\n", src,
 		w.opt.Now.UTC().Format(time.RFC3339))
-	if w.skippedOwned > 0 {
-		fmt.Fprintf(&b, "# %d rows owned by other ovnrun runbooks were left out (ovnrun import --include-owned takes them).\n", w.skippedOwned)
+	switch n := w.skippedOwned; {
+	case n == 1:
+		b.WriteString("# 1 row owned by another ovnrun runbook was left out (ovnrun import --include-owned takes it).\n")
+	case n > 1:
+		fmt.Fprintf(&b, "# %d rows owned by other ovnrun runbooks were left out (ovnrun import --include-owned takes them).\n", n)
 	}
 	b.WriteString("\n")
 	if p := strings.TrimSpace(w.opt.Prelude); p != "" {
@@ -110,11 +113,12 @@ func (w *writer) text() []byte {
 		b.WriteString("\n")
 	}
 	b.WriteString("def topology():\n")
-	if w.body.Len() == 0 {
+	if body := bytes.TrimRight(w.body.Bytes(), "\n"); len(body) == 0 {
 		b.WriteString("    pass\n")
+	} else {
+		b.Write(body)
+		b.WriteString("\n")
 	}
-	b.Write(bytes.TrimRight(w.body.Bytes(), "\n"))
-	b.WriteString("\n")
 	b.WriteString("\nstep(\"topology\", topology)\n")
 	return b.Bytes()
 }
