@@ -154,7 +154,10 @@ func TestCompletion(t *testing.T) {
 		directive string
 	}{
 		// Subcommands, and runbooks.
-		{[]string{""}, []string{"apply", "completion", "doc", "get", "graph", "help", "lab", "star", "trace", "version"}, starFiles},
+		{[]string{""}, []string{"apply", "completion", "doc", "get", "graph", "help", "import", "lab", "star", "trace", "version"}, starFiles},
+		{[]string{"im"}, []string{"import"}, noFiles},
+		{[]string{"import", ""}, nil, noFiles}, // it reads --nb, no file
+		{[]string{"import", "--in"}, []string{"--include-owned"}, noFiles},
 		{[]string{"gr"}, []string{"graph"}, noFiles},
 		{[]string{"lab", ""}, []string{"down", "status", "up"}, noFiles},
 		{[]string{"help", "l"}, []string{"lab"}, noFiles},

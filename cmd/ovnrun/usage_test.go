@@ -47,6 +47,9 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"lab"}, "lab: want up, down or status", "ovnrun lab"},
 		{[]string{"doc", "ls", "lr"}, "doc: want at most one builtin, got 2 arguments", "ovnrun doc"},
 		{[]string{"get"}, "get: want one runbook, got 0 arguments", "ovnrun get"},
+		{[]string{"import"}, "import: want --nb ADDR, the Northbound database to read", "ovnrun import"},
+		{[]string{"import", "--nb", "unix:/nonexistent", "lab.star"}, `import: takes no arguments, got "lab.star"`, "ovnrun import"},
+		{[]string{"import", "--nbb", "unix:/nonexistent"}, "unknown flag: --nbb: did you mean --nb?", "ovnrun import"},
 		// Other mistakes.
 		{[]string{"--dry-run", "--offline", "--only", "nosuch", "runbooks/dgp.star"}, `no step "nosuch"`, "ovnrun"},
 		{[]string{"--dry-run", "--wait", "always", "--nb", "unix:/nonexistent", "runbooks/dgp.star"}, `--wait "always": want sb, hv or none`, "ovnrun"},
