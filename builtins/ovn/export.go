@@ -53,3 +53,18 @@ func Owners(st *ovsdbmodel.ReplicaState) func(table string, cols map[string]any)
 // IsTag reports whether an external_ids key is one of ovnrun's ownership
 // tags, which an imported runbook must not copy.
 func IsTag(key string) bool { return key == TagRunbook || key == TagAction }
+
+// DHCPOptionKind says how dhcp() takes a DHCP option as a keyword argument:
+// "ip", "ips" (one address or a list), "mac", "uint", "bool" or "text"; ""
+// when dhcp() does not know the option for that family.
+func DHCPOptionKind(ipv4 bool, key string) string {
+	known := dhcpv6Options
+	if ipv4 {
+		known = dhcpv4Options
+	}
+	k, ok := known[key]
+	if !ok {
+		return ""
+	}
+	return [...]string{optText: "text", optIP: "ip", optIPs: "ips", optMAC: "mac", optUint: "uint", optBool: "bool"}[k]
+}
