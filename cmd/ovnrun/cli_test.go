@@ -152,7 +152,7 @@ func TestCompletion(t *testing.T) {
 		directive string
 	}{
 		// Subcommands, and runbooks.
-		{[]string{""}, []string{"apply", "completion", "doc", "graph", "help", "lab", "star", "trace", "version"}, starFiles},
+		{[]string{""}, []string{"apply", "completion", "convert", "doc", "graph", "help", "import", "lab", "star", "trace", "version"}, starFiles},
 		{[]string{"gr"}, []string{"graph"}, noFiles},
 		{[]string{"lab", ""}, []string{"down", "status", "up"}, noFiles},
 		{[]string{"help", "l"}, []string{"lab"}, noFiles},
