@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -119,10 +120,12 @@ func (m *mapper) scan() {
 					if ids, ok := openVSwitchIDs(c); ok {
 						for _, kv := range ids {
 							switch kv[0] {
+							// The first value is the one the script sets; a
+							// second becomes a TODO.
 							case "ovn-encap-ip":
-								h.address = kv[1]
+								h.address = cmp.Or(h.address, kv[1])
 							case "system-id":
-								h.systemID = kv[1]
+								h.systemID = cmp.Or(h.systemID, kv[1])
 							}
 						}
 					}

@@ -162,7 +162,7 @@ func (m *mapper) service(b *body, r *shellrec.Record, h *hostInfo) {
 			b.add("# %s", call)
 			continue
 		}
-		key := h.name + "/" + u + "/" + state
+		key := h.name + "/" + strings.TrimSuffix(u, ".service") + "/" + state
 		if m.services[key] {
 			b.add("# %s: %s again, declared before", r.Where(), shellQuote(r.Argv))
 			continue
@@ -213,7 +213,7 @@ func (m *mapper) vsctl(b *body, r *shellrec.Record, h *hostInfo) {
 // externalIDs writes ovs_external_ids() for the keys of one command, and
 // bridge_mappings() for ovn-bridge-mappings.
 func (m *mapper) externalIDs(b *body, r *shellrec.Record, h *hostInfo, ids [][2]string) {
-	var entries []string
+	var entries, mappings []string
 	for _, kv := range ids {
 		k, v := kv[0], kv[1]
 		if m.idKeys[h.name+"/"+k] {
@@ -227,7 +227,7 @@ func (m *mapper) externalIDs(b *body, r *shellrec.Record, h *hostInfo, ids [][2]
 				network, br, _ := strings.Cut(pair, ":")
 				maps = append(maps, fmt.Sprintf("%q: %q", network, br))
 			}
-			b.add("bridge_mappings(%s, {%s})", h.ident, strings.Join(maps, ", "))
+			mappings = append(mappings, fmt.Sprintf("bridge_mappings(%s, {%s})", h.ident, strings.Join(maps, ", ")))
 			continue
 		}
 		if k == "system-id" {
@@ -241,17 +241,17 @@ func (m *mapper) externalIDs(b *body, r *shellrec.Record, h *hostInfo, ids [][2]
 			entries = append(entries, fmt.Sprintf("%q: %s.system_id", "system-id", h.ident))
 		}
 	}
-	if len(entries) == 0 {
-		return
-	}
 	// Keys set one command after another go in one call, as a person
 	// would write them.
 	prefix := fmt.Sprintf("    ovs_external_ids(%s, {", h.ident)
-	if n := len(b.lines); n > 0 && strings.HasPrefix(b.lines[n-1], prefix) {
+	if n := len(b.lines); len(entries) > 0 && n > 0 && strings.HasPrefix(b.lines[n-1], prefix) {
 		b.lines[n-1] = strings.TrimSuffix(b.lines[n-1], "})") + ", " + strings.Join(entries, ", ") + "})"
-		return
+	} else if len(entries) > 0 {
+		b.add("ovs_external_ids(%s, {%s})", h.ident, strings.Join(entries, ", "))
 	}
-	b.add("ovs_external_ids(%s, {%s})", h.ident, strings.Join(entries, ", "))
+	for _, l := range mappings {
+		b.add("%s", l)
+	}
 }
 
 func (m *mapper) virsh(b *body, r *shellrec.Record, h *hostInfo) {
