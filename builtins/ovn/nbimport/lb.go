@@ -2,6 +2,7 @@ package nbimport
 
 import (
 	"slices"
+	"strings"
 )
 
 // The load balancer family and its neighbours: load_balancer(),
@@ -81,7 +82,7 @@ func (w *writer) dnsRecords() {
 		}
 	}
 	for _, d := range w.rows("DNS", "records") {
-		c := newCall("dns").set("records", dictLit(smap(d, "records"))).set("switches", listLit(sorted(users[d.UUID])))
+		c := newCall("dns").set("records", recordsLit(smap(d, "records"))).set("switches", listLit(sorted(users[d.UUID])))
 		w.line("%s", c.set("external_ids", externalIDs(d)))
 		w.done[d.UUID] = true
 	}
@@ -120,4 +121,20 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// recordsLit writes DNS records: a host with several addresses as a list.
+func recordsLit(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(mapsKeys(m)) {
+		v := quote(m[k])
+		if f := strings.Fields(m[k]); len(f) > 1 {
+			v = listLit(f)
+		}
+		parts = append(parts, quote(k)+": "+v)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + join(parts) + "}"
 }

@@ -113,7 +113,8 @@ func (w *writer) text() []byte {
 	if w.body.Len() == 0 {
 		b.WriteString("    pass\n")
 	}
-	b.Write(w.body.Bytes())
+	b.Write(bytes.TrimRight(w.body.Bytes(), "\n"))
+	b.WriteString("\n")
 	b.WriteString("\nstep(\"topology\", topology)\n")
 	return b.Bytes()
 }

@@ -123,7 +123,14 @@ func (w *writer) routers() {
 			w.gatewayChassis(p)
 		}
 		w.routes(v, r)
+		gateway := w.isGateway(r)
 		for _, n := range w.children(r, "nat", "NAT", "type", "external_ip", "logical_ip") {
+			if !gateway {
+				// nat() refuses it: ovn-northd makes no flows for it.
+				w.line("# Not imported: %s has no gateway chassis, so ovn-northd ignores this NAT rule:", str(r, "name"))
+				w.line("# %s", strings.ReplaceAll(w.natCall(v, n).String(), "\n", "\n    # "))
+				continue
+			}
 			w.line("%s", w.natCall(v, n))
 		}
 		for _, p := range w.children(r, "policies", "Logical_Router_Policy", "priority", "match") {
@@ -276,4 +283,18 @@ func deref(v any) any {
 		return 0
 	}
 	return v
+}
+
+// isGateway reports whether ovn-northd makes NAT flows for router r: a
+// gateway router, or one with a distributed gateway port.
+func (w *writer) isGateway(r *row) bool {
+	if smap(r, "options")["chassis"] != "" {
+		return true
+	}
+	for _, u := range refs(r, "ports") {
+		if p := w.row("Logical_Router_Port", u); p != nil && (len(refs(p, "gateway_chassis")) > 0 || str(p, "ha_chassis_group") != "") {
+			return true
+		}
+	}
+	return false
 }
