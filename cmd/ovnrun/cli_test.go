@@ -154,7 +154,7 @@ func TestCompletion(t *testing.T) {
 		directive string
 	}{
 		// Subcommands, and runbooks.
-		{[]string{""}, []string{"apply", "completion", "doc", "get", "graph", "help", "import", "lab", "star", "trace", "version"}, starFiles},
+		{[]string{""}, []string{"apply", "completion", "convert", "doc", "get", "graph", "help", "import", "lab", "star", "trace", "version"}, starFiles},
 		{[]string{"im"}, []string{"import"}, noFiles},
 		{[]string{"import", ""}, nil, noFiles}, // it reads --nb, no file
 		{[]string{"import", "--in"}, []string{"--include-owned"}, noFiles},

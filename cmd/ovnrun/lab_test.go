@@ -28,14 +28,20 @@ import (
 // never meets a user's, and points the labs' files at the test's directory.
 func labRunbook(t testing.TB, name string) (path, labName string) {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(repoRoot, "runbooks", name+".star"))
+	return labRunbookFrom(t, filepath.Join(repoRoot, "runbooks", name+".star"), name)
+}
+
+// labRunbookFrom is labRunbook for the runbook at src, its lab called name.
+func labRunbookFrom(t testing.TB, src, name string) (path, labName string) {
+	t.Helper()
+	text, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	t.Setenv("OVNRUN_LAB_DIR", filepath.Join(dir, "labs"))
 	path = filepath.Join(dir, fmt.Sprintf("t%d%s.star", os.Getpid(), name))
-	if err := os.WriteFile(path, src, 0o644); err != nil {
+	if err := os.WriteFile(path, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	labName = lab.NameFor(path)

@@ -122,7 +122,7 @@ changed).`}
 	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star")
 	apply.Short = "apply a runbook: the same as ovnrun RUNBOOK.star"
 	apply.Long = "Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star."
-	root.AddCommand(apply, newDocCommand(c), newGetCommand(c), newGraphCommand(c), newImportCommand(c), newLabCommand(c), newTraceCommand(c), newVersionCommand())
+	root.AddCommand(apply, newConvertCommand(c), newDocCommand(c), newGetCommand(c), newGraphCommand(c), newImportCommand(c), newLabCommand(c), newTraceCommand(c), newVersionCommand())
 	root.SetArgs(c.args)
 	root.SetOut(c.stdout) // before the completion command, which takes it
 	root.SetErr(c.stderr)
