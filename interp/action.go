@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -13,10 +14,12 @@ type Pos struct {
 }
 
 func (p Pos) String() string {
+	// strconv, not fmt: a large plan prints one position per action.
+	s := p.File + ":" + strconv.Itoa(int(p.Line))
 	if p.Col > 0 {
-		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+		s += ":" + strconv.Itoa(int(p.Col))
 	}
-	return fmt.Sprintf("%s:%d", p.File, p.Line)
+	return s
 }
 
 // Mode says how an action converges.
@@ -112,11 +115,11 @@ func FormatValue(v any) string {
 	case nil:
 		return "(unset)"
 	case string:
-		return fmt.Sprintf("%q", v)
+		return strconv.Quote(v) // as %q, without fmt's cost per value
 	case []string:
 		q := make([]string, len(v))
 		for i, s := range v {
-			q[i] = fmt.Sprintf("%q", s)
+			q[i] = strconv.Quote(s)
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	case StringMap:

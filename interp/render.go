@@ -88,7 +88,11 @@ func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions)
 	if opts.Colour {
 		marker = colourMarker(c.Op)
 	}
-	fmt.Fprintf(b, "  %s %s %s  (%s)\n", marker, m.Kind, m.Name, where(m, runbook))
+	// WriteString, not Fprintf: the plan of a large runbook has tens of
+	// thousands of these lines.
+	for _, s := range []string{"  ", marker, " ", m.Kind, " ", m.Name, "  (", where(m, runbook), ")\n"} {
+		b.WriteString(s)
+	}
 	if c.Note != "" {
 		fmt.Fprintf(b, "      # %s\n", c.Note)
 	}
@@ -105,7 +109,9 @@ func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions)
 		if IsEmpty(f.Value) {
 			continue
 		}
-		fmt.Fprintf(b, "      %s: %s\n", f.Key, FormatValue(f.Value))
+		for _, s := range []string{"      ", f.Key, ": ", FormatValue(f.Value), "\n"} {
+			b.WriteString(s)
+		}
 	}
 }
 
