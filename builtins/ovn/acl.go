@@ -35,12 +35,13 @@ address sets ($as, $pg_ip4, $pg_ip6) and ports it names must be declared in the 
 allow, allow-related, allow-stateless, drop, reject or pass (pass: OVN 23.09 and later). log=True
 logs matching packets; name= (at most 63 characters), severity= (alert, warning, notice, info,
 debug) and meter= (the name of a Meter that rate-limits the log) imply it, as acl-add --log --name=
---severity= --meter= do. label= (0 to 4294967295, allow and allow-related only) is acl-add --label;
-tier= (0 to 3, OVN 23.09 and later) is acl-add --tier. options= takes apply-after-lb (from-lport
-only), log-related and persist-established (true or false). As acl-add does, a second ACL with the
-same direction, priority, match and tier on the same switch or port group is refused: an existing one
-made by another tool is a conflict (apply refuses it without --adopt). The plan names the ACL
-ON/DIRECTION/PRIORITY/MATCH (@ON for a port group; tierN/ and /after-lb when set). Returns None.`})
+--severity= --meter= do, unless log=False is given too: a named ACL that does not log. label= (0 to
+4294967295, allow and allow-related only) is acl-add --label; tier= (0 to 3, OVN 23.09 and later) is
+acl-add --tier. options= takes apply-after-lb (from-lport only), log-related and persist-established
+(true or false). As acl-add does, a second ACL with the same direction, priority, match and tier on
+the same switch or port group is refused: an existing one made by another tool is a conflict (apply
+refuses it without --adopt). The plan names the ACL ON/DIRECTION/PRIORITY/MATCH (@ON for a port
+group; tierN/ and /after-lb when set). Returns None.`})
 
 var aclActions = map[string]bool{"allow": true, "allow-related": true, "allow-stateless": true,
 	"drop": true, "reject": true, "pass": true}
@@ -162,8 +163,9 @@ func aclParent(c *interp.Call, on starlark.Value) (ref *Ref, parent, id string, 
 }
 
 // aclLog sets the log column and checks the logging columns: name=,
-// severity= and meter= imply log=True, as they do for ovn-nbctl acl-add;
-// with log=False they would have no effect (ovn-nb(5)), so they are refused.
+// severity= and meter= imply log=True, as they do for ovn-nbctl acl-add,
+// unless log=False says otherwise: a named ACL that does not log is common
+// (ovn-kubernetes names every ACL and logs few), and the name labels it.
 func aclLog(c *interp.Call, cols map[string]any, log starlark.Value, name, severity, meter string) error {
 	implied := name != "" || severity != "" || meter != ""
 	on := implied
@@ -171,9 +173,6 @@ func aclLog(c *interp.Call, cols map[string]any, log starlark.Value, name, sever
 		b, ok := log.(starlark.Bool)
 		if !ok {
 			return c.Errorf("log: got %s, want bool", log.Type())
-		}
-		if !bool(b) && implied {
-			return c.Errorf("log=False with name=, severity= or meter=: those only apply to logging; drop them or log")
 		}
 		on = bool(b)
 	}

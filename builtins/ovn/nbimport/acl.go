@@ -65,19 +65,6 @@ func (w *writer) acls() {
 				continue
 			}
 			for _, a := range w.children(p, "acls", "ACL", "tier", "direction", "priority", "match") {
-				if l, _ := boolean(a, "log"); !l {
-					// acl() takes them as asking for logging; ovn-northd uses them only to log.
-					var cols []string
-					for _, col := range []string{"name", "severity", "meter"} {
-						if v := str(a, col); v != "" {
-							cols = append(cols, col+" = "+quote(v))
-						}
-					}
-					if len(cols) > 0 {
-						w.line("# Not imported: %s of the next ACL, which does not log: acl() takes them only with logging.",
-							strings.Join(cols, ", "))
-					}
-				}
 				w.line("%s", w.aclCall(on, a))
 			}
 		}
@@ -87,10 +74,15 @@ func (w *writer) acls() {
 
 func (w *writer) aclCall(on string, a *row) *call {
 	c := newCall("acl", on, quote(str(a, "direction")), intLitOf(a, "priority"), quote(str(a, "match")), quote(str(a, "action")))
-	if l, _ := boolean(a, "log"); l {
-		c.set("log", "True").set("name", strLit(str(a, "name"))).set("severity", strLit(str(a, "severity"))).
-			set("meter", strLit(str(a, "meter")))
+	l, _ := boolean(a, "log")
+	logging := str(a, "name") != "" || str(a, "severity") != "" || str(a, "meter") != ""
+	if l {
+		c.set("log", "True")
+	} else if logging {
+		// name=, severity= and meter= imply logging unless log=False says not.
+		c.set("log", "False")
 	}
+	c.set("name", strLit(str(a, "name"))).set("severity", strLit(str(a, "severity"))).set("meter", strLit(str(a, "meter")))
 	if n, _ := num(a, "label"); n != 0 {
 		c.set("label", intLit(n))
 	}

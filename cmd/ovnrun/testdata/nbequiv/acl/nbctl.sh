@@ -1,7 +1,7 @@
 # A switch with three ports, a port group of two of them (then all three),
 # address sets of each family, ACLs on the switch and on the port group whose
 # matches name @pg, $as and the $pg_ip4 set ovn-northd makes, with logging,
-# a label and apply-after-lb.
+# a label, apply-after-lb and a name without logging.
 ovn-nbctl ls-add web
 ovn-nbctl lsp-add web p1
 ovn-nbctl lsp-set-addresses p1 "04:ac:10:ff:01:01 10.0.0.1"
@@ -21,3 +21,6 @@ ovn-nbctl --log --name=deny-out --severity=alert --meter=acl-meter acl-add pg_we
 ovn-nbctl --label=7 acl-add pg_web to-lport 1001 'outport == @pg_web && ip4.src == $allowed4' allow
 ovn-nbctl --apply-after-lb acl-add pg_web from-lport 900 'inport == @pg_web && ip4.dst == $pg_web_ip4' allow-stateless
 ovn-nbctl --type=port-group acl-add pg_empty to-lport 10 'outport == @pg_empty' reject
+# A named ACL that does not log: --name turns logging on, so it is turned off afterwards.
+ovn-nbctl --name=p2-in acl-add web to-lport 999 'outport == "p2"' allow-related
+ovn-nbctl set ACL "$(ovn-nbctl --bare --columns=_uuid find ACL name=p2-in)" log=false
