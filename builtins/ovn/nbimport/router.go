@@ -131,8 +131,9 @@ func (w *writer) routers() {
 		gateway := w.isGateway(r)
 		for _, n := range w.children(r, "nat", "NAT", "type", "external_ip", "logical_ip") {
 			if !gateway {
-				// nat() refuses it: ovn-northd makes no flows for it.
-				w.line("# Not imported: %s has no gateway chassis, so ovn-northd ignores this NAT rule:", str(r, "name"))
+				// nat() refuses it: ovn-northd makes no NAT flows for it (only
+				// ARP answers for its external IP).
+				w.line("# Not imported: %s has no gateway chassis, so ovn-northd makes no NAT flows for this rule:", str(r, "name"))
 				w.line("# %s", strings.ReplaceAll(w.natCall(v, n).String(), "\n", "\n    # "))
 				continue
 			}
