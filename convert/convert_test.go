@@ -19,11 +19,11 @@ var update = flag.Bool("update", false, "rewrite testdata/seed/converted.star")
 // SeedScripts are the seed's four scripts on their hosts, in the order the
 // seed runs them; topology.sh is untagged: the central node's.
 var SeedScripts = []shellrec.Script{
-	{Path: "testdata/seed/vms.sh", Host: "h0"},
-	{Path: "testdata/seed/vms.sh", Host: "h1"},
-	{Path: "testdata/seed/compute.sh", Host: "h1"},
-	{Path: "testdata/seed/server.sh", Host: "h0"},
-	{Path: "testdata/seed/topology.sh"},
+	{Path: "../runbooks/seed/vms.sh", Host: "h0"},
+	{Path: "../runbooks/seed/vms.sh", Host: "h1"},
+	{Path: "../runbooks/seed/compute.sh", Host: "h1"},
+	{Path: "../runbooks/seed/server.sh", Host: "h0"},
+	{Path: "../runbooks/seed/topology.sh"},
 }
 
 // TestConvertSeed converts the seed's scripts (a real bash run, a real

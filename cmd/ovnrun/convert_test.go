@@ -11,8 +11,12 @@ import (
 	"github.com/ovnrun/ovnrun/internal/labhost"
 )
 
-// seedDir holds the seed's scripts and the goldens of their conversion.
-var seedDir = filepath.Join("convert", "testdata", "seed")
+// scriptDir holds the seed's scripts, seedDir the goldens of their
+// conversion.
+var (
+	scriptDir = filepath.Join("runbooks", "seed")
+	seedDir   = filepath.Join("convert", "testdata", "seed")
+)
 
 var convertHeader = regexp.MustCompile(`(?m)^(# Converted from shell scripts by ovnrun convert), [^:]+:\d\d:\d\dZ:`)
 
@@ -22,7 +26,7 @@ var convertHeader = regexp.MustCompile(`(?m)^(# Converted from shell scripts by 
 func TestConvertCommand(t *testing.T) {
 	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl", "unshare")
 	out := filepath.Join(t.TempDir(), "seed.star")
-	s := func(name string) string { return filepath.Join(seedDir, name) }
+	s := func(name string) string { return filepath.Join(scriptDir, name) }
 	_, stderr, code := ovnrun(t, "convert", "--host", "h0="+s("vms.sh"), "--host", "h1="+s("vms.sh"),
 		"--host", "h1="+s("compute.sh"), "--host", "h0="+s("server.sh"), s("topology.sh"), "-o", out)
 	if code != exitOK {
