@@ -47,7 +47,9 @@ func (d *NBDriver) desiredFor(ctx context.Context, a interp.Action) (*desired, e
 		m := a.Meta()
 		return nil, fmt.Errorf("nb: %s %s (%s): the NB driver does not handle %T", m.Kind, m.Name, m.Pos(), a)
 	}
-	w := &desired{action: r, spec: r.T, cols: make(map[string]any, len(r.T.Columns))}
+	// Only the columns the row sets are held: a table describes up to 20
+	// columns, a row sets a few, and this runs for every action.
+	w := &desired{action: r, spec: r.T, cols: make(map[string]any, len(r.Cols)+2)}
 	if r.T.named() {
 		w.name = r.M.Name
 	}
@@ -76,6 +78,7 @@ func (d *NBDriver) desiredFor(ctx context.Context, a interp.Action) (*desired, e
 				m[k] = s
 			}
 			w.cols[c] = canonMap(m)
+		case nil:
 		default:
 			w.cols[c] = v
 		}
