@@ -73,7 +73,7 @@ func (d *HostDriver) PlanDestroy(ctx context.Context, actions []interp.Action) (
 	out := make([][]interp.Change, len(hosts))
 	err := d.hs.lanes(ctx, len(hosts), func(i int) string { return hosts[i] },
 		func(ctx context.Context, h *hostState, i int) error {
-			cs, err := h.planUndo(ctx)
+			cs, err := h.planUndo(ctx, actions)
 			if err != nil {
 				return fmt.Errorf("host %s: reading what ovnrun did there: %w", h.name, err)
 			}
@@ -109,10 +109,12 @@ func (d *HostDriver) Owned(ctx context.Context, host string) ([]interp.Change, e
 	if err != nil {
 		return nil, err
 	}
-	return h.planUndo(ctx)
+	return h.planUndo(ctx, nil)
 }
 
-func (h *hostState) planUndo(ctx context.Context) ([]interp.Change, error) {
+// planUndo plans undoing the host's records; each undoing is shown at the
+// action among actions that declares its setting, if any.
+func (h *hostState) planUndo(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
 	db, err := h.db(ctx, dbOVS)
 	var nr *notRunningError
 	if errors.As(err, &nr) {
@@ -134,7 +136,13 @@ func (h *hostState) planUndo(ctx context.Context) ([]interp.Change, error) {
 		}
 		u := &Undo{rec: r, rank: undoRanks[r.kind]}
 		name := h.name + "/" + r.what
-		u.M = interp.Meta{ID: "undo/" + kind + "/" + name, Kind: kind, Name: name, Driver: "host", Host: h.name}
+		u.M = interp.Meta{ID: "undo/" + kind + "/" + name, Kind: kind, Name: name, Driver: "host", Host: h.name, Step: "destroy"}
+		for _, a := range actions {
+			if u.Declares(a) {
+				u.M.Stack = a.Meta().Stack
+				break
+			}
+		}
 		undos = append(undos, u)
 	}
 	sort.SliceStable(undos, func(i, j int) bool {
@@ -151,6 +159,9 @@ func (h *hostState) planUndo(ctx context.Context) ([]interp.Change, error) {
 	for i, u := range undos {
 		if cs[i], err = h.undoChange(ctx, s, u); err != nil {
 			return nil, err
+		}
+		if len(u.M.Stack) == 0 && actions != nil {
+			cs[i].Note = strings.TrimPrefix(cs[i].Note+"; ovnrun did it for this runbook, which no longer declares it", "; ")
 		}
 	}
 	return cs, nil

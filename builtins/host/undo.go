@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +18,8 @@ import (
 
 // Undo records: what ovnrun changed on a host, kept on the host itself in
 // the Open_vSwitch row's external_ids, one key per change, named
-// "ovnrun:OWNER:KIND:WHAT" (docs/hosts.md). A record is written when ovnrun
+// "ovnrun/OWNER/KIND/WHAT" (docs/hosts.md; ovs-vsctl reads such keys
+// unquoted, unlike keys with a colon). A record is written when ovnrun
 // first makes the change, in the transaction that makes it when the change
 // is to the Open vSwitch database, and is never overwritten: a map insert
 // keeps a key's value, so the earliest value stays. --destroy reads them,
@@ -41,20 +43,17 @@ const (
 // created is the value of a record of something that did not exist.
 const created = "-"
 
-// recordPrefix starts every record of owner.
-func recordPrefix(owner string) string { return "ovnrun:" + owner + ":" }
+// recordPrefix starts every record of owner, escaped so that one owner's
+// prefix never starts another's.
+func recordPrefix(owner string) string { return "ovnrun/" + url.PathEscape(owner) + "/" }
 
 // recordKey is the external_ids key of one record.
 func (hs *Hosts) recordKey(kind, what string) string {
-	return recordPrefix(hs.cfg.Owner) + kind + ":" + what
+	return recordPrefix(hs.cfg.Owner) + kind + "/" + what
 }
 
 // was is the value of a record of a replaced value.
 func was(old string) string { return "=" + old }
-
-// isRecord reports whether an external_ids key is an undo record of any
-// owner: such keys are ovnrun's own, never the runbook's.
-func isRecord(key string) bool { return strings.HasPrefix(key, "ovnrun:") }
 
 // undoRecord is one record read back.
 type undoRecord struct {
@@ -73,7 +72,7 @@ func records(owner string, ids map[string]string) []undoRecord {
 		if !ok {
 			continue
 		}
-		kind, what, ok := strings.Cut(rest, ":")
+		kind, what, ok := strings.Cut(rest, "/")
 		if !ok {
 			continue
 		}
