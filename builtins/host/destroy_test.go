@@ -13,7 +13,7 @@ import (
 
 // hostSettings declares, on one host, some of everything a destroy undoes,
 // next to things that were there before (the same value, the same route,
-// address, bridge or running service).
+// address, bridge or running service, also when restarted).
 const hostSettings = `
 h0 = host("h0", address = "177.1.1.1")
 gw = var("gw", "192.0.2.1")
@@ -30,6 +30,7 @@ def net():
     ip_route(h0, "192.0.2.0/24", via = gw)
     service(h0, "openvswitch")
     service(h0, "ovn-controller")
+    service(h0, "ovn-northd", state = "restarted")
 
 step("ovs", ovs)
 step("net", net)
@@ -50,6 +51,7 @@ func TestDestroyUndoesHostSettings(t *testing.T) {
 		{"ovs-vsctl", "--no-wait", "add-br", "br-pre"},
 		{"ip", "addr", "add", "203.0.113.1/24", "dev", "ens3"},
 		{"ip", "route", "add", "198.51.100.0/24", "via", gw},
+		{"systemctl", "start", "ovn-northd"},
 	} {
 		must(t, h, cmd[0], cmd[1:]...)
 	}
@@ -102,6 +104,7 @@ func TestDestroyUndoesHostSettings(t *testing.T) {
 	}
 	checkEq(t, "routes", must(t, h, "ip", "route", "show", "via", gw), "198.51.100.0/24 dev eth0 \n")
 	checkEq(t, "openvswitch", must(t, h, "systemctl", "is-active", "openvswitch"), "active\n")
+	checkEq(t, "ovn-northd, restarted", must(t, h, "systemctl", "is-active", "ovn-northd"), "active\n")
 	checkEq(t, "ovn-controller", mustFail(t, h, "systemctl", "is-active", "ovn-controller"), "inactive")
 
 	// Undone means forgotten: a second destroy has nothing to do.
