@@ -45,6 +45,10 @@ type DriverSpec struct {
 	// DestroyOrder places an action in an offline destroy plan where the
 	// driver's PlanDestroy would delete it; nil: declaration order.
 	DestroyOrder interp.DestroyOrder
+	// DestroyRecorded says that the driver undoes what its targets record
+	// that it did (host settings), which an offline destroy cannot read:
+	// the offline plan lists none of its actions.
+	DestroyRecorded bool
 	// Open opens the drivers, dialling nothing it need not; known holds
 	// outputs read before planning (chassis names hosts report).
 	Open func(ctx context.Context, env *OpenEnv) (drivers []interp.Driver, known interp.Outputs, err error)
@@ -142,8 +146,15 @@ func (t *drivers) needed(destroy bool, steps []*interp.Step) (map[string]bool, e
 	}
 	needed := map[string]bool{}
 	if destroy {
+		// The drivers of a spec open together: an action of one makes a
+		// destroy ask them all (the ovs records of a runbook that now
+		// declares only routes are undone all the same).
+		declaredSpec := map[*DriverSpec]bool{}
+		for n := range declared {
+			declaredSpec[t.specs[n]] = true
+		}
 		for n, s := range t.specs {
-			if s.Destroy > 0 && (s.DestroyAlways || declared[n] || t.overridden[n]) {
+			if s.Destroy > 0 && (s.DestroyAlways || declaredSpec[s] || t.overridden[n]) {
 				needed[n] = true
 			}
 		}
@@ -227,11 +238,12 @@ func (t *drivers) destroyOrders(needed map[string]bool) map[string]interp.Destro
 }
 
 // destroyOrder lists the needed drivers that delete, in the order a destroy
-// runs them.
-func (t *drivers) destroyOrder(needed map[string]bool) []string {
+// runs them; offline, those whose deletions only their targets know are
+// left out.
+func (t *drivers) destroyOrder(needed map[string]bool, offline bool) []string {
 	var names []string
 	for _, n := range t.names {
-		if needed[n] && t.specs[n].Destroy > 0 {
+		if needed[n] && t.specs[n].Destroy > 0 && !(offline && t.specs[n].DestroyRecorded) {
 			names = append(names, n)
 		}
 	}

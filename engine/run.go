@@ -106,7 +106,7 @@ func runOffline(plan *interp.Plan, steps []*interp.Step, t *drivers, o *Options)
 		if err != nil {
 			return err
 		}
-		changes = interp.OfflineDestroy(plan, t.destroyOrder(needed), t.destroyOrders(needed))
+		changes = interp.OfflineDestroy(plan, t.destroyOrder(needed, true), t.destroyOrders(needed))
 	}
 	if o.Journal.Resume {
 		// Offline, a resumed plan shows what the journal says is done; the
@@ -123,7 +123,7 @@ func runOffline(plan *interp.Plan, steps []*interp.Step, t *drivers, o *Options)
 		return err
 	}
 	if o.Destroy {
-		writeDestroyHosts(o.Progress(), "")
+		writeDestroyHosts(o.Progress(), "", true)
 	}
 	return nil
 }
@@ -136,9 +136,13 @@ func writePlan(o *Options, plan *interp.Plan, changes []interp.StepChanges) erro
 }
 
 // writeDestroyHosts says what a destroy does to the hosts.
-func writeDestroyHosts(w io.Writer, note string) {
-	if note == "" {
-		note = "Host settings (services, Open vSwitch, addresses, routes) are left as they are."
+func writeDestroyHosts(w io.Writer, note string, offline bool) {
+	switch {
+	case note != "":
+	case offline:
+		note = "Host settings ovnrun made (services it started, Open vSwitch keys, bridges, addresses, routes) are undone as the hosts record them; offline, they are not read."
+	default:
+		note = "Host settings are undone only as listed above: what the hosts record that ovnrun did."
 	}
 	fmt.Fprintln(w, note)
 }
@@ -247,7 +251,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 
 	var planned []interp.StepChanges
 	if o.Destroy {
-		planned, err = planDestroy(ctx, t.destroyOrder(needed), ds, plan)
+		planned, err = planDestroy(ctx, t.destroyOrder(needed, false), ds, plan)
 	} else {
 		planned, err = PlanChanges(ctx, ds, steps)
 	}
@@ -270,7 +274,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		return err
 	}
 	if o.Destroy {
-		writeDestroyHosts(progress, o.DestroyNote)
+		writeDestroyHosts(progress, o.DestroyNote, false)
 	}
 	if o.DryRun {
 		return nil

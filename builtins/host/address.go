@@ -98,6 +98,8 @@ func (d *HostDriver) applyAddress(ctx context.Context, h *hostState, a *IPAddres
 	case has:
 		return interp.OpUnchanged, nil
 	}
-	_, err = h.output(ctx, remote.Argv("ip", "addr", "replace", a.Addr.String(), "dev", a.Dev).WithTimeout(checkTimeout))
-	return interp.OpCreate, err
+	if _, err = h.output(ctx, remote.Argv("ip", "addr", "replace", a.Addr.String(), "dev", a.Dev).WithTimeout(checkTimeout)); err != nil {
+		return "", err
+	}
+	return interp.OpCreate, h.record(ctx, recAddress, a.Dev+" "+a.Addr.String(), created)
 }

@@ -110,7 +110,9 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	}
 	missing, _ := missingPorts(a, s)
 	var b bridgeOps
+	recs := map[string]string{} // undo records of what this changes
 	if live := s.bridges[a.Bridge]; live == nil {
+		recs[h.hs.recordKey(recBridge, a.Bridge)] = created
 		ports := []string{b.port(a.Bridge, "internal")}
 		for _, p := range a.Ports {
 			ports = append(ports, b.port(p, ""))
@@ -121,7 +123,8 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 		}
 		b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Bridge", UUIDName: "bridge", Row: row})
 		if s.root == nil {
-			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"bridges": uuidSet("bridge")}})
+			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch",
+				Row: ovsdb.Row{"bridges": uuidSet("bridge"), "external_ids": stringMap(recs)}})
 		} else {
 			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root)),
 				Mutations: []ovsdb.Mutation{{Column: "bridges", Mutator: ovsdb.MutateOperationInsert, Value: uuidSet("bridge")}}})
@@ -129,11 +132,13 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	} else {
 		uuid := ovsdbmodel.UUID(live)
 		if a.DatapathType != "" && str(live, "datapath_type") != a.DatapathType {
+			recs[h.hs.recordKey(recDatapath, a.Bridge)] = was(str(live, "datapath_type"))
 			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(uuid), Row: ovsdb.Row{"datapath_type": a.DatapathType}})
 		}
 		var ports []string
 		for _, p := range missing {
 			ports = append(ports, b.port(p, ""))
+			recs[h.hs.recordKey(recPort, p)] = a.Bridge
 		}
 		if len(ports) > 0 {
 			b.ops = append(b.ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Bridge", Where: ovsdbmodel.WhereUUID(uuid),
@@ -142,6 +147,7 @@ func applyBridge(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsSta
 	}
 	cfgAt := -1
 	if s.root != nil {
+		b.ops = append(b.ops, recordMutation(s.root, recs))
 		// Like ovs-vsctl without --no-wait: ask ovs-vswitchd to report
 		// when it has applied this, so the next command finds the bridge.
 		root := ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root))

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -23,6 +24,7 @@ type HostDriver struct {
 var (
 	_ interp.Driver       = (*HostDriver)(nil)
 	_ interp.OutputReader = (*HostDriver)(nil)
+	_ engine.Destroyer    = (*HostDriver)(nil)
 )
 
 // Short commands (checks, systemctl) have bounds of their own; sh()
@@ -118,6 +120,8 @@ func (d *HostDriver) apply(ctx context.Context, h *hostState, c interp.Change) (
 		return d.applyAddress(ctx, h, a)
 	case *DBConnection:
 		return d.applyConnection(ctx, h, a)
+	case *Undo:
+		return d.applyUndo(ctx, h, a)
 	}
 	return "", fmt.Errorf("the host driver cannot apply %T", c.Action)
 }
@@ -258,11 +262,11 @@ func (d *HostDriver) planService(ctx context.Context, h *hostState, s *Service) 
 // run, update or unchanged, as planService would say now.
 func (d *HostDriver) applyService(ctx context.Context, h *hostState, s *Service) (interp.Op, error) {
 	verb, op := "restart", interp.OpRun
+	live, err := h.serviceState(ctx, s.Unit)
+	if err != nil {
+		return "", err
+	}
 	if s.State != "restarted" {
-		live, err := h.serviceState(ctx, s.Unit)
-		if err != nil {
-			return "", err
-		}
 		if (live == "active") == wantActive(s.State) {
 			return interp.OpUnchanged, nil
 		}
@@ -271,8 +275,14 @@ func (d *HostDriver) applyService(ctx context.Context, h *hostState, s *Service)
 			verb = "stop"
 		}
 	}
-	_, err := h.output(ctx, remote.Argv("systemctl", verb, s.Unit).WithTimeout(serviceTimeout))
-	return op, err
+	if _, err := h.output(ctx, remote.Argv("systemctl", verb, s.Unit).WithTimeout(serviceTimeout)); err != nil {
+		return "", err
+	}
+	if live != "active" && wantActive(s.State) {
+		// ovnrun started it: a destroy stops it again, and only then.
+		return op, h.record(ctx, recService, s.Unit, startedAt())
+	}
+	return op, nil
 }
 
 // liveRoute is a route as `ip route show` prints it.
@@ -348,6 +358,12 @@ func (d *HostDriver) applyRoute(ctx context.Context, h *hostState, r *Route) (in
 	if r.Dev != "" {
 		argv = append(argv, "dev", r.Dev)
 	}
-	_, err = h.output(ctx, remote.Argv(argv...).WithTimeout(checkTimeout))
-	return op, err
+	if _, err = h.output(ctx, remote.Argv(argv...).WithTimeout(checkTimeout)); err != nil {
+		return "", err
+	}
+	rec := created
+	if live != nil {
+		rec = was(live.via + " " + live.dev)
+	}
+	return op, h.record(ctx, recRoute, r.Prefix.String(), rec)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type Config struct {
 	Parallel int
 	// Log receives notes, each prefixed by its host; discarded when nil.
 	Log io.Writer
+	// Owner names the runbook in the undo records the drivers keep on the
+	// hosts (undo.go); the runbook's base name when empty.
+	Owner string
 }
 
 // Hosts is what the host and ovs drivers of one run share.
@@ -75,6 +79,9 @@ type hostState struct {
 func NewDrivers(plan *interp.Plan, cfg Config) (*HostDriver, *OVSDriver, error) {
 	if cfg.CommandTimeout <= 0 {
 		cfg.CommandTimeout = 10 * time.Minute
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = filepath.Base(plan.Runbook)
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

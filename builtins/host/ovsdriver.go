@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func applyOVS(ctx context.Context, h *hostState, a interp.Action) (interp.Op, er
 	}
 	switch a := a.(type) {
 	case *ExternalIDs:
-		return applyExternalIDs(ctx, db, s, a)
+		return applyExternalIDs(ctx, h, db, s, a)
 	case *OVSBridge:
 		return applyBridge(ctx, h, db, s, a)
 	}
@@ -228,29 +229,38 @@ func externalIDsChange(a *ExternalIDs, s *ovsState) interp.Change {
 	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: diffs}
 }
 
-func applyExternalIDs(ctx context.Context, db *ovsdbmodel.DB, s *ovsState, a *ExternalIDs) (interp.Op, error) {
+func applyExternalIDs(ctx context.Context, h *hostState, db *ovsdbmodel.DB, s *ovsState, a *ExternalIDs) (interp.Op, error) {
 	op := externalIDsChange(a, s).Op
 	keys := changedKeys(a, s.externalIDs())
 	if len(keys) == 0 {
 		return op, nil
 	}
-	set := map[string]string{}
+	set, recs := map[string]string{}, map[string]string{}
+	live := s.externalIDs()
 	for _, k := range keys {
 		set[k] = a.IDs[k]
+		// What the key held before ovnrun first changed it; a record
+		// already there (an earlier apply) is kept by the insert.
+		recs[h.hs.recordKey(recExternalID, k)] = created
+		if old, ok := live[k]; ok {
+			recs[h.hs.recordKey(recExternalID, k)] = was(old)
+		}
 	}
-	var tx ovsdb.Operation
+	txs := []ovsdb.Operation{}
 	if s.root == nil {
 		// As ovs-vsctl does on a database no one initialized.
-		tx = ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"external_ids": stringMap(set)}}
+		all := maps.Clone(set)
+		maps.Copy(all, recs)
+		txs = append(txs, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Open_vSwitch", Row: ovsdb.Row{"external_ids": stringMap(all)}})
 	} else {
 		// A map insert keeps an existing key's value: delete the keys first.
-		tx = ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root)),
+		txs = append(txs, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Open_vSwitch", Where: ovsdbmodel.WhereUUID(ovsdbmodel.UUID(s.root)),
 			Mutations: []ovsdb.Mutation{
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: stringSet(keys...)},
 				{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: stringMap(set)},
-			}}
+			}}, recordMutation(s.root, recs))
 	}
-	if _, err := ovshost.Transact(ctx, db, "Open_vSwitch", tx); err != nil {
+	if _, err := ovshost.Transact(ctx, db, "Open_vSwitch", txs...); err != nil {
 		return "", err
 	}
 	return op, settle(ctx, func() (bool, error) {

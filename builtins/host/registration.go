@@ -15,7 +15,10 @@ import (
 func Registration() engine.Domain {
 	return engine.Domain{Name: "host", Register: Register, Drivers: []engine.DriverSpec{{
 		Names: []string{"host", "ovs"},
-		Open:  open,
+		// Last: after the VMs and the NB rows, host settings are undone
+		// as the hosts record them (destroy.go).
+		Destroy: 3, DestroyRecorded: true,
+		Open: open,
 	}}}
 }
 
@@ -31,6 +34,7 @@ func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Out
 	}
 	hd, od, err := NewDrivers(env.Plan, Config{
 		Remote: env.Hosts.Remote, Inventory: inv, Sessions: env.Sessions, CommandTimeout: env.Hosts.CommandTimeout, Log: env.Log,
+		Owner: env.Owner,
 	})
 	if err != nil {
 		return nil, nil, err

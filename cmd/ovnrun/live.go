@@ -32,7 +32,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.nb, "nb", "", "the NB endpoint `ADDR[,ADDR]` (several: a clustered NB), overriding the runbook's ovn_nb()")
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
-	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created, and nothing else (with --lab, then reset the lab's hosts)")
+	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created and undo what it did on hosts, nothing else (with --lab, reset the lab's hosts instead)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction, wait for `sb|hv|none`: ovn-northd (sb), every chassis (hv), or nothing")
 	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default)")
 	addJournalFlags(fs, &f.journalFlags)

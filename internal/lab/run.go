@@ -25,7 +25,9 @@ func (l *Lab) Configure(o *engine.Options) {
 			return []interp.Driver{NewVMDriver(l)}, nil, nil
 		}
 	}
-	o.Overrides = append(o.Overrides, vms)
+	// The reset below puts the hosts back as the lab made them: the host
+	// drivers need not undo their records first.
+	o.Overrides = append(o.Overrides, vms, engine.DriverSpec{Names: []string{"host", "ovs"}})
 	o.DestroyNote = fmt.Sprintf("Then, in lab %s, every host is reset to as it was when the lab came up.", l.Name)
 	o.AfterDestroy = l.resetHosts
 }
