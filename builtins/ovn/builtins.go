@@ -80,12 +80,14 @@ chassis (ovn-nbctl set Logical_Router_Port PORT ha_chassis_group=UUID); ovn-nort
 gateway_chassis(), so a port may have one or the other, not both. Returns a
 router port with attributes name, mac, networks, ip (the first network's address), ips, router and
 peer.`},
-	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, external_ids=, **options)", Fn: dhcpBuiltin,
+	{Domain: "ovn", Name: "dhcp", Signature: "dhcp(cidr, key=, external_ids=, **options)", Fn: dhcpBuiltin,
 		Doc: `Declares a DHCP_Options row for cidr; the options are keyword arguments and are checked against
 what ovn-northd knows for the family of cidr. DHCPv4 needs server_id, server_mac and lease_time (int),
 and takes router, dns_server (an address or a list), mtu and the other ovn-nb(5) options. DHCPv6 needs
 server_id (a MAC) and takes dns_server, domain_search and dhcpv6_stateless. Pass the result to
-lsp(dhcpv4=) or lsp(dhcpv6=). external_ids= (a dict) adds keys beside ovnrun's own. ovn-nbctl
+lsp(dhcpv4=) or lsp(dhcpv6=). A second row for the same cidr (ovn-nbctl makes as many as asked;
+Neutron makes one per port with options of its own) needs key=, a word that tells it apart: the plan
+names it CIDR#KEY. external_ids= (a dict) adds keys beside ovnrun's own. ovn-nbctl
 dhcp-options-create CIDR and dhcp-options-set-options. Returns a value with attributes cidr, ipv6 and
 options.`},
 	{Domain: "ovn", Name: "gateway_chassis", Signature: "gateway_chassis(lrp, chassis, priority=0, options=, external_ids=)", Fn: gatewayChassisBuiltin,

@@ -71,12 +71,21 @@ func dhcpBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	opts := map[string]string{}
 	var externalIDs interp.StringMap
+	var rowKey string
 	for _, kv := range c.Kwargs {
 		key := string(kv[0].(starlark.String))
 		if key == "external_ids" { // no DHCP option has this name
 			if err := externalIDs.Unpack(kv[1]); err != nil {
 				return nil, c.Errorf("external_ids: %v", err)
 			}
+			continue
+		}
+		if key == "key" { // nor this one
+			k, ok := starlark.AsString(kv[1])
+			if !ok || k == "" || strings.ContainsAny(k, " /") {
+				return nil, c.Errorf("key: got %s, want a word naming this row among the rows for %s", kv[1].String(), cidr)
+			}
+			rowKey = k
 			continue
 		}
 		kind, ok := known[key]
@@ -94,11 +103,17 @@ func dhcpBuiltin(c *interp.Call) (starlark.Value, error) {
 			return nil, c.Errorf("%s options need %s (ovn-northd ignores rows without %s)", family, key, strings.Join(required, ", "))
 		}
 	}
-	a := newRow(tableDHCP, cidr.String(), map[string]any{"cidr": cidr.String(), "options": opts, "external_ids": externalIDs})
+	// Several rows for one cidr (Neutron makes one per port with options of
+	// its own) are told apart by key=, in the plan as CIDR#KEY.
+	name := cidr.String()
+	if rowKey != "" {
+		name += "#" + rowKey
+	}
+	a := newRow(tableDHCP, name, map[string]any{"cidr": cidr.String(), "options": opts, "external_ids": externalIDs})
 	if err := c.Add(a); err != nil {
 		return nil, err
 	}
-	return &DHCP{handle: handle{"dhcp_options", cidr.String()}, a: a, cidr: cidr}, nil
+	return &DHCP{handle: handle{"dhcp_options", name}, a: a, cidr: cidr}, nil
 }
 
 func optionValue(kind optionKind, cidr interp.CIDR, v starlark.Value) (string, error) {

@@ -1,6 +1,7 @@
 package nbimport
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -13,9 +14,9 @@ import (
 // The switch family: dhcp(), ls(), lsp(), localnet().
 
 // dhcpOptions declares each DHCP_Options row once, as a variable the ports
-// share. dhcp() declares one row per CIDR: of several rows with one CIDR
-// (Neutron makes one per port), the one most ports use is declared and the
-// others are named in a comment with their ports, which then go without.
+// share. Of several rows with one CIDR (Neutron makes one per port), the one
+// most ports use is declared plainly and the others with dhcp(key=), named
+// after their one port (or numbered).
 func (w *writer) dhcpOptions() {
 	users := map[string][]string{} // DHCP_Options UUID -> names of the ports using it
 	for _, p := range w.st.Tables["Logical_Switch_Port"] {
@@ -35,26 +36,41 @@ func (w *writer) dhcpOptions() {
 		rows := byCIDR[p]
 		// Stable: rows are sorted by cidr, then by UUID.
 		slices.SortStableFunc(rows, func(a, b *row) int { return len(users[b.UUID]) - len(users[a.UUID]) })
-		declared := false
-		for _, r := range rows {
-			if !declared {
-				declared = w.dhcpCall(p, r)
-				continue
+		keys := map[string]bool{"": true}
+		for i, r := range rows {
+			key := ""
+			if len(keys) > 1 || i > 0 {
+				key = dhcpKey(users[r.UUID], i, keys)
 			}
-			w.line("# Not imported: another DHCP_Options row for %s, used by %s (dhcp() declares one row per",
-				str(r, "cidr"), orNone(users[r.UUID]))
-			w.line("# CIDR, so they go without it): options %s", dictLit(smap(r, "options")))
-			w.done[r.UUID] = true
+			if w.dhcpCall(p, r, key) {
+				keys[key] = true
+			}
 		}
 	}
 	w.blank()
 }
 
-// dhcpCall writes the dhcp() of r, a row for the CIDR p; false when dhcp()
-// cannot say one of its options.
-func (w *writer) dhcpCall(p netip.Prefix, r *row) bool {
+// dhcpKey names a second or later row of one CIDR for dhcp(key=): after
+// the one port that uses it, else by its rank; a word, unique in keys.
+func dhcpKey(ports []string, i int, keys map[string]bool) string {
+	key := fmt.Sprintf("row%d", i+1)
+	if len(ports) == 1 {
+		key = strings.NewReplacer(" ", "_", "/", "_").Replace(ports[0])
+	}
+	for base, n := key, 2; keys[key]; n++ {
+		key = fmt.Sprintf("%s_%d", base, n)
+	}
+	return key
+}
+
+// dhcpCall writes the dhcp() of r, a row for the CIDR p, with key= when
+// key is not ""; false when dhcp() cannot say one of its options.
+func (w *writer) dhcpCall(p netip.Prefix, r *row, key string) bool {
 	cidr := str(r, "cidr")
 	c := newCall("dhcp", quote(cidr))
+	if key != "" {
+		c.set("key", quote(key))
+	}
 	opts := smap(r, "options")
 	for _, k := range slices.Sorted(mapsKeys(opts)) {
 		e := dhcpValue(ovn.DHCPOptionKind(p.Addr().Is4(), k), opts[k])
@@ -64,7 +80,11 @@ func (w *writer) dhcpCall(p netip.Prefix, r *row) bool {
 		c.set(k, e)
 	}
 	c.set("external_ids", externalIDs(r))
-	v := w.ident("dhcp_" + cidr)
+	name := "dhcp_" + cidr
+	if key != "" {
+		name += "_" + key
+	}
+	v := w.ident(name)
 	w.line("%s = %s", v, c)
 	w.vars[r.UUID], w.done[r.UUID] = v, true
 	return true

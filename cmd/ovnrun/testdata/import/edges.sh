@@ -1,7 +1,7 @@
 # The NB shapes a runbook cannot declare, each as small as it comes: TestImportRoundTrip/edges
 # imports the NB and expects exactly the differences of edges.known.diff.
 
-# Two DHCP_Options rows for one CIDR (Neutron makes one per port): dhcp() declares one a CIDR.
+# Two DHCP_Options rows for one CIDR (Neutron makes one per port): the second is dhcp(key=).
 ovn-nbctl ls-add net -- set Logical_Switch net other_config:subnet=10.50.0.0/24
 d=$(ovn-nbctl create DHCP_Options cidr=10.50.0.0/24 \
   options='"server_id"="10.50.0.1" "server_mac"="02:00:0a:50:00:01" "lease_time"="3600" "router"="10.50.0.1"')

@@ -10,3 +10,8 @@ ovn-nbctl lsp-set-dhcpv6-options vm1 "$d6"
 ovn-nbctl lsp-add ls1 vm2
 ovn-nbctl lsp-set-addresses vm2 "04:ac:10:ff:01:95 172.16.1.20 2001:db8:1::20"
 ovn-nbctl lsp-set-dhcpv4-options vm2 "$d4"
+# A second row for the same CIDR, as Neutron makes one per port with options of its own.
+pxe=$(ovn-nbctl create DHCP_Options cidr=172.16.1.0/24 options='"server_id"="172.16.1.254" "server_mac"="00:00:00:00:01:00" "lease_time"="600" "bootfile_name"="pxelinux.0"')
+ovn-nbctl lsp-add ls1 vm3
+ovn-nbctl lsp-set-addresses vm3 "04:ac:10:ff:01:96 dynamic"
+ovn-nbctl lsp-set-dhcpv4-options vm3 "$pxe"
