@@ -90,9 +90,15 @@ func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions)
 	}
 	// WriteString, not Fprintf: the plan of a large runbook has tens of
 	// thousands of these lines.
-	for _, s := range []string{"  ", marker, " ", m.Kind, " ", m.Name, "  (", where(m, runbook), ")\n"} {
+	for _, s := range []string{"  ", marker, " ", m.Kind, " ", m.Name} {
 		b.WriteString(s)
 	}
+	if len(m.Stack) > 0 { // none: a leftover no line declares any more
+		for _, s := range []string{"  (", where(m, runbook), ")"} {
+			b.WriteString(s)
+		}
+	}
+	b.WriteString("\n")
 	if c.Note != "" {
 		fmt.Fprintf(b, "      # %s\n", c.Note)
 	}

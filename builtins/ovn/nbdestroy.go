@@ -40,6 +40,7 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 		declared[a.Meta().ID] = a
 	}
 	var out []interp.Change
+	legacy := 0 // rows with the legacy tag and no declaration, left
 	for _, table := range destroyTables(s) {
 		ids := make([]string, 0, len(s.owned[table]))
 		for id := range s.owned[table] {
@@ -49,6 +50,10 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 		kind := strings.ToLower(table)
 		for _, id := range ids {
 			r := s.owned[table][id]
+			if s.claimed[r.uuid] && declared[id] == nil {
+				legacy++
+				continue
+			}
 			name := r.name()
 			if name == "" {
 				name = strings.TrimPrefix(id, kind+"/")
@@ -66,6 +71,49 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 			}
 			out = append(out, c)
 		}
+	}
+	if legacy > 0 {
+		fmt.Fprintf(d.cfg.Log, "nb: note: %d rows carry the tag %q that older ovnrun wrote for this runbook and are no longer declared: "+
+			"left, since a copy of the runbook elsewhere may own them (--owner %s removes them)\n", legacy, s.legacy, s.legacy)
+	}
+	return out, nil
+}
+
+// PlanPrune lists, as PlanDestroy does, the rows of this runbook that no
+// action of declared (the whole plan) has any more: neither by its action
+// ID nor by a name or key that a declared action finds it by (a row a
+// declared action takes over under a new ID is the action's, not a leftover).
+func (d *NBDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
+	cs, err := d.PlanDestroy(ctx, declared)
+	if err != nil {
+		return nil, err
+	}
+	s := d.last
+	ids := map[string]bool{}
+	names := map[string]bool{} // table + "\x00" + name of declared rows of named tables
+	for _, a := range declared {
+		ids[a.Meta().ID] = true
+		if r, ok := a.(*Row); ok && r.T.named() {
+			names[r.T.Name+"\x00"+r.M.Name] = true
+		}
+	}
+	matched := map[string]bool{} // rows the plan's comparisons found for declared actions
+	if d.diffOf == s {
+		for _, rp := range d.diffs {
+			if rp.live != nil {
+				matched[rp.live.uuid] = true
+			}
+		}
+	}
+	var out []interp.Change
+	for _, c := range cs {
+		o := c.Action.(*ownedRow)
+		r := s.byUUID[o.uuid]
+		if ids[o.M.ID] || matched[o.uuid] || names[o.table+"\x00"+r.name()] {
+			continue
+		}
+		o.M.Step = "prune"
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -141,7 +189,9 @@ func (t *txn) destroy(a interp.Action) error {
 // runbook's: deleting it is what destroy does.
 func (s *snapshot) deletable(o *ownedRow) bool {
 	r := s.byUUID[o.uuid]
-	return r != nil && s.ownedByUs(r)
+	// The action too: an earlier step of a run that prunes may have taken
+	// the row over for a declared action.
+	return r != nil && s.ownedByUs(r) && r.action == o.M.ID
 }
 
 // buildDeletes deletes the rows still present and still this runbook's,
