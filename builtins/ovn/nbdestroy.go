@@ -35,7 +35,44 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 	if err != nil {
 		return nil, err
 	}
-	declared := map[string]interp.Action{}
+	return d.planDeletes(s, actions, "destroy", nil), nil
+}
+
+// PlanPrune lists, as PlanDestroy does, the rows of this runbook that no
+// action of declared (the whole plan) has any more: neither by its action
+// ID nor by a name that a declared action finds it by, nor as the row the
+// plan compared a declared action with (a row a declared action takes over
+// under a new ID is the action's, not a leftover).
+func (d *NBDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
+	s, err := d.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{} // table + "\x00" + name of declared rows of named tables
+	for _, a := range declared {
+		if r, ok := a.(*Row); ok && r.T.named() {
+			names[r.T.Name+"\x00"+r.M.Name] = true
+		}
+	}
+	matched := map[string]bool{} // rows the plan's comparisons found for declared actions
+	if d.diffOf == s {
+		for _, rp := range d.diffs {
+			if rp.live != nil {
+				matched[rp.live.uuid] = true
+			}
+		}
+	}
+	return d.planDeletes(s, declared, "prune", func(r *liveRow) bool {
+		return matched[r.uuid] || names[r.table+"\x00"+r.name()]
+	}), nil
+}
+
+// planDeletes lists the deletions of the rows of this runbook, children
+// first, in step. With found (a prune) only the rows of undeclared actions
+// that found does not say a declared action uses are listed. A row with
+// the legacy tag is listed only when declared.
+func (d *NBDriver) planDeletes(s *snapshot, actions []interp.Action, step string, found func(r *liveRow) bool) []interp.Change {
+	declared := make(map[string]interp.Action, len(actions))
 	for _, a := range actions {
 		declared[a.Meta().ID] = a
 	}
@@ -43,8 +80,10 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 	legacy := 0 // rows with the legacy tag and no declaration, left
 	for _, table := range destroyTables(s) {
 		ids := make([]string, 0, len(s.owned[table]))
-		for id := range s.owned[table] {
-			ids = append(ids, id)
+		for id, r := range s.owned[table] {
+			if found == nil || declared[id] == nil && !found(r) {
+				ids = append(ids, id)
+			}
 		}
 		sort.Strings(ids)
 		kind := strings.ToLower(table)
@@ -59,7 +98,7 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 				name = strings.TrimPrefix(id, kind+"/")
 			}
 			o := &ownedRow{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: id, Kind: kind, Name: name,
-				Driver: driverName, Step: "destroy"}}, table: table, uuid: r.uuid}
+				Driver: driverName, Step: step}}, table: table, uuid: r.uuid}
 			c := interp.Change{Action: o, Op: interp.OpDelete}
 			if a := declared[id]; a != nil {
 				o.M.Stack = a.Meta().Stack
@@ -76,46 +115,7 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 		fmt.Fprintf(d.cfg.Log, "nb: note: %d rows carry the tag %q that older ovnrun wrote for this runbook and are no longer declared: "+
 			"left, since a copy of the runbook elsewhere may own them (--owner %s removes them)\n", legacy, s.legacy, s.legacy)
 	}
-	return out, nil
-}
-
-// PlanPrune lists, as PlanDestroy does, the rows of this runbook that no
-// action of declared (the whole plan) has any more: neither by its action
-// ID nor by a name or key that a declared action finds it by (a row a
-// declared action takes over under a new ID is the action's, not a leftover).
-func (d *NBDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
-	cs, err := d.PlanDestroy(ctx, declared)
-	if err != nil {
-		return nil, err
-	}
-	s := d.last
-	ids := map[string]bool{}
-	names := map[string]bool{} // table + "\x00" + name of declared rows of named tables
-	for _, a := range declared {
-		ids[a.Meta().ID] = true
-		if r, ok := a.(*Row); ok && r.T.named() {
-			names[r.T.Name+"\x00"+r.M.Name] = true
-		}
-	}
-	matched := map[string]bool{} // rows the plan's comparisons found for declared actions
-	if d.diffOf == s {
-		for _, rp := range d.diffs {
-			if rp.live != nil {
-				matched[rp.live.uuid] = true
-			}
-		}
-	}
-	var out []interp.Change
-	for _, c := range cs {
-		o := c.Action.(*ownedRow)
-		r := s.byUUID[o.uuid]
-		if ids[o.M.ID] || matched[o.uuid] || names[o.table+"\x00"+r.name()] {
-			continue
-		}
-		o.M.Step = "prune"
-		out = append(out, c)
-	}
-	return out, nil
+	return out
 }
 
 // destroyTables lists the tables holding rows of this runbook, children
