@@ -260,7 +260,10 @@ func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
 func actionJSON(c Change) jsonAction {
 	m := c.Action.Meta()
 	ja := jsonAction{ID: m.ID, Op: c.Op, Kind: m.Kind, Name: m.Name, Driver: m.Driver, Host: m.Host,
-		Pos: m.Pos().String(), DependsOn: m.DependsOn, Fields: map[string]any{}, Note: c.Note}
+		DependsOn: m.DependsOn, Fields: map[string]any{}, Note: c.Note}
+	if len(m.Stack) > 0 { // none: a leftover no line declares any more
+		ja.Pos = m.Pos().String()
+	}
 	if len(m.Stack) > 1 {
 		for _, p := range m.Stack[1:] {
 			ja.Trace = append(ja.Trace, p.String())

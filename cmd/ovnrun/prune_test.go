@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +126,28 @@ func TestPruneByOwner(t *testing.T) {
 		if !strings.Contains(plan, want) {
 			t.Errorf("dry-run plan lacks %q:\n%s", want, plan)
 		}
+	}
+	var jp struct {
+		Steps []struct {
+			Name    string `json:"name"`
+			Actions []struct {
+				ID, Op, Pos string
+			} `json:"actions"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(run(lf, true, one, "a", "false", "json")), &jp); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range jp.Steps {
+		for _, a := range st.Actions {
+			if st.Name == "prune" {
+				got = append(got, a.Op+" "+a.ID+" pos="+a.Pos)
+			}
+		}
+	}
+	if want := "delete load_balancer/a-lb pos=; delete logical_switch_port/a-p2 pos="; strings.Join(got, "; ") != want {
+		t.Errorf("JSON prune step: %q, want %q", strings.Join(got, "; "), want)
 	}
 	if !exists("Logical_Switch_Port", "a-p2") {
 		t.Fatal("the dry-run deleted a-p2")
