@@ -70,8 +70,11 @@ type OpenEnv struct {
 	Plan    *interp.Plan
 	Steps   []*interp.Step // the selected steps
 	Destroy bool           // the run deletes what the runbook created
-	// Owner is the runbook's ownership tag (NB external_ids, VM metadata).
-	Owner string
+	// Owner is the runbook's ownership tag (NB external_ids, VM metadata):
+	// OwnerOf. LegacyOwner, when set, is the tag older ovnrun wrote for it
+	// (Ownership.Legacy): a thing carrying it is this runbook's only while
+	// the runbook declares it, and is never pruned.
+	Owner, LegacyOwner string
 	// Hosts says how to reach the runbook's hosts, for every domain.
 	Hosts HostReach
 	// Sessions are the run's hosts, one session (one SSH connection) per

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -27,6 +26,10 @@ type Options struct {
 	Text interp.TextOptions
 	Only []string
 	From string
+	// Owner overrides the runbook's owner identity (OwnerOf); NoPrune
+	// keeps what the owner created and the runbook no longer declares.
+	Owner   string
+	NoPrune bool
 
 	Journal JournalOptions
 	Hosts   HostOptions
@@ -220,7 +223,8 @@ func newEnv(plan *interp.Plan, steps []*interp.Step, o *Options) (OpenEnv, error
 		return OpenEnv{}, err
 	}
 	sessions.Retain()
-	return OpenEnv{Plan: plan, Steps: steps, Destroy: o.Destroy, Owner: filepath.Base(plan.Runbook),
+	own := OwnerOf(plan, o.Owner)
+	return OpenEnv{Plan: plan, Steps: steps, Destroy: o.Destroy, Owner: own.Owner, LegacyOwner: own.Legacy,
 		Hosts: reach, Sessions: sessions, Log: o.Stderr}, nil
 }
 
@@ -257,6 +261,11 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 	}
 	if err != nil {
 		return err
+	}
+	if !o.Destroy && !o.NoPrune && !o.Journal.partial {
+		if planned, err = withPrune(ctx, t.destroyOrder(needed, false), ds, plan, planned); err != nil {
+			return err
+		}
 	}
 	if o.Journal.Resume {
 		// The plan of a resumed run shows what it skips; it is read without

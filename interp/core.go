@@ -38,6 +38,18 @@ default. The type of default decides how the command-line text is read: string, 
 			Doc:       readFileDoc,
 			Fn:        readFileBuiltin,
 		},
+		{
+			Name:      "lab",
+			Signature: "lab(name)",
+			Domain:    "core",
+			Doc: `Names the lab this runbook builds: name becomes its owner identity, the tag ovnrun puts on every NB
+row and VM it creates, instead of one derived from the runbook's path (its base name and a hash of its
+absolute path). Two runbooks with one lab() name own the same rows; copies of one runbook in two
+directories without lab() own different rows. --owner overrides both. Rows and VMs that the owner
+created and the runbook no longer declares are destroyed on apply (--no-prune keeps them). Call it
+once, at top level.`,
+			Fn: labBuiltin,
+		},
 	}, netBuiltins()...)
 }
 
@@ -62,6 +74,24 @@ func stepBuiltin(c *Call) (starlark.Value, error) {
 	ev.step, ev.inStep = s, true
 	defer func() { ev.step, ev.inStep = prev, false }()
 	if _, err := starlark.Call(c.Thread, fn, nil, nil); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// OwnerSetting is the plan setting lab() records: the runbook's owner
+// identity.
+const OwnerSetting = "lab"
+
+func labBuiltin(c *Call) (starlark.Value, error) {
+	var name Name
+	if err := c.Unpack(1, "name", &name); err != nil {
+		return nil, err
+	}
+	if c.Ev.step != nil && c.Ev.inStep {
+		return nil, c.Errorf("lab() is called inside step %q; call it at top level", c.Ev.step.Name)
+	}
+	if err := c.SetSetting(OwnerSetting, string(name)); err != nil {
 		return nil, err
 	}
 	return starlark.None, nil

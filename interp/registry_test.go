@@ -39,7 +39,7 @@ func TestRegistryLookupAndOrder(t *testing.T) {
 	for _, b := range r.All() {
 		got = append(got, b.Domain+"/"+b.Name)
 	}
-	if want := "alpha/a alpha/b core/read_file core/step core/var net/cidr_host net/cidr_netmask net/cidr_network net/cidr_prefix net/mac"; strings.Join(got, " ") != want {
+	if want := "alpha/a alpha/b core/lab core/read_file core/step core/var net/cidr_host net/cidr_netmask net/cidr_network net/cidr_prefix net/mac"; strings.Join(got, " ") != want {
 		t.Errorf("All() = %v, want %s", got, want)
 	}
 	if _, err := r.Lookup("c"); err == nil || !strings.Contains(err.Error(), "known builtins: a, b, cidr_host,") {

@@ -90,9 +90,15 @@ func writeChange(b *strings.Builder, runbook string, c Change, opts TextOptions)
 	}
 	// WriteString, not Fprintf: the plan of a large runbook has tens of
 	// thousands of these lines.
-	for _, s := range []string{"  ", marker, " ", m.Kind, " ", m.Name, "  (", where(m, runbook), ")\n"} {
+	for _, s := range []string{"  ", marker, " ", m.Kind, " ", m.Name} {
 		b.WriteString(s)
 	}
+	if len(m.Stack) > 0 { // none: a leftover no line declares any more
+		for _, s := range []string{"  (", where(m, runbook), ")"} {
+			b.WriteString(s)
+		}
+	}
+	b.WriteString("\n")
 	if c.Note != "" {
 		fmt.Fprintf(b, "      # %s\n", c.Note)
 	}
@@ -254,7 +260,10 @@ func WriteJSON(w io.Writer, p *Plan, steps []StepChanges) error {
 func actionJSON(c Change) jsonAction {
 	m := c.Action.Meta()
 	ja := jsonAction{ID: m.ID, Op: c.Op, Kind: m.Kind, Name: m.Name, Driver: m.Driver, Host: m.Host,
-		Pos: m.Pos().String(), DependsOn: m.DependsOn, Fields: map[string]any{}, Note: c.Note}
+		DependsOn: m.DependsOn, Fields: map[string]any{}, Note: c.Note}
+	if len(m.Stack) > 0 { // none: a leftover no line declares any more
+		ja.Pos = m.Pos().String()
+	}
 	if len(m.Stack) > 1 {
 		for _, p := range m.Stack[1:] {
 			ja.Trace = append(ja.Trace, p.String())

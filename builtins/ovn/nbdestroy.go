@@ -35,26 +35,70 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 	if err != nil {
 		return nil, err
 	}
-	declared := map[string]interp.Action{}
+	return d.planDeletes(s, actions, "destroy", nil), nil
+}
+
+// PlanPrune lists, as PlanDestroy does, the rows of this runbook that no
+// action of declared (the whole plan) has any more: neither by its action
+// ID nor by a name that a declared action finds it by, nor as the row the
+// plan compared a declared action with (a row a declared action takes over
+// under a new ID is the action's, not a leftover).
+func (d *NBDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
+	s, err := d.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{} // table + "\x00" + name of declared rows of named tables
+	for _, a := range declared {
+		if r, ok := a.(*Row); ok && r.T.named() {
+			names[r.T.Name+"\x00"+r.M.Name] = true
+		}
+	}
+	matched := map[string]bool{} // rows the plan's comparisons found for declared actions
+	if d.diffOf == s {
+		for _, rp := range d.diffs {
+			if rp.live != nil {
+				matched[rp.live.uuid] = true
+			}
+		}
+	}
+	return d.planDeletes(s, declared, "prune", func(r *liveRow) bool {
+		return matched[r.uuid] || names[r.table+"\x00"+r.name()]
+	}), nil
+}
+
+// planDeletes lists the deletions of the rows of this runbook, children
+// first, in step. With found (a prune) only the rows of undeclared actions
+// that found does not say a declared action uses are listed. A row with
+// the legacy tag is listed only when declared.
+func (d *NBDriver) planDeletes(s *snapshot, actions []interp.Action, step string, found func(r *liveRow) bool) []interp.Change {
+	declared := make(map[string]interp.Action, len(actions))
 	for _, a := range actions {
 		declared[a.Meta().ID] = a
 	}
 	var out []interp.Change
+	legacy := 0 // rows with the legacy tag and no declaration, left
 	for _, table := range destroyTables(s) {
 		ids := make([]string, 0, len(s.owned[table]))
-		for id := range s.owned[table] {
-			ids = append(ids, id)
+		for id, r := range s.owned[table] {
+			if found == nil || declared[id] == nil && !found(r) {
+				ids = append(ids, id)
+			}
 		}
 		sort.Strings(ids)
 		kind := strings.ToLower(table)
 		for _, id := range ids {
 			r := s.owned[table][id]
+			if s.claimed[r.uuid] && declared[id] == nil {
+				legacy++
+				continue
+			}
 			name := r.name()
 			if name == "" {
 				name = strings.TrimPrefix(id, kind+"/")
 			}
 			o := &ownedRow{ActionMeta: interp.ActionMeta{M: interp.Meta{ID: id, Kind: kind, Name: name,
-				Driver: driverName, Step: "destroy"}}, table: table, uuid: r.uuid}
+				Driver: driverName, Step: step}}, table: table, uuid: r.uuid}
 			c := interp.Change{Action: o, Op: interp.OpDelete}
 			if a := declared[id]; a != nil {
 				o.M.Stack = a.Meta().Stack
@@ -67,7 +111,11 @@ func (d *NBDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	if legacy > 0 {
+		fmt.Fprintf(d.cfg.Log, "nb: note: %d rows carry the tag %q that older ovnrun wrote for this runbook and are no longer declared: "+
+			"left, since a copy of the runbook elsewhere may own them (--owner %s removes them)\n", legacy, s.legacy, s.legacy)
+	}
+	return out
 }
 
 // destroyTables lists the tables holding rows of this runbook, children
@@ -141,7 +189,9 @@ func (t *txn) destroy(a interp.Action) error {
 // runbook's: deleting it is what destroy does.
 func (s *snapshot) deletable(o *ownedRow) bool {
 	r := s.byUUID[o.uuid]
-	return r != nil && s.ownedByUs(r)
+	// The action too: an earlier step of a run that prunes may have taken
+	// the row over for a declared action.
+	return r != nil && s.ownedByUs(r) && r.action == o.M.ID
 }
 
 // buildDeletes deletes the rows still present and still this runbook's,

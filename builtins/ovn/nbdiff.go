@@ -79,7 +79,7 @@ func (d *NBDriver) compare(ctx context.Context, s *snapshot, a interp.Action) (*
 	if rp.live == nil {
 		return rp, nil
 	}
-	if rp.live.runbook != s.owner {
+	if !s.ownedByUs(rp.live) {
 		rp.foreign = "was not created by ovnrun"
 		if other := rp.live.runbook; other != "" {
 			rp.foreign = fmt.Sprintf("belongs to runbook %q", other)

@@ -51,12 +51,10 @@ const (
 	TagAction  = "ovnrun:action"
 )
 
-// Owner is the value of the ovnrun:runbook tag for a runbook path: its base
-// name. The path as given would change with the working directory ("dgp.star"
-// from runbooks/, "runbooks/dgp.star" from the repository root) and between
-// colleagues' checkouts, and a changed tag would make ovnrun treat its own rows
-// as foreign. Two different runbooks with the same base name against one NB
-// share the tag; set NBConfig.Owner to keep them apart.
+// Owner is the value of the ovnrun:runbook tag that older ovnrun wrote for a
+// runbook path: its base name. Runs now tag rows with engine.OwnerOf (lab(),
+// --owner, or the base name with a hash of the absolute path) and take this
+// one as NBConfig.Legacy.
 func Owner(runbook string) string { return filepath.Base(runbook) }
 
 // DefaultConnectTimeout bounds connecting to the NB.
@@ -69,6 +67,12 @@ type NBConfig struct {
 	Endpoints []string
 	// Owner is the ovnrun:runbook tag value; see Owner.
 	Owner string
+	// Legacy, when set, is the tag older ovnrun wrote for this runbook (its
+	// base name, Owner(path)): rows carrying it are this runbook's while it
+	// declares them, and are re-tagged with Owner when applied; they are
+	// never pruned nor destroyed otherwise, since copies of the runbook in
+	// other directories wrote the same tag.
+	Legacy string
 	// ConnectTimeout bounds connecting and reading the initial state;
 	// DefaultConnectTimeout when zero.
 	ConnectTimeout time.Duration

@@ -53,7 +53,12 @@ func (r *liveRow) refs(column string) []string {
 // snapshot is a consistent-enough view of the NB for one Plan or Apply:
 // every row, indexed the ways the driver looks rows up.
 type snapshot struct {
-	owner   string
+	owner string
+	// legacy is the tag older ovnrun wrote for this runbook (NBConfig.Legacy);
+	// claimed are the rows carrying it that owned holds: those whose action
+	// no row with the owner's own tag has.
+	legacy  string
+	claimed map[string]bool
 	state   *ovsdbmodel.ReplicaState // what it was made from
 	refCols refColumns
 	roots   map[string]bool // root tables of the schema
@@ -165,6 +170,8 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 	}
 	s := &snapshot{
 		owner:      d.cfg.Owner,
+		legacy:     d.cfg.Legacy,
+		claimed:    map[string]bool{},
 		state:      st,
 		refCols:    d.refCols,
 		roots:      d.roots,
@@ -198,6 +205,7 @@ func (d *NBDriver) read(ctx context.Context) (*snapshot, error) {
 			s.add(r)
 		}
 	}
+	s.claimLegacy()
 	if g := s.byTable["NB_Global"]; len(g) > 0 {
 		s.global = g[0]
 	}
@@ -252,7 +260,26 @@ func (s *snapshot) named(table, name string) *liveRow {
 	return nil
 }
 
-func (s *snapshot) ownedByUs(r *liveRow) bool { return r.runbook == s.owner }
+func (s *snapshot) ownedByUs(r *liveRow) bool { return r.runbook == s.owner || s.claimed[r.uuid] }
+
+// claimLegacy makes the rows tagged with the legacy tag this runbook's, for
+// actions that no row with the owner's tag holds: an older ovnrun made them
+// for this runbook, or for a copy of it elsewhere that wrote the same tag,
+// so they are matched to declared actions (and re-tagged on apply) but
+// never pruned (PlanDestroy).
+func (s *snapshot) claimLegacy() {
+	if s.legacy == "" || s.legacy == s.owner {
+		return
+	}
+	for _, table := range slices.Sorted(maps.Keys(s.byTable)) {
+		for _, r := range s.byTable[table] {
+			if r.runbook == s.legacy && r.action != "" && s.owned[table][r.action] == nil {
+				s.owned[table][r.action] = r
+				s.claimed[r.uuid] = true
+			}
+		}
+	}
+}
 
 // ownedRow returns the row of this runbook made for action id, in any
 // table, or the row it takes over.

@@ -50,7 +50,7 @@ func openNB(ctx context.Context, cfg RunConfig, env *engine.OpenEnv) (interp.Dri
 	if len(endpoints) == 0 {
 		return nil, fmt.Errorf("no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
 	}
-	nc := NBConfig{Endpoints: endpoints, Owner: env.Owner,
+	nc := NBConfig{Endpoints: endpoints, Owner: env.Owner, Legacy: env.LegacyOwner,
 		ConnectTimeout: cfg.Timeout, Adopt: cfg.Adopt, Wait: cfg.Wait, Log: env.Log}
 	if env.Destroy {
 		return ConnectNB(ctx, nc)

@@ -129,7 +129,11 @@ func (h *hostState) planDestroy(ctx context.Context, declared map[string]interp.
 		return c
 	}
 	for _, f := range all {
-		mine := f.live.Owned && f.live.Owner.Runbook == h.d.cfg.Owner
+		id := f.live.Owner.Action
+		if id == "" {
+			id = "vm/" + h.name + "/" + f.dom.Name
+		}
+		mine := h.d.owns(f.live, declared[id] != nil)
 		for _, n := range f.live.NICs {
 			id := "vm_nic/" + h.name + "/" + n.Dev
 			a, isDeclared := declared[id].(*Interface)
@@ -142,10 +146,6 @@ func (h *hostState) planDestroy(ctx context.Context, declared map[string]interp.
 		}
 		if !mine {
 			continue
-		}
-		id := f.live.Owner.Action
-		if id == "" {
-			id = "vm/" + h.name + "/" + f.dom.Name
 		}
 		o := &ownedDomain{domain: f.dom.Name, disk: f.live.Owner.Disk}
 		o.M = interp.Meta{ID: id, Kind: "vm", Name: h.name + "/" + f.dom.Name, Driver: DriverName, Host: h.name, Step: "destroy"}
@@ -163,7 +163,7 @@ func (h *hostState) destroyDomain(ctx context.Context, o *ownedDomain) (interp.O
 		return "", err
 	case ds == nil:
 		return interp.OpUnchanged, nil // already gone
-	case !ds.live.Owned || ds.live.Owner.Runbook != h.d.cfg.Owner:
+	case !h.d.owns(ds.live, true): // planned: declared, or tagged with the owner
 		return "", &ClashError{Domain: o.domain, Host: h.name, Other: ds.live.Owner.Runbook}
 	}
 	return interp.OpDelete, h.removeDomain(ctx, ds.dom, ds.live.Owner)

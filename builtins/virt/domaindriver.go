@@ -71,10 +71,20 @@ func (h *hostState) ownDomain(ctx context.Context, a *Domain) (*domainState, err
 	if err != nil || ds == nil {
 		return nil, err
 	}
-	if !ds.live.Owned || ds.live.Owner.Runbook != h.d.cfg.Owner {
+	if !h.d.owns(ds.live, true) {
 		return nil, &ClashError{Domain: a.Domain, Host: h.name, Other: ds.live.Owner.Runbook}
 	}
 	return ds, nil
+}
+
+// owns reports whether a domain is this runbook's: tagged with the owner,
+// or, when declared, with the legacy tag (Config.Legacy).
+func (d *Driver) owns(live *liveDomain, declared bool) bool {
+	if !live.Owned {
+		return false
+	}
+	o := live.Owner.Runbook
+	return o == d.cfg.Owner || declared && d.cfg.Legacy != "" && o == d.cfg.Legacy
 }
 
 func (h *hostState) planDomain(ctx context.Context, a *Domain) (interp.Change, error) {

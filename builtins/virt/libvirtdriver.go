@@ -88,9 +88,11 @@ type Config struct {
 	// defaults. PlanDestroy looks for ovnrun's domains on these hosts and
 	// on every host an action names.
 	Hosts map[string]HostConfig
-	// Owner is the runbook tag of the domains this run owns (the runbook's
-	// base name, as the NB driver's ovn.Owner).
-	Owner string
+	// Owner is the runbook tag of the domains this run owns (engine.OwnerOf,
+	// as the NB driver's). Legacy, when set, is the tag older ovnrun wrote
+	// (the runbook's base name): a domain carrying it is this runbook's
+	// while a vm() declares it, and is never pruned otherwise.
+	Owner, Legacy string
 	// RecreateVMs consents to destroying and recreating a domain whose
 	// definition differs from the runbook (its disk is recreated from the
 	// image). Without it such a plan is refused before anything changes.

@@ -41,6 +41,7 @@ func open(cfg RunConfig, env *engine.OpenEnv) (*Driver, error) {
 		Sessions:    env.Sessions,
 		Hosts:       HostConfigs(env.Sessions.Targets()),
 		Owner:       env.Owner,
+		Legacy:      env.LegacyOwner,
 		RecreateVMs: cfg.RecreateVMs,
 		WaitGuests:  cfg.WaitGuests,
 		Log:         env.Log,

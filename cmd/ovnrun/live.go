@@ -18,6 +18,8 @@ type liveFlags struct {
 	nb             string
 	timeout        time.Duration
 	adopt, destroy bool
+	owner          string
+	noPrune        bool
 	wait           string
 	parallel       int
 	journalFlags
@@ -33,6 +35,8 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created and undo what it did on hosts, nothing else (with --lab, reset the lab's hosts instead)")
+	fs.StringVar(&f.owner, "owner", "", "act as owner `NAME`: the tag of the NB rows and VMs this run creates, prunes and destroys (default: the runbook's lab(), else its base name and a hash of its path)")
+	fs.BoolVar(&f.noPrune, "no-prune", false, "keep the NB rows and VMs this owner created that the runbook no longer declares (apply deletes them)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction, wait for `sb|hv|none`: ovn-northd (sb), every chassis (hv), or nothing")
 	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default)")
 	addJournalFlags(fs, &f.journalFlags)
@@ -49,6 +53,11 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 	if lf.parallel < 0 {
 		return engine.Options{}, fmt.Errorf("--parallel %d: want at least 1 (0: the default)", lf.parallel)
 	}
+	if lf.owner != "" {
+		if err := interp.CheckName(lf.owner); err != nil {
+			return engine.Options{}, fmt.Errorf("--owner: %v", err)
+		}
+	}
 	switch lf.wait {
 	case "", "none", "sb", "hv":
 	default:
@@ -60,6 +69,7 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 		Domains: domains(lf),
 		DryRun:  f.dryRun, Offline: f.offline, Destroy: lf.destroy,
 		Output: f.output, Text: lf.text, Only: f.only, From: f.from, Parallel: lf.parallel,
+		Owner: lf.owner, NoPrune: lf.noPrune,
 		Journal: engine.JournalOptions{Path: lf.journal, Resume: lf.resume, RerunUnfinished: lf.rerunUnfinished},
 		Hosts:   lf.hosts.options(),
 		Stdout:  stdout, Stderr: stderr,
