@@ -40,6 +40,11 @@ type Options struct {
 	AfterDestroy func(progress io.Writer) error
 	DestroyNote  string
 
+	// Confirm, when set, is asked after the plan is printed and before
+	// anything is changed, when the plan changes something; an error
+	// stops the run there, with nothing changed or journaled.
+	Confirm func() error
+
 	Stdout, Stderr io.Writer
 }
 
@@ -285,6 +290,11 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		} else if quiet {
 			fmt.Fprintln(progress, "\nNothing to apply.")
 			return nil
+		}
+	}
+	if s := interp.Summarize(planned); o.Confirm != nil && s.Add+s.Change+s.Destroy+s.Run > 0 {
+		if err := o.Confirm(); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintln(progress)

@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		args = []string{} // cobra reads os.Args when given none
 	}
 	defer keepLogging()()
-	c := &cli{args: args, stdout: stdout, stderr: stderr}
+	c := &cli{args: args, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(c)
 	return exitCode(root.Execute(), root, stderr)
 }
@@ -88,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // flags every command shares.
 type cli struct {
 	args           []string
+	stdin          *os.File // where an apply reads its confirmation
 	stdout, stderr io.Writer
 	verbose        bool
 }
@@ -105,9 +106,14 @@ the plan.`
 	root.Annotations = map[string]string{footerKey: `Ctrl-C or SIGTERM stops evaluation, planning or apply within a second: an apply
 finishes its journal record and says how to --resume. A second one kills ovnrun.
 
+Outside an emulated lab (--lab) an apply or destroy that changes something asks
+"Apply these changes? Only 'yes' is accepted:" on a terminal; with no terminal it is
+refused unless --yes (docs/confirm.md).
+
 Exit status: 0 done, 1 failure or interruption while evaluating, planning or applying,
-2 bad command line (an unknown command or flag, a -D the runbook never reads, no
-runbook), 3 invalid runbook, or one over --max-steps or --max-memory (nothing was
+or an apply not confirmed, 2 bad command line (an unknown command or flag, a -D the
+runbook never reads, no runbook, an apply with no terminal to confirm on and no --yes),
+3 invalid runbook, or one over --max-steps or --max-memory (nothing was
 changed).`}
 	root.Version = versionText(debug.ReadBuildInfo())
 	root.SetVersionTemplate("{{.Version}}\n")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,10 +26,16 @@ type planFlags struct {
 	libs            []string
 	limits          evalLimits
 	out             outputFlags
+	yes             bool
+	// stdin is where a confirmation is read, prompt where it is asked
+	// (stdout, or stderr under --output json; never filtered by -q).
+	stdin  *os.File
+	prompt io.Writer
 }
 
 func addPlanFlags(fs *pflag.FlagSet, f *planFlags) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
+	fs.BoolVarP(&f.yes, "yes", "y", false, "apply (or --destroy) without asking, also with no terminal; a run with --lab never asks")
 	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all: plan as if every target were empty (with --dry-run)")
 	fs.StringVar(&f.output, "output", "text", "print the plan as `text|json`")
 	addOutputFlags(fs, &f.out)
@@ -56,6 +63,7 @@ func newApplyCommand(c *cli, use string) *cobra.Command {
 			if err != nil {
 				return &commandLineError{hint: hintFor(cmd), err: err}
 			}
+			f.stdin = c.stdin
 			return status(planCommand(&f, path, c.args, c.stdout, c.stderr))
 		},
 	}
@@ -136,6 +144,7 @@ func planCommand(f *planFlags, path string, args []string, stdout, stderr io.Wri
 		return code
 	}
 	f.live.text.Colour = f.output == "text" && f.out.colour(stdout)
+	f.prompt = progressOf(f, stdout, stderr)
 	stdout, stderr = f.out.quietOutput(f.output == "json", stdout, stderr)
 	if f.live.lab.on {
 		if code := enterLab(f, plan, inside, args, stdout, stderr); code >= 0 {
@@ -151,13 +160,18 @@ func runPlan(ctx context.Context, f *planFlags, plan *interp.Plan, stdout, stder
 	if err != nil {
 		return usageError(stderr, "ovnrun", err)
 	}
+	opts.Confirm = confirmer(f, plan, f.stdin, f.prompt)
 	err = engine.Run(ctx, plan, opts)
 	var optErr *engine.OptionError
+	var notConfirmed *notConfirmedError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &optErr):
 		return usageError(stderr, "ovnrun", err)
+	case errors.As(err, &notConfirmed):
+		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+		return notConfirmed.code
 	case ctx.Err() != nil:
 		// Ctrl-C or SIGTERM: the error is the context's, say why.
 		fmt.Fprintf(stderr, "ovnrun: interrupted: %v\n", err)
