@@ -40,6 +40,11 @@ type Options struct {
 	AfterDestroy func(progress io.Writer) error
 	DestroyNote  string
 
+	// Planned, when set, is handed the changes once planned, before they
+	// are printed; an error ends the run there (a saved plan is written,
+	// or checked against what the live targets hold now).
+	Planned func(plan *interp.Plan, changes []interp.StepChanges) error
+
 	// Confirm, when set, is asked after the plan is printed and before
 	// anything is changed, when the plan changes something; an error
 	// stops the run there, with nothing changed or journaled.
@@ -258,6 +263,11 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 	}
 	if err != nil {
 		return err
+	}
+	if o.Planned != nil {
+		if err := o.Planned(plan, planned); err != nil {
+			return err
+		}
 	}
 	if o.Journal.Resume {
 		// The plan of a resumed run shows what it skips; it is read without

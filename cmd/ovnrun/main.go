@@ -125,9 +125,11 @@ changed).`}
 		}
 	}
 
-	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star")
-	apply.Short = "apply a runbook: the same as ovnrun RUNBOOK.star"
-	apply.Long = "Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star."
+	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star|PLAN.json")
+	apply.Short = "apply a runbook (the same as ovnrun RUNBOOK.star), or a saved plan"
+	apply.Long = `Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star.
+ovnrun apply PLAN.json applies a plan saved with --dry-run --out PLAN.json, without evaluating the
+runbook again, if the live targets still hold what it was made against (docs/saved-plans.md).`
 	root.AddCommand(apply, newConvertCommand(c), newDocCommand(c), newGetCommand(c), newGraphCommand(c), newImportCommand(c), newLabCommand(c), newTraceCommand(c), newVersionCommand())
 	root.SetArgs(c.args)
 	root.SetOut(c.stdout) // before the completion command, which takes it

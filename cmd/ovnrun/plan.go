@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 )
@@ -27,6 +26,7 @@ type planFlags struct {
 	limits          evalLimits
 	out             outputFlags
 	yes             bool
+	saveTo          string // --out
 	// stdin is where a confirmation is read, prompt where it is asked
 	// (stdout, or stderr under --output json; never filtered by -q).
 	stdin  *os.File
@@ -38,6 +38,7 @@ func addPlanFlags(fs *pflag.FlagSet, f *planFlags) {
 	fs.BoolVarP(&f.yes, "yes", "y", false, "apply (or --destroy) without asking, also with no terminal; a run with --lab never asks")
 	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all: plan as if every target were empty (with --dry-run)")
 	fs.StringVar(&f.output, "output", "text", "print the plan as `text|json`")
+	fs.StringVar(&f.saveTo, "out", "", "with --dry-run, also save the plan to `FILE.json`, which ovnrun apply FILE.json applies if the targets still match it")
 	addOutputFlags(fs, &f.out)
 	fs.StringArrayVarP(&f.vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
 	fs.StringSliceVar(&f.only, "only", nil, "run only the steps `STEP[,STEP]`")
@@ -64,6 +65,12 @@ func newApplyCommand(c *cli, use string) *cobra.Command {
 				return &commandLineError{hint: hintFor(cmd), err: err}
 			}
 			f.stdin = c.stdin
+			if isSavedPlan(path) {
+				if err := checkSavedApply(cmd); err != nil {
+					return &commandLineError{hint: hintFor(cmd), err: err}
+				}
+				return status(applySavedPlan(&f, path, c.stdout, c.stderr))
+			}
 			return status(planCommand(&f, path, c.args, c.stdout, c.stderr))
 		},
 	}
@@ -102,6 +109,9 @@ func (f *planFlags) check(cmd *cobra.Command, args []string) (string, error) {
 		return "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
 	if err := checkLabFlags(f); err != nil {
+		return "", err
+	}
+	if err := f.checkOut(); err != nil {
 		return "", err
 	}
 	return args[0], nil
@@ -161,24 +171,14 @@ func runPlan(ctx context.Context, f *planFlags, plan *interp.Plan, stdout, stder
 		return usageError(stderr, "ovnrun", err)
 	}
 	opts.Confirm = confirmer(f, plan, f.stdin, f.prompt)
-	err = engine.Run(ctx, plan, opts)
-	var optErr *engine.OptionError
-	var notConfirmed *notConfirmedError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &optErr):
-		return usageError(stderr, "ovnrun", err)
-	case errors.As(err, &notConfirmed):
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
-		return notConfirmed.code
-	case ctx.Err() != nil:
-		// Ctrl-C or SIGTERM: the error is the context's, say why.
-		fmt.Fprintf(stderr, "ovnrun: interrupted: %v\n", err)
-	default:
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+	if f.saveTo != "" {
+		savePlanner(f, plan, &opts)
 	}
-	return exitFailure
+	code := runEngine(ctx, plan, opts, stderr)
+	if code == exitOK && f.saveTo != "" {
+		fmt.Fprintf(opts.Progress(), "\nSaved the plan to %s: ovnrun apply %s applies it.\n", f.saveTo, f.saveTo)
+	}
+	return code
 }
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded
