@@ -48,7 +48,7 @@ type Options struct {
 	// Confirm, when set, is asked after the plan is printed and before
 	// anything is changed, when the plan changes something; an error
 	// stops the run there, with nothing changed or journaled.
-	Confirm func() error
+	Confirm func(context.Context) error
 
 	Stdout, Stderr io.Writer
 }
@@ -303,7 +303,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		}
 	}
 	if s := interp.Summarize(planned); o.Confirm != nil && s.Add+s.Change+s.Destroy+s.Run > 0 {
-		if err := o.Confirm(); err != nil {
+		if err := o.Confirm(ctx); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,11 +44,11 @@ var stdinIsTerminal = func(f *os.File) bool {
 
 // confirmer returns the Confirm of a run of plan under f (nil when the run
 // need not ask): it asks on in, a terminal, writing the question to w.
-func confirmer(f *planFlags, plan *interp.Plan, in *os.File, w io.Writer) func() error {
+func confirmer(f *planFlags, plan *interp.Plan, in *os.File, w io.Writer) func(context.Context) error {
 	if f.dryRun || f.yes || f.live.lab.on {
 		return nil
 	}
-	return func() error {
+	return func(ctx context.Context) error {
 		verb := "apply to"
 		if f.live.destroy {
 			verb = "destroy on"
@@ -58,7 +59,19 @@ func confirmer(f *planFlags, plan *interp.Plan, in *os.File, w io.Writer) func()
 					"pass --yes to %s it without asking; nothing was changed", targets(f, plan), verb)}
 		}
 		fmt.Fprint(w, "\n"+confirmPrompt)
-		answer, err := bufio.NewReader(in).ReadString('\n')
+		var answer string
+		var err error
+		read := make(chan struct{})
+		go func() { // Ctrl-C while it waits stops the run at once
+			answer, err = bufio.NewReader(in).ReadString('\n')
+			close(read)
+		}()
+		select {
+		case <-read:
+		case <-ctx.Done():
+			fmt.Fprintln(w)
+			return &notConfirmedError{code: exitFailure, msg: "not applied: interrupted while asking; nothing was changed"}
+		}
 		if strings.TrimSpace(answer) == "yes" {
 			return nil
 		}
