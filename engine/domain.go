@@ -20,6 +20,9 @@ type Domain struct {
 	Name     string
 	Register func(*interp.Registry) error // adds the domain's builtins
 	Drivers  []DriverSpec
+	// Saved writes the domain's actions into saved plans and reads them
+	// back; nil: a plan holding its actions cannot be saved.
+	Saved *ActionCodec
 }
 
 // A DriverSpec says how the engine opens one or more drivers that are

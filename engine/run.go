@@ -43,6 +43,16 @@ type Options struct {
 	AfterDestroy func(progress io.Writer) error
 	DestroyNote  string
 
+	// Planned, when set, is handed the changes once planned, before they
+	// are printed; an error ends the run there (a saved plan is written,
+	// or checked against what the live targets hold now).
+	Planned func(plan *interp.Plan, changes []interp.StepChanges) error
+
+	// Confirm, when set, is asked after the plan is printed and before
+	// anything is changed, when the plan changes something; an error
+	// stops the run there, with nothing changed or journaled.
+	Confirm func(context.Context) error
+
 	Stdout, Stderr io.Writer
 }
 
@@ -267,6 +277,11 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 			return err
 		}
 	}
+	if o.Planned != nil {
+		if err := o.Planned(plan, planned); err != nil {
+			return err
+		}
+	}
 	if o.Journal.Resume {
 		// The plan of a resumed run shows what it skips; it is read without
 		// the lock, which the apply below takes before changing anything.
@@ -298,6 +313,11 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		} else if quiet {
 			fmt.Fprintln(progress, "\nNothing to apply.")
 			return nil
+		}
+	}
+	if s := interp.Summarize(planned); o.Confirm != nil && s.Add+s.Change+s.Destroy+s.Run > 0 {
+		if err := o.Confirm(ctx); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintln(progress)

@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,6 +55,8 @@ func (l *loader) exec(key string, src []byte) (starlark.StringDict, error) {
 	}
 	m := &module{}
 	l.modules[key] = m
+	sum := sha256.Sum256(src)
+	l.ev.plan.Modules = append(l.ev.plan.Modules, Module{Key: key, SHA256: hex.EncodeToString(sum[:])})
 	l.stack = append(l.stack, key)
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 

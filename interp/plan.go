@@ -23,6 +23,10 @@ type Plan struct {
 	// Files are the files the runbook read with read_file(), in the order
 	// first read.
 	Files []FileRead
+	// Modules are the Starlark files executed, in the order loaded: the
+	// runbook first, then each library load() read (stdlib, local, git),
+	// with the hash of the source executed; a saved plan records them.
+	Modules []Module
 
 	byID map[string]Action
 }
@@ -41,6 +45,34 @@ func newPlan(runbook string) *Plan {
 		Vars:    map[string]string{},
 		byID:    map[string]Action{},
 	}
+}
+
+// Module is one Starlark file of an evaluation.
+type Module struct {
+	Key    string // as positions name it: a path, @stdlib//x.star, git+...
+	SHA256 string // hex, of the source executed
+}
+
+// Index makes a plan assembled outside evaluation (a saved plan read back)
+// answer Action and Len; it refuses two actions with one ID.
+func (p *Plan) Index() error {
+	p.byID = map[string]Action{}
+	if p.Hosts == nil {
+		p.Hosts = map[string]*Host{}
+	}
+	if p.Vars == nil {
+		p.Vars = map[string]string{}
+	}
+	for _, s := range p.Steps {
+		for _, a := range s.Actions {
+			id := a.Meta().ID
+			if _, dup := p.byID[id]; dup {
+				return fmt.Errorf("two actions with the ID %s", id)
+			}
+			p.byID[id] = a
+		}
+	}
+	return nil
 }
 
 // Action returns the action with the given ID.

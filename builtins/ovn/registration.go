@@ -23,7 +23,7 @@ type RunConfig struct {
 // driver, which a destroy opens last and always (the rows a runbook owns
 // are found by their tag).
 func Registration(cfg RunConfig) engine.Domain {
-	return engine.Domain{Name: "ovn", Register: Register, Drivers: []engine.DriverSpec{{
+	return engine.Domain{Name: "ovn", Register: Register, Saved: rowCodec, Drivers: []engine.DriverSpec{{
 		Names: []string{"nb"}, Destroy: 2, DestroyAlways: true, DestroyOrder: destroyOrder,
 		Open: func(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 			d, err := openNB(ctx, cfg, env)

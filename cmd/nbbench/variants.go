@@ -23,10 +23,11 @@ type row struct {
 
 // ovnrunRun runs the ovnrun binary once against c with the lab's runbook
 // and returns its measurement and stdout. Every run names the NB with --nb,
-// so a runbook's own ovn_nb() address is never contacted, and the owner
-// nbfloor tags its rows with (the runbook's base name).
+// so a runbook's own ovn_nb() address is never contacted, with the owner
+// nbfloor tags its rows with (the runbook's base name), and --yes: the NB is
+// not an emulated lab's (--lab), so an apply would ask.
 func (b *bench) ovnrunRun(ctx context.Context, c *central, flags ...string) (measurement, string, error) {
-	args := append([]string{"--nb", c.nb, "--owner", filepath.Base(b.runbook)}, flags...)
+	args := append([]string{"--nb", c.nb, "--owner", filepath.Base(b.runbook), "--yes"}, flags...)
 	cmd := b.lab.command(ctx, b.ovnrun, append(args, b.runbook)...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -88,7 +88,7 @@ func TestKilledApplyResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ovnrunCmd := func(nb *daemons.Server, journal string, args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], append([]string{"--nb", nb.Sock, "--journal", journal}, append(args, runbook)...)...)
+		cmd := exec.Command(os.Args[0], append([]string{"--yes", "--nb", nb.Sock, "--journal", journal}, append(args, runbook)...)...)
 		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
 		return cmd
 	}
@@ -163,7 +163,7 @@ func TestNBRestartMidApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(nb *daemons.Server, journal string, args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], append([]string{"--nb", nb.Sock, "--nb-timeout", "20s", "--journal", journal}, append(args, runbook)...)...)
+		cmd := exec.Command(os.Args[0], append([]string{"--yes", "--nb", nb.Sock, "--nb-timeout", "20s", "--journal", journal}, append(args, runbook)...)...)
 		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
 		return cmd
 	}
@@ -240,7 +240,7 @@ func TestRunLock(t *testing.T) {
 	nb := daemons.StartNB(t)
 	journal := filepath.Join(dir, "journal")
 	run := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], append([]string{"--nb", nb.Sock, "--journal", journal}, append(args, runbook)...)...)
+		cmd := exec.Command(os.Args[0], append([]string{"--yes", "--nb", nb.Sock, "--journal", journal}, append(args, runbook)...)...)
 		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
 		return cmd
 	}

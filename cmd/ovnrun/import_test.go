@@ -42,7 +42,7 @@ func TestImportRoundTrip(t *testing.T) {
 		t.Run(rb, func(t *testing.T) {
 			// The source's rows are the runbook's own: --include-owned.
 			checkImportRoundTrip(t, "", func(c *daemons.Central) {
-				args := []string{"--nb", c.NB.Sock, "--only", strings.Join(nbSteps(t, rb), ","),
+				args := []string{"--yes", "--nb", c.NB.Sock, "--only", strings.Join(nbSteps(t, rb), ","),
 					"--journal", filepath.Join(t.TempDir(), "journal"), rb}
 				if stdout, stderr, code := ovnrun(t, args...); code != exitOK {
 					t.Fatalf("applying %s: exit %d\n%s%s", rb, code, stdout, stderr)
@@ -85,7 +85,7 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--nb", b.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
+	args := []string{"--yes", "--nb", b.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
 	if stdout, stderr, code := ovnrun(t, args...); code != exitOK {
 		t.Fatalf("applying the imported runbook: exit %d\n%s%s\n%s", code, stdout, stderr, text)
 	}
@@ -102,7 +102,7 @@ func checkImportRoundTrip(t *testing.T, name string, build func(*daemons.Central
 	}
 	checkKnownFlowCounts(t, known, flowCounts(t, a), flowCounts(t, b))
 
-	onSource := []string{"--nb", a.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
+	onSource := []string{"--yes", "--nb", a.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
 	if stdout, stderr, code := ovnrun(t, append([]string{"--adopt"}, onSource...)...); code != exitOK {
 		t.Fatalf("--adopt on the source NB: exit %d\n%s%s", code, stdout, stderr)
 	}

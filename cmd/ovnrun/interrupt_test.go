@@ -113,7 +113,7 @@ func TestInterruptApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	journal := filepath.Join(dir, "journal")
-	args := []string{"--nb", nb.Sock, "--journal", journal, runbook}
+	args := []string{"--yes", "--nb", nb.Sock, "--journal", journal, runbook}
 
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")

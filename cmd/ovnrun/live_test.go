@@ -212,7 +212,8 @@ func live(t *testing.T, lf liveFlags, dryRun bool, p *interp.Plan, only []string
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code := runPlan(ctx, &planFlags{live: lf, dryRun: dryRun, only: only, output: output}, p, &out, &errb)
+	// yes: these runs apply to a test NB, not an emulated lab (--lab).
+	code := runPlan(ctx, &planFlags{live: lf, dryRun: dryRun, only: only, output: output, yes: true}, p, &out, &errb)
 	return out.String(), errb.String(), code
 }
 

@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		args = []string{} // cobra reads os.Args when given none
 	}
 	defer keepLogging()()
-	c := &cli{args: args, stdout: stdout, stderr: stderr}
+	c := &cli{args: args, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(c)
 	return exitCode(root.Execute(), root, stderr)
 }
@@ -88,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // flags every command shares.
 type cli struct {
 	args           []string
+	stdin          *os.File // where an apply reads its confirmation
 	stdout, stderr io.Writer
 	verbose        bool
 }
@@ -105,9 +106,14 @@ the plan.`
 	root.Annotations = map[string]string{footerKey: `Ctrl-C or SIGTERM stops evaluation, planning or apply within a second: an apply
 finishes its journal record and says how to --resume. A second one kills ovnrun.
 
+Outside an emulated lab (--lab) an apply or destroy that changes something asks
+"Apply these changes? Only 'yes' is accepted:" on a terminal; with no terminal it is
+refused unless --yes (docs/confirm.md).
+
 Exit status: 0 done, 1 failure or interruption while evaluating, planning or applying,
-2 bad command line (an unknown command or flag, a -D the runbook never reads, no
-runbook), 3 invalid runbook, or one over --max-steps or --max-memory (nothing was
+or an apply not confirmed, 2 bad command line (an unknown command or flag, a -D the
+runbook never reads, no runbook, an apply with no terminal to confirm on and no --yes),
+3 invalid runbook, or one over --max-steps or --max-memory (nothing was
 changed).`}
 	root.Version = versionText(debug.ReadBuildInfo())
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -119,9 +125,11 @@ changed).`}
 		}
 	}
 
-	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star")
-	apply.Short = "apply a runbook: the same as ovnrun RUNBOOK.star"
-	apply.Long = "Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star."
+	apply := newApplyCommand(c, "apply [flags] RUNBOOK.star|PLAN.json")
+	apply.Short = "apply a runbook (the same as ovnrun RUNBOOK.star), or a saved plan"
+	apply.Long = `Apply a runbook, or with --dry-run print its plan: the same as ovnrun RUNBOOK.star.
+ovnrun apply PLAN.json applies a plan saved with --dry-run --out PLAN.json, without evaluating the
+runbook again, if the live targets still hold what it was made against (docs/saved-plans.md).`
 	root.AddCommand(apply, newConvertCommand(c), newDocCommand(c), newGetCommand(c), newGraphCommand(c), newImportCommand(c), newLabCommand(c), newTraceCommand(c), newVersionCommand())
 	root.SetArgs(c.args)
 	root.SetOut(c.stdout) // before the completion command, which takes it

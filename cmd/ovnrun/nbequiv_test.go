@@ -59,7 +59,7 @@ func checkSameRows(t *testing.T, dir string) {
 	foreignRows, foreignFlows := nbDumpAll(t, a), flowCounts(t, a)
 
 	runNBCtlScript(t, a, filepath.Join(dir, "nbctl.sh"))
-	args := []string{"--nb", b.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
+	args := []string{"--yes", "--nb", b.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
 	if stdout, stderr, code := ovnrun(t, args...); code != exitOK {
 		t.Fatalf("ovnrun %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 	}
@@ -95,7 +95,7 @@ func checkSameRows(t *testing.T, dir string) {
 func checkAdoptsWithoutDuplicates(t *testing.T, a *daemons.Central, runbook, foreignRows string) {
 	t.Helper()
 	before := nbDumpAll(t, a)
-	args := []string{"--nb", a.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
+	args := []string{"--yes", "--nb", a.NB.Sock, "--wait", "sb", "--journal", filepath.Join(t.TempDir(), "journal"), runbook}
 	adopt := append([]string{"--adopt"}, args...)
 	if stdout, stderr, code := ovnrun(t, adopt...); code != exitOK {
 		t.Fatalf("ovnrun %s: exit %d\n%s%s", strings.Join(adopt, " "), code, stdout, stderr)

@@ -56,7 +56,7 @@ type quietWriter struct {
 
 // quietKeeps matches the lines -q keeps.
 var quietKeeps = regexp.MustCompile(`^(Plan: |No changes\.|\d+ command\(s\) will run\.|Nothing to apply\.|` +
-	`Applied \d+ step\(s\)|Stopped after |Step .*: failed after |Lab .* is not up: nothing to destroy\.|ovnrun: warning: )`)
+	`Applied \d+ step\(s\)|Saved the plan to |Stopped after |Step .*: failed after |Lab .* is not up: nothing to destroy\.|ovnrun: warning: )`)
 
 func (q *quietWriter) Write(p []byte) (int, error) {
 	q.partial = append(q.partial, p...)

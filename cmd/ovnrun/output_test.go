@@ -17,7 +17,7 @@ func TestQuietAndVerbose(t *testing.T) {
 	apply := func(flags ...string) (string, string) {
 		t.Helper()
 		nb := daemons.StartNB(t)
-		args := append([]string{"--nb", nb.Sock, "--journal", filepath.Join(t.TempDir(), "journal"), "--only", "topology"}, flags...)
+		args := append([]string{"--yes", "--nb", nb.Sock, "--journal", filepath.Join(t.TempDir(), "journal"), "--only", "topology"}, flags...)
 		stdout, stderr, code := ovnrun(t, append(args, "runbooks/dgp.star")...)
 		if code != exitOK {
 			t.Fatalf("ovnrun %s: exit %d\n%s%s", strings.Join(flags, " "), code, stdout, stderr)

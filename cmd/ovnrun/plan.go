@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/interp"
 	"github.com/ovnrun/ovnrun/stdlib"
 )
@@ -25,12 +25,20 @@ type planFlags struct {
 	libs            []string
 	limits          evalLimits
 	out             outputFlags
+	yes             bool
+	saveTo          string // --out
+	// stdin is where a confirmation is read, prompt where it is asked
+	// (stdout, or stderr under --output json; never filtered by -q).
+	stdin  *os.File
+	prompt io.Writer
 }
 
 func addPlanFlags(fs *pflag.FlagSet, f *planFlags) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
+	fs.BoolVarP(&f.yes, "yes", "y", false, "apply (or --destroy) without asking, also with no terminal; a run with --lab never asks")
 	fs.BoolVar(&f.offline, "offline", false, "contact nothing at all: plan as if every target were empty (with --dry-run)")
 	fs.StringVar(&f.output, "output", "text", "print the plan as `text|json`")
+	fs.StringVar(&f.saveTo, "out", "", "with --dry-run, also save the plan to `FILE.json`, which ovnrun apply FILE.json applies if the targets still match it")
 	addOutputFlags(fs, &f.out)
 	fs.StringArrayVarP(&f.vars, "var", "D", nil, "set a runbook variable read with var(), as `NAME=VALUE`; repeatable")
 	fs.StringSliceVar(&f.only, "only", nil, "run only the steps `STEP[,STEP]`")
@@ -55,6 +63,13 @@ func newApplyCommand(c *cli, use string) *cobra.Command {
 			}
 			if err != nil {
 				return &commandLineError{hint: hintFor(cmd), err: err}
+			}
+			f.stdin = c.stdin
+			if isSavedPlan(path) {
+				if err := checkSavedApply(cmd); err != nil {
+					return &commandLineError{hint: hintFor(cmd), err: err}
+				}
+				return status(applySavedPlan(&f, path, c.stdout, c.stderr))
 			}
 			return status(planCommand(&f, path, c.args, c.stdout, c.stderr))
 		},
@@ -94,6 +109,9 @@ func (f *planFlags) check(cmd *cobra.Command, args []string) (string, error) {
 		return "", fmt.Errorf("--offline only plans: add --dry-run")
 	}
 	if err := checkLabFlags(f); err != nil {
+		return "", err
+	}
+	if err := f.checkOut(); err != nil {
 		return "", err
 	}
 	return args[0], nil
@@ -136,6 +154,7 @@ func planCommand(f *planFlags, path string, args []string, stdout, stderr io.Wri
 		return code
 	}
 	f.live.text.Colour = f.output == "text" && f.out.colour(stdout)
+	f.prompt = progressOf(f, stdout, stderr)
 	stdout, stderr = f.out.quietOutput(f.output == "json", stdout, stderr)
 	if f.live.lab.on {
 		if code := enterLab(f, plan, inside, args, stdout, stderr); code >= 0 {
@@ -151,20 +170,15 @@ func runPlan(ctx context.Context, f *planFlags, plan *interp.Plan, stdout, stder
 	if err != nil {
 		return usageError(stderr, "ovnrun", err)
 	}
-	err = engine.Run(ctx, plan, opts)
-	var optErr *engine.OptionError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &optErr):
-		return usageError(stderr, "ovnrun", err)
-	case ctx.Err() != nil:
-		// Ctrl-C or SIGTERM: the error is the context's, say why.
-		fmt.Fprintf(stderr, "ovnrun: interrupted: %v\n", err)
-	default:
-		fmt.Fprintf(stderr, "ovnrun: %v\n", err)
+	opts.Confirm = confirmer(f, plan, f.stdin, f.prompt)
+	if f.saveTo != "" {
+		savePlanner(f, plan, &opts)
 	}
-	return exitFailure
+	code := runEngine(ctx, plan, opts, stderr)
+	if code == exitOK && f.saveTo != "" {
+		fmt.Fprintf(opts.Progress(), "\nSaved the plan to %s: ovnrun apply %s applies it.\n", f.saveTo, f.saveTo)
+	}
+	return code
 }
 
 // evaluateRunbook evaluates a runbook with every builtin and the embedded
