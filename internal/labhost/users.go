@@ -140,3 +140,23 @@ func (h *Host) hashPassword(pw string) string {
 	}
 	return strings.TrimSpace(string(hash))
 }
+
+// WriteSSHConfig writes an ssh_config in which each host of the lab is a
+// Host alias, its Name: HostName its address, the lab's client key, the
+// login users says (root when it names none), and ProxyJump through the
+// host it is Behind. It returns the file's path.
+func (l *Lab) WriteSSHConfig(name string, users map[string]string) string {
+	var b strings.Builder
+	for _, h := range l.hosts {
+		fmt.Fprintf(&b, "Host %s\n  HostName %s\n  IdentityFile %s\n", h.Name, h.Addr, l.ClientKey)
+		if u := users[h.Name]; u != "" {
+			fmt.Fprintf(&b, "  User %s\n", u)
+		}
+		if h.via != nil {
+			fmt.Fprintf(&b, "  ProxyJump %s\n", h.via.Name)
+		}
+	}
+	path := filepath.Join(l.Dir, name)
+	l.must(os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}

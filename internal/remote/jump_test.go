@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,17 +41,8 @@ func newJumpLab(t *testing.T) *jumpLab {
 		labhost.User{Name: "labnp", Password: "other-pw", Sudo: "nopasswd"},
 		labhost.User{Name: "nosudo", Password: "other-pw"}))
 	l.WriteKnownHosts("known_hosts")
-	path := filepath.Join(l.Dir, "ssh_config")
-	os.WriteFile(path, []byte(fmt.Sprintf(`Host hv1
-  HostName %s
-  User lab
-  ProxyJump bastion
-  IdentityFile %s
-
-Host bastion
-  HostName %s
-  IdentityFile %s
-`, target.Addr, l.ClientKey, jump.Addr, l.ClientKey)), 0o600)
+	// The target is "target" to ssh, user lab, through ProxyJump jump.
+	path := l.WriteSSHConfig("ssh_config", map[string]string{"target": "lab"})
 	cfg, err := remote.LoadSSHConfig(path)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +89,7 @@ func TestProxyJumpAndBecome(t *testing.T) {
 	}
 
 	t.Run("through the jump host as the config's user", func(t *testing.T) {
-		out := output(t, remote.Target{Name: "plain", Address: "hv1"}, remote.Script("id -un; hostname -I"))
+		out := output(t, remote.Target{Name: "plain", Address: "target"}, remote.Script("id -un; hostname -I"))
 		if want := "lab\n" + jl.target.Addr; !strings.HasPrefix(out, want) {
 			t.Errorf("got %q, want %q...", out, want)
 		}
@@ -109,7 +99,7 @@ func TestProxyJumpAndBecome(t *testing.T) {
 		}
 	})
 	t.Run("become with the password from the environment", func(t *testing.T) {
-		tg := remote.Target{Name: "pw", Address: "hv1", Become: true, BecomePasswordEnv: "LAB_SUDO_PW"}
+		tg := remote.Target{Name: "pw", Address: "target", Become: true, BecomePasswordEnv: "LAB_SUDO_PW"}
 		if out := output(t, tg, remote.Script("id -u; head -c 5 /etc/shadow")); out != "0\nroot:" {
 			t.Errorf("got %q, want root's id and a line of /etc/shadow", out)
 		}
@@ -123,7 +113,7 @@ func TestProxyJumpAndBecome(t *testing.T) {
 		}
 	})
 	t.Run("become without a password (NOPASSWD)", func(t *testing.T) {
-		tg := remote.Target{Name: "np", Address: "hv1", User: "labnp", Become: true}
+		tg := remote.Target{Name: "np", Address: "target", User: "labnp", Become: true}
 		if out := output(t, tg, remote.Argv("id", "-u")); out != "0\n" {
 			t.Errorf("got %q, want 0", out)
 		}
@@ -133,13 +123,13 @@ func TestProxyJumpAndBecome(t *testing.T) {
 		tg   remote.Target
 		want string
 	}{
-		{"wrong password", remote.Target{Name: "wrong", Address: "hv1", Become: true, BecomePasswordEnv: "WRONG_PW"},
+		{"wrong password", remote.Target{Name: "wrong", Address: "target", Become: true, BecomePasswordEnv: "WRONG_PW"},
 			"wrong: sudo refused the password in WRONG_PW (become_password_env) for `id -u`"},
-		{"password needed", remote.Target{Name: "nopw", Address: "hv1", Become: true},
+		{"password needed", remote.Target{Name: "nopw", Address: "target", Become: true},
 			"nopw: sudo asks for a password to run `id -u` as root: set become_password_env"},
-		{"no sudo at all", remote.Target{Name: "nosudo", Address: "hv1", User: "nosudo", Become: true, BecomePasswordEnv: "NOSUDO_PW"},
+		{"no sudo at all", remote.Target{Name: "nosudo", Address: "target", User: "nosudo", Become: true, BecomePasswordEnv: "NOSUDO_PW"},
 			"nosudo: sudo did not run `id -u` as root (become=True)"},
-		{"unset variable", remote.Target{Name: "unset", Address: "hv1", Become: true, BecomePasswordEnv: "UNSET_PW"},
+		{"unset variable", remote.Target{Name: "unset", Address: "target", Become: true, BecomePasswordEnv: "UNSET_PW"},
 			"environment variable UNSET_PW (become_password_env of host unset) is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,7 +140,7 @@ func TestProxyJumpAndBecome(t *testing.T) {
 		})
 	}
 	t.Run("cancelled command is killed as root", func(t *testing.T) {
-		tg := remote.Target{Name: "pw", Address: "hv1", Become: true, BecomePasswordEnv: "LAB_SUDO_PW"}
+		tg := remote.Target{Name: "pw", Address: "target", Become: true, BecomePasswordEnv: "LAB_SUDO_PW"}
 		ctx, cancel := context.WithCancel(ctx)
 		c, err := p.Conn(ctx, tg)
 		if err != nil {
@@ -172,14 +162,14 @@ func TestProxyJumpAndBecome(t *testing.T) {
 		for _, known := range []*labhost.Host{jl.jump, jl.target} {
 			kh := jl.l.WriteKnownHosts("only_"+known.Name, known)
 			p := newPool(t, jl.l, remote.Config{SSHConfig: jl.config, KnownHosts: kh})
-			_, err := p.Conn(ctx, remote.Target{Name: "h", Address: "hv1", IdentityFiles: []string{jl.l.ClientKey}})
+			_, err := p.Conn(ctx, remote.Target{Name: "h", Address: "target", IdentityFiles: []string{jl.l.ClientKey}})
 			var unknown *remote.UnknownHostKeyError
 			if !errors.As(err, &unknown) {
 				t.Fatalf("known_hosts holding only %s: err = %v, want an unknown host key", known.Name, err)
 			}
 			name := "h"
 			if known == jl.target {
-				name = "bastion, jump host of h"
+				name = "jump, jump host of h"
 			}
 			if unknown.Host != name {
 				t.Errorf("known_hosts holding only %s: refused %q, want %q: %v", known.Name, unknown.Host, name, err)
