@@ -293,9 +293,17 @@ type HostReach struct {
 func (h HostReach) Targets(plan *interp.Plan) map[string]remote.Target {
 	out := map[string]remote.Target{}
 	for _, ph := range plan.HostList() {
-		t := remote.Target{Name: ph.Name, Local: ph.Local, Address: ph.Address, Port: ph.Port, User: ph.User}
+		t := remote.Target{Name: ph.Name, Local: ph.Local, Address: ph.Address, Port: ph.Port, User: ph.User,
+			Become: ph.Become, BecomePasswordEnv: ph.BecomePasswordEnv}
 		if ph.IdentityFile != "" {
 			t.IdentityFiles = []string{ph.IdentityFile}
+		}
+		// Defaults leave room for the ssh_config's User and Port.
+		if ph.DefaultUser {
+			t.User = ""
+		}
+		if ph.DefaultPort {
+			t.Port = 0
 		}
 		t, _ = h.Inventory.Apply(t)
 		out[ph.Name] = t

@@ -61,8 +61,12 @@ type HostOptions struct {
 	Inventory string // JSON file overriding host()
 	// Loaded is that file as the caller already read it (the runbook was
 	// evaluated with it); nil to read it here.
-	Loaded         *remote.Inventory
-	KnownHosts     string
+	Loaded     *remote.Inventory
+	KnownHosts string
+	// SSHConfig is the ssh_config file resolving the hosts' addresses:
+	// "none" for none; when empty the inventory's, else ~/.ssh/config if
+	// there is one.
+	SSHConfig      string
 	AcceptNewKeys  bool
 	SSHTimeout     time.Duration
 	CommandTimeout time.Duration
@@ -179,7 +183,24 @@ func (h HostOptions) reach() (HostReach, error) {
 	if r.Remote.KnownHosts == "" && r.Inventory != nil {
 		r.Remote.KnownHosts = r.Inventory.KnownHosts
 	}
-	return r, nil
+	cfg, err := h.sshConfig(r.Inventory)
+	r.Remote.SSHConfig = cfg
+	return r, err
+}
+
+// sshConfig reads the ssh_config the run resolves addresses with.
+func (h HostOptions) sshConfig(inv *remote.Inventory) (*remote.SSHConfig, error) {
+	path := h.SSHConfig
+	if path == "" && inv != nil {
+		path = inv.SSHConfig
+	}
+	switch path {
+	case "none":
+		return nil, nil
+	case "":
+		return remote.DefaultSSHConfig()
+	}
+	return remote.LoadSSHConfig(path)
 }
 
 // Open opens, outside a run, the drivers names need (and what they need),

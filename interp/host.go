@@ -22,7 +22,16 @@ type Host struct {
 	// time.
 	SystemID     string
 	IdentityFile string
-	Pos          Pos
+	// DefaultUser and DefaultPort say that User and Port are host()'s
+	// defaults (root, 22), given by neither the runbook nor the inventory:
+	// an ssh_config's User and Port for the address then take their place.
+	DefaultUser, DefaultPort bool
+	// Become runs the host's commands as root through sudo when the login
+	// user is not root; BecomePasswordEnv names the environment variable
+	// holding sudo's password (never the password itself).
+	Become            bool
+	BecomePasswordEnv string
+	Pos               Pos
 	// Via says where Address, Port, User and Local come from when not from
 	// the runbook's host() (such as "inventory lab.json"), and Declared
 	// what host() said instead; the plan shows both.

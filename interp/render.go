@@ -75,6 +75,9 @@ func hostLine(h *Host) string {
 	if h.SystemID != "" {
 		parts = append(parts, "chassis "+h.SystemID)
 	}
+	if h.Become && !h.Local {
+		parts = append(parts, "commands as root through sudo")
+	}
 	line := strings.Join(parts, ", ")
 	if h.Via != "" {
 		line += fmt.Sprintf(" (%s; the runbook says %s)", h.Via, h.Declared)

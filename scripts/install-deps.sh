@@ -8,14 +8,14 @@ set -euo pipefail
 
 packages=(
 	ovn-central ovn-host openvswitch-switch openssh-server
-	iproute2 ethtool tcpdump busybox-static graphviz
+	iproute2 ethtool tcpdump busybox-static graphviz sudo
 )
 
 # One binary per package: when all are present there is nothing to do.
 binaries=(
 	ovsdb-server ovsdb-tool ovs-appctl ovs-vsctl ovs-vswitchd
 	ovn-northd ovn-nbctl ovn-sbctl ovn-controller
-	sshd ip ethtool tcpdump busybox dot
+	sshd ip ethtool tcpdump busybox dot sudo
 )
 
 # sbin directories are not on every PATH (non-login shells, sudo -E),

@@ -27,7 +27,7 @@ import (
 // Register adds the host domain's builtins to r.
 func Register(r *interp.Registry) error {
 	return r.RegisterAll(
-		interp.Builtin{Name: "host", Signature: `host(name, address=, user="root", port=22, system_id=, identity_file=, local=False)`,
+		interp.Builtin{Name: "host", Signature: `host(name, address=, user="root", port=22, system_id=, identity_file=, local=False, become=False, become_password_env=)`,
 			Domain: "host", Doc: hostDoc, Fn: hostBuiltin},
 		interp.Builtin{Name: "sh", Signature: "sh(host, cmd, creates=, unless=, name=)",
 			Domain: "host", Doc: shDoc, Fn: shBuiltin},
@@ -82,10 +82,16 @@ func hostBuiltin(c *interp.Call) (starlark.Value, error) {
 		systemID interp.Name
 		identity string
 		local    bool
+		become   bool
+		becomePW string
 	)
 	if err := c.Unpack(1, "name", &name, "address?", &addr, "user?", &user, "port?", &port,
-		"system_id?", &systemID, "identity_file?", &identity, "local?", &local); err != nil {
+		"system_id?", &systemID, "identity_file?", &identity, "local?", &local,
+		"become?", &become, "become_password_env?", &becomePW); err != nil {
 		return nil, err
+	}
+	if err := checkBecome(local, become, becomePW); err != nil {
+		return nil, c.Errorf("%v", err)
 	}
 	identityGiven, userSet := identity != "", user != ""
 	switch {
@@ -105,9 +111,10 @@ func hostBuiltin(c *interp.Call) (starlark.Value, error) {
 		}
 	}
 	h := &interp.Host{Name: string(name), Address: string(addr), Local: local,
-		SystemID: string(systemID), IdentityFile: identity}
+		SystemID: string(systemID), IdentityFile: identity, Become: become, BecomePasswordEnv: becomePW}
 	if !local {
 		h.User, h.Port = "root", 22
+		h.DefaultUser, h.DefaultPort = !userSet, port == 0
 		if userSet {
 			h.User = user
 		}

@@ -9,6 +9,11 @@ returns its handle; every other builtin that works on a machine takes this handl
 ovnrun reaches it over SSH as user (default root) at address:port (default 22), an IP address or DNS
 name, authenticating with identity_file (an absolute or ~/ path) or the SSH agent; local=True instead
 runs everything on this machine, and then address, user, port and identity_file must not be given.
+The address is also the Host looked up in ~/.ssh/config (or --ssh-config): its HostName, IdentityFile
+and ProxyJump apply, and its User and Port unless user= or port= is given (docs/hosts.md).
+become=True runs the host's commands as root through sudo when the login user is not root;
+become_password_env names the environment variable holding sudo's password, which ovnrun writes only
+to sudo when it asks and never prints, logs or journals (without it, sudo must not ask: NOPASSWD).
 system_id is the host's OVN chassis name (Open_vSwitch external_ids:system-id); when omitted, the plan
 shows the chassis as (known after apply) and ovnrun reads it from the host. Two hosts may not share a
 name, an address and port, or a system_id, and only one may be local. Declaring a host changes nothing

@@ -39,18 +39,25 @@ func applyInventory(c *interp.Call, h *interp.Host) {
 	if !ok {
 		return
 	}
-	t, listed := in.inv.Apply(remote.Target{Name: h.Name, Local: h.Local, Address: h.Address, Port: h.Port, User: h.User})
+	t, listed := in.inv.Apply(remote.Target{Name: h.Name, Local: h.Local, Address: h.Address, Port: h.Port, User: h.User,
+		Become: h.Become, BecomePasswordEnv: h.BecomePasswordEnv})
 	if !listed {
 		return
 	}
 	before := *h
+	ih := in.inv.Hosts[h.Name]
 	h.Local, h.Address, h.Port, h.User = t.Local, t.Address, t.Port, t.User
+	h.Become, h.BecomePasswordEnv = t.Become, t.BecomePasswordEnv
+	// What the inventory says is explicit, like host()'s user= and port=.
+	h.DefaultUser = h.DefaultUser && ih.User == ""
+	h.DefaultPort = h.DefaultPort && ih.Port == 0
 	if t.Local {
 		h.Address, h.Port, h.User, h.IdentityFile = "", 0, "", ""
+		h.DefaultUser, h.DefaultPort, h.Become, h.BecomePasswordEnv = false, false, false, ""
 	} else if h.Port == 0 {
 		h.Port = 22
 	}
-	if f := in.inv.Hosts[h.Name].IdentityFile; f != "" {
+	if f := ih.IdentityFile; f != "" {
 		h.IdentityFile = f
 	}
 	if reach(h) != reach(&before) {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -151,6 +152,24 @@ func checkOVNRemote(s string) error {
 		if err := interp.CheckRemote(r, false); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// envVarName is what become_password_env must look like. Refusing anything
+// else keeps a password pasted there by mistake out of the plan: it is
+// never echoed.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkBecome checks host()'s become= and become_password_env=.
+func checkBecome(local, become bool, passwordEnv string) error {
+	switch {
+	case passwordEnv != "" && !envVarName.MatchString(passwordEnv):
+		return fmt.Errorf("become_password_env must name an environment variable (letters, digits and _), and not hold the password itself")
+	case passwordEnv != "" && !become:
+		return fmt.Errorf("become_password_env is sudo's password for become=True: give become=True too")
+	case local && become:
+		return fmt.Errorf("become= is for SSH hosts; a local host runs commands as ovnrun's own user")
 	}
 	return nil
 }

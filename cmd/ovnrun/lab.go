@@ -144,7 +144,9 @@ func runInputs(f *planFlags) (*lab.Lab, func(*interp.Options), error) {
 	}
 	path := lf.hosts.inventory
 	if l != nil {
-		path = l.InventoryPath()
+		// The lab's hosts are reached as its inventory says, whatever
+		// the user's ~/.ssh/config makes of their addresses.
+		path, lf.hosts.sshConfig = l.InventoryPath(), "none"
 	}
 	var inv *remote.Inventory
 	if path != "" {

@@ -186,7 +186,7 @@ func enterTraceLab(f *traceFlags, plan *interp.Plan, args []string) error {
 		if !lab.InNamespaceNow(l.CtlNS) {
 			return fmt.Errorf("%s=%s, but this process is not in the lab's namespace %s", labInside, name, l.CtlNS)
 		}
-		f.hosts.inventory, f.hosts.knownHosts = l.InventoryPath(), l.KnownHostsPath()
+		f.hosts.inventory, f.hosts.knownHosts, f.hosts.sshConfig = l.InventoryPath(), l.KnownHostsPath(), "none"
 		return nil
 	}
 	spec, err := lab.SpecFor(plan)

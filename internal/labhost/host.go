@@ -31,6 +31,7 @@ type Host struct {
 	OVSRundir, OVNRundir, LogDir, EtcDir string
 
 	lab  *Lab
+	via  *Host    // the jump host it is reached through; nil: on the lab link
 	env  []string // the environment of its SSH sessions
 	sshd *exec.Cmd
 	done chan struct{}
@@ -43,6 +44,8 @@ type hostConfig struct {
 	password   string
 	interfaces []string
 	startOVS   bool
+	behind     *Host
+	users      []User
 }
 
 // WithRootPassword lets root log in with password over SSH. The host's
@@ -69,15 +72,22 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 	}
 	i := len(l.hosts)
 	h := &Host{Name: name, NS: fmt.Sprintf("%s%s-h%d", nsPrefix, l.id, i), Addr: l.addr(10 + i),
-		Dir: filepath.Join(l.Dir, name), lab: l}
+		Dir: filepath.Join(l.Dir, name), lab: l, via: cfg.behind}
+	if h.via != nil {
+		h.Addr = l.backAddr(10 + i)
+	}
 	h.OVSRundir, h.OVNRundir = filepath.Join(h.Dir, "ovs"), filepath.Join(h.Dir, "ovn")
 	h.LogDir, h.EtcDir = filepath.Join(h.Dir, "log"), filepath.Join(h.Dir, "etc")
 	l.must(lab.HostDirs(h.Dir))
 	l.hosts = append(l.hosts, h) // from here on, cleanup removes it
 	l.must(lab.Run("ip", "netns", "add", h.NS))
 	veth := fmt.Sprintf("vh%d", i)
-	l.ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", h.NS)
-	l.ip("link", "set", veth, "master", "br0", "up")
+	if h.via != nil {
+		l.linkBehind(h, veth)
+	} else {
+		l.ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", h.NS)
+		l.ip("link", "set", veth, "master", "br0", "up")
+	}
 	for _, args := range [][]string{
 		{"link", "set", "lo", "up"},
 		{"addr", "add", h.Addr + "/24", "dev", "eth0"},
@@ -91,7 +101,7 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 		l.must(lab.Run("ip", "-n", h.NS, "link", "set", fmt.Sprintf("peer%d", j), "up"))
 	}
 	h.env = lab.HostEnv(h.Dir)
-	h.startSSHD(cfg.password)
+	h.startSSHD(cfg.password, cfg.users)
 	if cfg.startOVS {
 		if out, err := h.Exec("systemctl", "start", "openvswitch"); err != nil {
 			l.t.Fatalf("labhost: %s: start openvswitch: %v\n%s", name, err, out)
@@ -102,7 +112,7 @@ func (l *Lab) AddHost(name string, opts ...HostOption) *Host {
 
 // startSSHD writes the host's key and sshd_config and runs sshd in the
 // host's namespace, in the foreground as a child of the test.
-func (h *Host) startSSHD(password string) {
+func (h *Host) startSSHD(password string, users []User) {
 	l := h.lab
 	keyFile := filepath.Join(h.Dir, "etc", "ssh_host_ed25519_key")
 	pub, err := lab.NewHostKey(keyFile)
@@ -114,11 +124,17 @@ func (h *Host) startSSHD(password string) {
 	l.must(os.WriteFile(confFile, []byte(conf), 0o600))
 	sshdArgs := []string{"/usr/sbin/sshd", "-D", "-e", "-f", confFile, "-E", filepath.Join(h.LogDir, "sshd.log")}
 	args := append([]string{"netns", "exec", h.NS}, sshdArgs...)
-	if password != "" {
-		shadow := h.shadowWithRootPassword(password)
+	if binds := h.accounts(password, users); len(binds) > 0 {
 		// `ip netns exec` runs in a mount namespace of its own whose mounts
-		// do not propagate back: the bind is the host's alone.
-		args = []string{"netns", "exec", h.NS, "sh", "-c", `mount --bind "$0" /etc/shadow && exec "$@"`, shadow}
+		// do not propagate back: the binds are the host's alone, and its
+		// sessions (sudo too) see them.
+		script := ""
+		var files []string
+		for _, b := range binds {
+			script += fmt.Sprintf(`mount --bind "$%d" %s && `, len(files), b[1])
+			files = append(files, b[0])
+		}
+		args = append([]string{"netns", "exec", h.NS, "sh", "-c", script + `shift ` + fmt.Sprint(len(files)-1) + ` && exec "$@"`}, files...)
 		args = append(args, sshdArgs...)
 	}
 	cmd := exec.Command("ip", args...)
@@ -139,7 +155,7 @@ func (h *Host) waitSSHD() {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		c, err := h.lab.Dial(ctx, "tcp", net.JoinHostPort(h.Addr, "22"))
+		c, err := h.dialFromOutside(ctx, net.JoinHostPort(h.Addr, "22"))
 		cancel()
 		if err == nil {
 			c.SetDeadline(time.Now().Add(time.Second))
@@ -160,31 +176,6 @@ func (h *Host) waitSSHD() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// shadowWithRootPassword writes a copy of /etc/shadow in which root's
-// password is pw (SHA-512 crypt, made by openssl).
-func (h *Host) shadowWithRootPassword(pw string) string {
-	l := h.lab
-	cmd := exec.Command("openssl", "passwd", "-6", "-stdin")
-	cmd.Stdin = strings.NewReader(pw + "\n")
-	hash, err := cmd.Output()
-	if err != nil {
-		l.t.Fatalf("labhost: openssl passwd: %v", err)
-	}
-	orig, err := os.ReadFile("/etc/shadow")
-	l.must(err)
-	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(string(orig), "\n"), "\n") {
-		if f := strings.Split(line, ":"); len(f) > 2 && f[0] == "root" {
-			f[1] = strings.TrimSpace(string(hash))
-			line = strings.Join(f, ":")
-		}
-		lines = append(lines, line)
-	}
-	path := filepath.Join(h.Dir, "etc", "shadow")
-	l.must(os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
-	return path
 }
 
 func (h *Host) stopSSHD() {

@@ -10,6 +10,11 @@
 // namespace (Lab.Dial), which has no route out: no packet of a test can
 // reach a real network, and Dial refuses any address outside the lab.
 //
+// A host may instead sit Behind another, on a link only that jump host
+// reaches (for ProxyJump), and have non-root users with sudo (WithUsers),
+// whose accounts only its sshd sees; WriteSSHConfig names the hosts as an
+// ssh_config does.
+//
 // Cleanup kills every process in the lab's namespaces, deletes them and
 // removes the lab's files; a lab left behind by a killed test run is swept
 // by the next one.

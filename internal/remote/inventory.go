@@ -32,8 +32,11 @@ import (
 // passphrase_env name environment variables read when ovnrun connects.
 type Inventory struct {
 	// KnownHosts is the known_hosts file to check host keys against.
-	KnownHosts string                   `json:"known_hosts,omitempty"`
-	Hosts      map[string]InventoryHost `json:"hosts"`
+	KnownHosts string `json:"known_hosts,omitempty"`
+	// SSHConfig is the ssh_config file that resolves the hosts' addresses
+	// (HostName, User, Port, IdentityFile, ProxyJump); "none" for none.
+	SSHConfig string                   `json:"ssh_config,omitempty"`
+	Hosts     map[string]InventoryHost `json:"hosts"`
 }
 
 // InventoryHost is one host of an inventory. Empty fields keep the
@@ -52,6 +55,10 @@ type InventoryHost struct {
 	LibvirtSocket string `json:"libvirt_socket,omitempty"`
 	// Local runs this host's actions on this machine without SSH.
 	Local bool `json:"local,omitempty"`
+	// Become, when set, says whether commands run as root through sudo;
+	// BecomePasswordEnv names the variable holding sudo's password.
+	Become            *bool  `json:"become,omitempty"`
+	BecomePasswordEnv string `json:"become_password_env,omitempty"`
 }
 
 // LoadInventory reads an inventory file. Relative paths in it are relative
@@ -93,6 +100,9 @@ func ParseInventory(name string, data []byte, dir string) (*Inventory, error) {
 	}
 	if inv.KnownHosts != "" {
 		inv.KnownHosts = resolvePath(dir, inv.KnownHosts)
+	}
+	if inv.SSHConfig != "" && inv.SSHConfig != "none" {
+		inv.SSHConfig = resolvePath(dir, inv.SSHConfig)
 	}
 	var errs []error
 	for _, name := range inv.names() {
@@ -151,8 +161,9 @@ func (h InventoryHost) check() []fieldError {
 			add("address", fmt.Errorf("address %q: want an IP address or DNS name", h.Address))
 		}
 	}
-	if h.Local && (h.Address != "" || h.Port != 0 || h.User != "" || h.IdentityFile != "" || h.PasswordEnv != "") {
-		add("local", errors.New("a local host takes no address, port, user, identity_file or password_env"))
+	if h.Local && (h.Address != "" || h.Port != 0 || h.User != "" || h.IdentityFile != "" || h.PasswordEnv != "" ||
+		h.Become != nil || h.BecomePasswordEnv != "") {
+		add("local", errors.New("a local host takes no address, port, user, identity_file, password_env or become"))
 	}
 	if h.Port < 0 || h.Port > 65535 {
 		add("port", fmt.Errorf("port %d is out of range 1..65535", h.Port))
@@ -167,6 +178,7 @@ func (h InventoryHost) check() []fieldError {
 	}
 	add("password_env", checkEnvName("password_env", h.PasswordEnv))
 	add("passphrase_env", checkEnvName("passphrase_env", h.PassphraseEnv))
+	add("become_password_env", checkEnvName("become_password_env", h.BecomePasswordEnv))
 	return errs
 }
 
@@ -205,6 +217,10 @@ func (inv *Inventory) Apply(t Target) (Target, bool) {
 	set(&t.OVSRundir, h.OVSRundir)
 	set(&t.OVNRundir, h.OVNRundir)
 	set(&t.LibvirtSocket, h.LibvirtSocket)
+	set(&t.BecomePasswordEnv, h.BecomePasswordEnv)
+	if h.Become != nil {
+		t.Become = *h.Become
+	}
 	if h.Port != 0 {
 		t.Port = h.Port
 	}

@@ -64,7 +64,7 @@ func keyLines(data []byte) (map[string]int, *posError) {
 				line := lineAt(data, dec.InputOffset())
 				switch {
 				case len(stack) == 1 && !inventoryKeys[key]:
-					return nil, &posError{line, fmt.Errorf("unknown field %q (want known_hosts or hosts)", key)}
+					return nil, &posError{line, fmt.Errorf("unknown field %q (want known_hosts, ssh_config or hosts)", key)}
 				case len(stack) == 3 && len(path) == 2 && path[0] == "hosts" && !hostFieldKeys[key]:
 					return nil, &posError{line, fmt.Errorf("host %s: unknown field %q", path[1], key)}
 				}

@@ -8,18 +8,28 @@ import (
 func TestParseInventory(t *testing.T) {
 	inv, err := ParseInventory("lab.json", []byte(`{
   "known_hosts": "kh",
+  "ssh_config": "ssh/config",
   "hosts": {
     "h0": {"address": "10.0.0.5", "identity_file": "keys/h0", "ovs_rundir": "/run/openvswitch"},
     "h1": {"address": "hv1.example.com", "port": 2222, "user": "lab", "password_env": "LAB_H1_PASSWORD",
            "libvirt_socket": "/run/libvirt/virtqemud-sock"},
+    "h2": {"user": "lab", "become": true, "become_password_env": "LAB_SUDO_PW"},
+    "h3": {"become": false},
     "me": {"local": true}
   }
 }`), "/etc/lab")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.KnownHosts != "/etc/lab/kh" {
-		t.Errorf("known_hosts = %s", inv.KnownHosts)
+	if inv.KnownHosts != "/etc/lab/kh" || inv.SSHConfig != "/etc/lab/ssh/config" {
+		t.Errorf("known_hosts = %s, ssh_config = %s", inv.KnownHosts, inv.SSHConfig)
+	}
+	// become in the inventory overrides the runbook's, both ways.
+	if h2, _ := inv.Apply(Target{Name: "h2", Address: "a"}); !h2.Become || h2.BecomePasswordEnv != "LAB_SUDO_PW" || h2.User != "lab" {
+		t.Errorf("h2 = %+v", h2)
+	}
+	if h3, _ := inv.Apply(Target{Name: "h3", Address: "a", Become: true}); h3.Become {
+		t.Errorf("h3 = %+v", h3)
 	}
 	h0, ok := inv.Apply(Target{Name: "h0", Address: "177.1.1.1", Port: 22, User: "root"})
 	want := Target{Name: "h0", Address: "10.0.0.5", Port: 22, User: "root", IdentityFiles: []string{"/etc/lab/keys/h0"}, OVSRundir: "/run/openvswitch"}

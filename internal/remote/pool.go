@@ -41,6 +41,11 @@ type Target struct {
 	// LibvirtSocket is libvirtd's socket on the host; "" for the libvirt
 	// driver's default.
 	LibvirtSocket string
+	// Become runs the host's commands as root through sudo when the login
+	// user is not root. BecomePasswordEnv names the environment variable
+	// holding sudo's password; without it sudo must not ask (NOPASSWD).
+	Become            bool
+	BecomePasswordEnv string
 }
 
 // Default run directories of the Open vSwitch and OVN packages.
@@ -112,6 +117,9 @@ type Config struct {
 	Getenv func(string) string
 	// Log receives one line per connection; discarded when nil.
 	Log io.Writer
+	// SSHConfig, when set, says how a target's address is reached: its
+	// HostName, User, Port, IdentityFile and ProxyJump (see SSHConfig).
+	SSHConfig *SSHConfig
 }
 
 // Pool holds one connection per host for a run. It dials a host the first
@@ -119,8 +127,9 @@ type Config struct {
 // (or the same error: an unreachable host costs one timeout per run, not
 // one per action). It is safe for concurrent use.
 type Pool struct {
-	cfg  Config
-	keys *hostKeys
+	cfg       Config
+	keys      *hostKeys
+	sshConfig *SSHConfig
 
 	mu    sync.Mutex
 	conns map[string]*poolEntry
@@ -168,7 +177,8 @@ func NewPool(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pool{cfg: cfg, keys: &hostKeys{path: kh, acceptNew: cfg.AcceptNewHostKeys}, conns: map[string]*poolEntry{}}, nil
+	return &Pool{cfg: cfg, keys: &hostKeys{path: kh, acceptNew: cfg.AcceptNewHostKeys}, sshConfig: cfg.SSHConfig,
+		conns: map[string]*poolEntry{}}, nil
 }
 
 // Conn returns the connection to t, dialling it on first use. Targets are
@@ -204,7 +214,8 @@ func (p *Pool) dial(ctx context.Context, t Target) (Conn, error) {
 	if t.Address == "" {
 		return nil, fmt.Errorf("host %s has no address", t.Name)
 	}
-	if err := errors.Join(checkEnvName("password_env", t.PasswordEnv), checkEnvName("passphrase_env", t.PassphraseEnv)); err != nil {
+	if err := errors.Join(checkEnvName("password_env", t.PasswordEnv), checkEnvName("passphrase_env", t.PassphraseEnv),
+		checkEnvName("become_password_env", t.BecomePasswordEnv)); err != nil {
 		return nil, fmt.Errorf("host %s: %w", t.Name, err)
 	}
 	t0 := time.Now()

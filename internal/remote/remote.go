@@ -15,8 +15,13 @@
 // from the environment variables and files a Target names, and never appear
 // in a Target, an error or a log line.
 //
-// It imports golang.org/x/crypto/ssh and the standard library only; it knows
-// nothing of runbooks.
+// A target's address may be an ssh_config Host alias (SSHConfig): its
+// HostName, User, Port, IdentityFile and ProxyJump chain apply, each jump
+// host dialled over the previous one's connection with its key checked.
+// A non-root login may run its commands as root through sudo (Become).
+//
+// It imports golang.org/x/crypto/ssh, github.com/kevinburke/ssh_config and
+// the standard library only; it knows nothing of runbooks.
 package remote
 
 import (

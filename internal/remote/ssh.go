@@ -19,15 +19,78 @@ import (
 type sshConn struct {
 	name, addr string
 	client     *ssh.Client
+	jumps      []*ssh.Client // the ProxyJump chain the client runs over, first hop first
+	become     *become       // nil: commands run as the login user
 	closeOnce  sync.Once
 	done       chan struct{} // closed by Close: stops the keepalive
 }
 
-// dialSSH connects and authenticates to t within the pool's dial timeout.
+// dialSSH connects and authenticates to t within the pool's dial timeout:
+// through each jump host of its route (ssh_config ProxyJump), hop by hop
+// over the previous hop's connection, then to t itself. Every hop's host
+// key is checked against known_hosts.
 func (p *Pool) dialSSH(ctx context.Context, t Target) (*sshConn, error) {
-	addr := net.JoinHostPort(t.Address, strconv.Itoa(t.port()))
-	where := fmt.Sprintf("host %s (%s@%s)", t.Name, t.user(), addr)
-	methods, offered, notes, err := p.authMethods(t)
+	route, err := p.sshConfig.route(t)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", t.Name, err)
+	}
+	target := route[len(route)-1]
+	b, err := p.becomeFor(t, target.user)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
+	defer cancel()
+	start := time.Now()
+	var clients []*ssh.Client
+	closeAll := func() {
+		for i := len(clients) - 1; i >= 0; i-- {
+			clients[i].Close()
+		}
+	}
+	for i, h := range route {
+		var via *ssh.Client
+		if i > 0 {
+			via = clients[i-1]
+		}
+		c, err := p.dialHop(ctx, t, h, via, i == len(route)-1)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		clients = append(clients, c)
+	}
+	n := len(clients) - 1
+	c := &sshConn{name: t.Name, addr: target.addr, client: clients[n], jumps: clients[:n], become: b, done: make(chan struct{})}
+	go c.keepalive(p.cfg.KeepAlive)
+	how := target.String()
+	if n > 0 {
+		jumps := make([]string, n)
+		for i, h := range route[:n] {
+			jumps[i] = h.String()
+		}
+		how += " via " + strings.Join(jumps, ", ")
+	}
+	if b != nil {
+		how += " (commands through sudo)"
+	}
+	p.logf("[%s] connected to %s in %s", t.Name, how, time.Since(start).Round(time.Millisecond))
+	return c, nil
+}
+
+// dialHop opens one SSH connection of a route: over via (the previous
+// hop) when it is set, else from this machine. Only the route's last hop,
+// the target, is offered t's password.
+func (p *Pool) dialHop(ctx context.Context, t Target, h hop, via *ssh.Client, last bool) (*ssh.Client, error) {
+	name, where := t.Name, fmt.Sprintf("host %s (%s)", t.Name, h)
+	auth := Target{Name: t.Name, IdentityFiles: h.identities, PassphraseEnv: t.PassphraseEnv}
+	if last {
+		auth.PasswordEnv = t.PasswordEnv
+	} else {
+		name = fmt.Sprintf("%s, jump host of %s", h.alias, t.Name)
+		where = fmt.Sprintf("host %s (%s)", name, h)
+	}
+	methods, offered, notes, err := p.authMethods(auth)
 	if err != nil {
 		return nil, err
 	}
@@ -35,14 +98,16 @@ func (p *Pool) dialSSH(ctx context.Context, t Target) (*sshConn, error) {
 		p.logf("[%s] %s", t.Name, n)
 	}
 	var refused error
-	hostKey, algos, err := p.keys.callback(t.Name, addr, &refused)
+	hostKey, algos, err := p.keys.callback(name, h.addr, &refused)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
-	defer cancel()
-	start := time.Now()
-	raw, err := p.cfg.Dial(ctx, "tcp", addr)
+	var raw net.Conn
+	if via == nil {
+		raw, err = p.cfg.Dial(ctx, "tcp", h.addr)
+	} else {
+		raw, err = via.DialContext(ctx, "tcp", h.addr)
+	}
 	if err != nil {
 		// The dial's own deadline comes from ctx and may fire a moment
 		// before ctx reports it: both are the dial timeout.
@@ -53,10 +118,15 @@ func (p *Pool) dialSSH(ctx context.Context, t Target) (*sshConn, error) {
 		return nil, fmt.Errorf("%s: cannot connect: %w", where, err)
 	}
 	// The handshake has its own bound: a port that accepts but never
-	// speaks SSH must not hang the run.
-	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
-	cc, chans, reqs, err := ssh.NewClientConn(raw, addr, &ssh.ClientConfig{
-		User:              t.user(),
+	// speaks SSH must not hang the run. A channel through a jump host
+	// has no deadlines: closing it ends the handshake instead.
+	stop := context.AfterFunc(ctx, func() {
+		if raw.SetDeadline(time.Unix(1, 0)) != nil {
+			raw.Close()
+		}
+	})
+	cc, chans, reqs, err := ssh.NewClientConn(raw, h.addr, &ssh.ClientConfig{
+		User:              h.user,
 		Auth:              methods,
 		HostKeyCallback:   hostKey,
 		HostKeyAlgorithms: algos,
@@ -74,10 +144,7 @@ func (p *Pool) dialSSH(ctx context.Context, t Target) (*sshConn, error) {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	raw.SetDeadline(time.Time{})
-	c := &sshConn{name: t.Name, addr: addr, client: ssh.NewClient(cc, chans, reqs), done: make(chan struct{})}
-	go c.keepalive(p.cfg.KeepAlive)
-	p.logf("[%s] connected to %s@%s in %s", t.Name, t.user(), addr, time.Since(start).Round(time.Millisecond))
-	return c, nil
+	return ssh.NewClient(cc, chans, reqs), nil
 }
 
 // authSummary says which credentials were offered, never what they are.
@@ -127,6 +194,9 @@ func (c *sshConn) Host() string { return c.name }
 func (c *sshConn) Close() error {
 	c.closeOnce.Do(func() { close(c.done) })
 	err := c.client.Close()
+	for i := len(c.jumps) - 1; i >= 0; i-- {
+		c.jumps[i].Close()
+	}
 	if errors.Is(err, net.ErrClosed) {
 		return nil
 	}
@@ -172,7 +242,10 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (*Result, error) {
 	defer sess.Close()
 	var stdout pidWriter
 	var stderr limitedBuffer
-	sess.Stdout, sess.Stderr = &stdout, &stderr
+	feed, err := c.attach(sess, &stdout, &stderr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: `%s`: cannot open a session: %w", c.name, res.Cmd, err)
+	}
 
 	wrapped := "echo $$; exec /bin/sh -c " + Quote(res.Cmd)
 	end, bounded := deadline(ctx, cmd)
@@ -183,6 +256,9 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (*Result, error) {
 		// Rounded up, so the remote timeout never fires before end.
 		secs := math.Ceil(limit.Seconds()*10) / 10
 		wrapped = fmt.Sprintf("echo $$; exec timeout -k 1 %.1f /bin/sh -c %s", secs, Quote(res.Cmd))
+	}
+	if c.become != nil {
+		wrapped = c.become.wrap(wrapped)
 	}
 	start := time.Now()
 	if err := sess.Start(wrapped); err != nil {
@@ -228,7 +304,11 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (*Result, error) {
 		}
 	}
 	res.Duration = time.Since(start)
+	feed.finish()
 	res.Stdout, res.Stderr = stdout.out.String(), stderr.String()
+	if feed != nil && !killed && !stdout.started() {
+		return res, feed.refused(c.name, c.become, res)
+	}
 	return c.result(ctx, res, werr, killed, bounded && time.Now().After(end), limit)
 }
 
@@ -256,7 +336,8 @@ func (c *sshConn) result(ctx context.Context, res *Result, werr error, killed, l
 }
 
 // killGroup kills a command's process group from a second session, since
-// sshd does not pass signals on for root. Best effort: the host may be gone.
+// sshd does not pass signals on for root; through sudo when the command
+// runs as root through it. Best effort: the host may be gone.
 func (c *sshConn) killGroup(pid int) {
 	if pid <= 1 {
 		return
@@ -266,9 +347,19 @@ func (c *sshConn) killGroup(pid int) {
 		return
 	}
 	defer sess.Close()
+	var stdout pidWriter
+	var stderr limitedBuffer
+	if _, err := c.attach(sess, &stdout, &stderr); err != nil {
+		return
+	}
+	script := fmt.Sprintf("echo $$; kill -KILL -- -%d %d 2>/dev/null", pid, pid)
+	if c.become != nil {
+		// sudo's /bin/sh may be dash, whose kill takes no "--".
+		script = c.become.wrap(fmt.Sprintf("echo $$; kill -KILL -%d %d 2>/dev/null", pid, pid))
+	}
 	done := make(chan struct{})
 	go func() {
-		sess.Run(fmt.Sprintf("kill -KILL -- -%d %d 2>/dev/null", pid, pid))
+		sess.Run(script)
 		close(done)
 	}()
 	select {
@@ -284,6 +375,7 @@ type pidWriter struct {
 	head    []byte
 	gotLine bool
 	out     limitedBuffer
+	onLine  func() // called once the PID is read: the command has started
 }
 
 func (w *pidWriter) Write(p []byte) (int, error) {
@@ -299,9 +391,19 @@ func (w *pidWriter) Write(p []byte) (int, error) {
 		w.head = append(w.head, p[:i]...)
 		w.gotLine = true
 		p = p[i+1:]
+		if w.onLine != nil {
+			w.onLine()
+		}
 	}
 	w.out.Write(p)
 	return n, nil
+}
+
+// started says whether the wrapper printed the PID.
+func (w *pidWriter) started() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gotLine
 }
 
 func (w *pidWriter) pid() int {
