@@ -277,6 +277,7 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 		snap, applied, ops, err := d.applyOnce(ctx, changes)
 		var lostErr *connectionError
 		var conflict *conflictError
+		var race *globalRaceError
 		switch {
 		case errors.As(err, &lostErr) && attempt < maxAttempts:
 			lost = true
@@ -297,6 +298,11 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 			fmt.Fprintf(d.cfg.Log, "nb: the interrupted transaction probably landed after all: comparing again (the retry said: %v)\n", conflict)
 			d.waitChange(ctx)
 			continue
+		case errors.As(err, &race) && attempt < maxAttempts:
+			// ovn-northd creates NB_Global when it starts: a step that
+			// needed the row raced it. The retry updates northd's row.
+			d.waitGlobal(ctx)
+			continue
 		case err != nil:
 			return nil, err
 		}
@@ -316,6 +322,14 @@ func (d *NBDriver) Apply(ctx context.Context, changes []interp.Change) (interp.O
 // maxAttempts bounds how often a step is sent again after losing the
 // connection.
 const maxAttempts = 4
+
+// waitGlobal waits, briefly, until the cache shows an NB_Global row.
+func (d *NBDriver) waitGlobal(ctx context.Context) {
+	_ = poll.Until(ctx, 3*time.Second, pollEvery, func() (bool, error) {
+		s, err := d.snapshot(ctx)
+		return err == nil && s.global != nil, err
+	})
+}
 
 // waitChange waits, briefly, until the cache differs from the last snapshot.
 func (d *NBDriver) waitChange(ctx context.Context) {

@@ -375,3 +375,41 @@ func TestClusterLeaderKilledMidTransaction(t *testing.T) {
 		})
 	}
 }
+
+// A step that must insert the NB_Global row the NB lacks (here, for the
+// ledger of a table without external_ids) races ovn-northd creating it
+// when it starts: the transaction is refused, and the step, compared
+// again, updates the row that is there now.
+func TestNBGlobalRace(t *testing.T) {
+	nb := daemons.StartNB(t)
+	d := connect(t, nb.Sock)
+	src := "def f():\n    r = lr('r')\n    p = lrp(r, 'p', mac = '0a:00:00:00:00:01', networks = ['172.16.1.1/24'])\n" +
+		"    static_mac_binding(p, '172.16.1.77', '0a:00:00:00:00:77')\nstep('s', f)\n"
+	p := evaluate(t, "test.star", src, nil)
+	s, err := d.snapshot(testCtx(t))
+	if err != nil || s.global != nil {
+		t.Fatalf("snapshot: global %v, err %v", s.global, err)
+	}
+	tx := newTxn(d, s)
+	for _, a := range p.Steps[0].Actions {
+		rp, err := d.diff(testCtx(t), s, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.add(rp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nbctl(t, nb, "init") // what ovn-northd does when it starts
+	var race *globalRaceError
+	if err := tx.commit(testCtx(t)); !errors.As(err, &race) {
+		t.Fatalf("commit: %v, want the NB_Global race", err)
+	}
+	sc := plan(t, d, p)
+	if err := engine.ApplyChanges(testCtx(t), drivers(d), sc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := nbctl(t, nb, "--bare", "--columns=_uuid", "list", "NB_Global"); strings.Count(strings.TrimSpace(got), "\n") != 0 {
+		t.Fatalf("NB_Global rows: %q", got)
+	}
+}

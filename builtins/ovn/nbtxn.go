@@ -468,6 +468,11 @@ func (t *txn) check(res []ovsdb.OperationResult) error {
 			if strings.Contains(msg, "identical values") { // a unique index: the row exists now
 				err = &conflictError{err}
 			}
+			if t.globalAt >= 0 && strings.Contains(msg, `"NB_Global" table to contain`) {
+				// We inserted the NB_Global row the NB lacked, and so did
+				// another client (ovn-northd starting) meanwhile.
+				err = &globalRaceError{err}
+			}
 			return err
 		}
 		op := t.ops[i]
@@ -498,6 +503,13 @@ func (t *txn) commitError(res []ovsdb.OperationResult, msg string) error {
 	}
 	return fmt.Errorf("nb: the step's transaction of %d operations failed and was rolled back: %s", len(t.ops), msg)
 }
+
+// globalRaceError is a transaction that inserted the missing NB_Global row
+// while another client did too: comparing again finds the row.
+type globalRaceError struct{ err error }
+
+func (e *globalRaceError) Error() string { return e.err.Error() }
+func (e *globalRaceError) Unwrap() error { return e.err }
 
 // conflictError is a transaction that created a row which another
 // transaction had created meanwhile (a name taken since we looked).
