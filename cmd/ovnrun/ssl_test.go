@@ -12,8 +12,9 @@ import (
 // An NB served over ssl: with ovs-pki's certificates: the runbook names the
 // files relative to itself; dry-run, apply and a second dry-run (no changes)
 // go through every connection ovnrun makes (libovsdb, replica,
-// transactions). The flags override the runbook's files: a wrong CA is
-// refused naming the endpoint, a missing key naming the file.
+// transactions), then graph --nb and import --nb. The flags override the
+// runbook's files: a wrong CA is refused naming the endpoint, a missing key
+// naming the file.
 func TestSSLNB(t *testing.T) {
 	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl", "ovs-pki")
 	nb := daemons.StartNB(t, daemons.WithSSL())
@@ -52,6 +53,17 @@ step("topology", lambda: [ls("sw0", subnet="10.0.0.0/24"), lsp("sw0", "p0", mac=
 	}
 	if stdout, stderr, code = ovnrun(t, "--dry-run", "--no-color", journal, runbook); code != exitOK || !strings.HasSuffix(stdout, "\nNo changes.\n") {
 		t.Errorf("dry-run after apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// graph --nb and import --nb read over ssl with the flags alone.
+	files := []string{"--ovn-private-key", pki.ClientKey, "--ovn-certificate", pki.ClientCert, "--ovn-ca-cert", pki.ServerCA}
+	stdout, stderr, code = ovnrun(t, append([]string{"graph", "--nb", nb.SSL, "--format", "dot"}, files...)...)
+	if code != exitOK || !strings.Contains(stdout, "sw0") {
+		t.Errorf("graph --nb over ssl: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = ovnrun(t, append([]string{"import", "--include-owned", "--nb", nb.SSL}, files...)...)
+	if code != exitOK || !strings.Contains(stdout, `ls("sw0"`) {
+		t.Errorf("import --nb over ssl: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	missing := filepath.Join(pki.Dir, "missing-privkey.pem")
