@@ -165,7 +165,7 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 		if cctx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s within %s: %w", eps, cfg.ConnectTimeout, err)
 		}
-		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
+		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w%s", eps, err, refusedHint(err))
 	}
 	slog.Debug("nb connected", "endpoint", db.Endpoint(), "took", time.Since(t0))
 	schema := db.Schema()

@@ -1,7 +1,9 @@
 package ovn
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
@@ -54,6 +56,17 @@ func ConnectOptions(endpoints []string, files ovsdbmodel.TLSFiles) ([]ovsdbmodel
 		return nil, fmt.Errorf("nb: %s: %w", ssl, err)
 	}
 	return []ovsdbmodel.Option{ovsdbmodel.WithTLS(tc)}, nil
+}
+
+// refusedHint explains a TLS alert from the server: it refused ovnrun's
+// certificate. crypto/tls reports an alert as a *net.OpError "remote
+// error"; libovsdb keeps only its text.
+func refusedHint(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" || strings.Contains(err.Error(), "remote error: tls:") {
+		return " (the NB refused ovnrun's certificate: it must be signed by a CA the NB trusts, its ovsdb-server's --ca-cert or the ca_cert of its SSL table)"
+	}
+	return ""
 }
 
 // sslFiles are the files of the flags, each overriding the runbook's

@@ -58,8 +58,10 @@ func (f TLSFiles) Load() (*tls.Config, error) {
 	}
 	caPath := f.CACert
 	return &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		MinVersion:   tls.VersionTLS12,
+		// Always sent: Go would send none when the server's list of CAs
+		// does not name its issuer, and "certificate required" hides why.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil },
+		MinVersion:           tls.VersionTLS12,
 		// Go's own check would compare the host name too; VerifyConnection
 		// checks the chain alone.
 		InsecureSkipVerify: true,
