@@ -15,9 +15,11 @@ import (
 
 // Every path to an ssl: NB (libovsdb's Open and Connect, Replicate and
 // Transact) uses the certificates, against an ovsdb-server that demands a
-// client certificate and serves one made by ovs-pki.
+// client certificate and serves one made by ovs-pki; and refuses the server
+// with the wrong CA.
 func TestSSL(t *testing.T) {
 	nb := daemons.StartNB(t, daemons.WithSSL())
+	t.Run("wrong CA", func(t *testing.T) { sslWrongCA(t, nb) })
 	pki := nb.PKI
 	cfg, err := TLSFiles{PrivateKey: pki.ClientKey, Certificate: pki.ClientCert, CACert: pki.ServerCA}.Load()
 	if err != nil {
@@ -57,10 +59,9 @@ func TestSSL(t *testing.T) {
 	}
 }
 
-// A server whose certificate the CA does not sign is refused by every path,
-// naming the endpoint and the CA certificate.
-func TestSSLWrongCA(t *testing.T) {
-	nb := daemons.StartNB(t, daemons.WithSSL())
+// sslWrongCA checks that a server whose certificate the CA does not sign
+// is refused by every path, naming the endpoint and the CA certificate.
+func sslWrongCA(t *testing.T, nb *daemons.Server) {
 	pki := nb.PKI
 	// ClientCA signed the client's certificate, not the server's.
 	cfg, err := TLSFiles{PrivateKey: pki.ClientKey, Certificate: pki.ClientCert, CACert: pki.ClientCA}.Load()
