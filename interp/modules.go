@@ -70,16 +70,7 @@ func readFileBuiltin(c *Call) (starlark.Value, error) {
 	if name == "" {
 		return nil, c.Errorf("empty path")
 	}
-	p := filepath.FromSlash(name)
-	if !filepath.IsAbs(p) {
-		// Like load(): relative to the file that calls it; a standard
-		// library has no directory, so its reads are the runbook's.
-		dir := c.Ev.root
-		if from := c.Pos().File; !strings.HasPrefix(from, StdlibPrefix) {
-			dir = filepath.Dir(from)
-		}
-		p = filepath.Join(dir, p)
-	}
+	p := c.FilePath(name)
 	b, err := c.Ev.opts.ReadFile(p)
 	if err != nil {
 		return nil, c.Errorf("%v", err)
@@ -101,6 +92,23 @@ func readFileBuiltin(c *Call) (starlark.Value, error) {
 	}
 	plan.Files = append(plan.Files, FileRead{Path: p, SHA256: h, Pos: c.Pos()})
 	return starlark.String(b), nil
+}
+
+// FilePath resolves a path a runbook names, for read_file() and for
+// builtins that name files on this machine (ovn_nb's certificates): a
+// relative path is, like load()'s, relative to the directory of the file
+// that calls the builtin; a standard library has no directory, so its paths
+// are the runbook's.
+func (c *Call) FilePath(name string) string {
+	p := filepath.FromSlash(name)
+	if filepath.IsAbs(p) {
+		return p
+	}
+	dir := c.Ev.root
+	if from := c.Pos().File; !strings.HasPrefix(from, StdlibPrefix) {
+		dir = filepath.Dir(from)
+	}
+	return filepath.Join(dir, p)
 }
 
 // readFileDoc documents read_file().

@@ -27,10 +27,16 @@ func family(bs ...interp.Builtin) struct{} {
 }
 
 var builtins = []interp.Builtin{
-	{Domain: "ovn", Name: "ovn_nb", Signature: "ovn_nb(remote)", Fn: ovnNBBuiltin,
+	{Domain: "ovn", Name: "ovn_nb", Signature: "ovn_nb(remote, private_key=, certificate=, ca_cert=)", Fn: ovnNBBuiltin,
 		Doc: `Sets where the OVN Northbound database is, as ovn-nbctl --db takes it: "tcp:177.1.1.1:6641",
 "ssl:HOST:PORT", "unix:PATH", or several comma-separated endpoints of a clustered NB (ovnrun talks to
-the leader). --nb on the command line overrides it. Set it once per runbook.`},
+the leader). --nb on the command line overrides it. Set it once per runbook. An ssl: NB needs the
+three PEM files of OVS's PKI (ovs-pki), as ovn-nbctl --private-key, --certificate and --ca-cert take
+them: private_key= and certificate= are ovnrun's own (a certificate the NB's CA signed), ca_cert= the
+CA certificate that signed the NB's; a relative path is relative to the directory of the file that
+calls ovn_nb. --ovn-private-key, --ovn-certificate and --ovn-ca-cert override them (relative to the
+working directory). The server's certificate is checked against ca_cert= alone, not against the
+host name, as OVS does; a server it did not sign is refused, naming the endpoint.`},
 	{Domain: "ovn", Name: "ls", Signature: "ls(name, subnet=, ipv6_prefix=, exclude_ips=, other_config=, external_ids=)", Fn: lsBuiltin,
 		Doc: `Declares a Logical_Switch. subnet= (an IPv4 network) and ipv6_prefix= (an IPv6 address such as
 2001:db8:1::0) become other_config:subnet and other_config:ipv6_prefix, from which ovn-northd assigns
@@ -116,17 +122,29 @@ already did (ovn-nbctl lr-route-add --bfd); bfd= also takes a session from bfd()
 the route while its session is down.`},
 }
 
-// ovn_nb(remote)
+// ovn_nb(remote, private_key=, certificate=, ca_cert=)
 func ovnNBBuiltin(c *interp.Call) (starlark.Value, error) {
-	var remote string
-	if err := c.Unpack(1, "remote", &remote); err != nil {
+	var remote, key, cert, ca string
+	if err := c.Unpack(1, "remote", &remote, "private_key?", &key, "certificate?", &cert, "ca_cert?", &ca); err != nil {
 		return nil, err
 	}
 	if err := interp.CheckRemoteList(remote); err != nil {
 		return nil, c.Errorf("%v", err)
 	}
-	if err := c.SetSetting("nb", remote); err != nil {
-		return nil, err
+	settings := []struct{ key, path string }{{"nb", remote},
+		{settingPrivateKey, key}, {settingCertificate, cert}, {settingCACert, ca}}
+	// nb first: a second ovn_nb() is refused before it sets anything.
+	for i, s := range settings {
+		if s.path == "" {
+			continue
+		}
+		v := s.path
+		if i > 0 {
+			v = c.FilePath(v)
+		}
+		if err := c.SetSetting(s.key, v); err != nil {
+			return nil, err
+		}
 	}
 	return starlark.None, nil
 }

@@ -65,6 +65,8 @@ type NBConfig struct {
 	// Endpoints are the NB remotes ("tcp:IP:PORT", "unix:PATH", "ssl:...");
 	// several are the members of a clustered NB (ovnrun talks to the leader).
 	Endpoints []string
+	// SSL are the files an ssl: endpoint needs (nbssl.go).
+	SSL ovsdbmodel.TLSFiles
 	// Owner is the ovnrun:runbook tag value; see Owner.
 	Owner string
 	// Legacy, when set, is the tag older ovnrun wrote for this runbook (its
@@ -101,6 +103,7 @@ func SplitEndpoints(s string) []string {
 // NBDriver is the interp.Driver of NB actions ("nb").
 type NBDriver struct {
 	cfg     NBConfig
+	opts    []ovsdbmodel.Option // of every connection: TLS for ssl:
 	db      *ovsdbmodel.DB
 	replica *ovsdbmodel.Replica
 	// refCols and roots are what the server's schema says of references.
@@ -145,15 +148,19 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	opts, err := cfg.connectOptions()
+	if err != nil {
+		return nil, err
+	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	t0 := time.Now()
 	// Transactions go through libovsdb; the NB is read through a replica
 	// on a second connection (see ovsdbmodel.Replica for why).
-	db, err := ovsdbmodel.Open(cctx, cfg.Endpoints, "OVN_Northbound")
+	db, err := ovsdbmodel.Open(cctx, cfg.Endpoints, "OVN_Northbound", opts...)
 	var rep *ovsdbmodel.Replica
 	if err == nil {
-		if rep, err = replicate(cctx, db); err != nil {
+		if rep, err = replicate(cctx, db, opts); err != nil {
 			db.Close()
 		}
 	}
@@ -162,16 +169,16 @@ func ConnectNB(ctx context.Context, cfg NBConfig) (*NBDriver, error) {
 		if cctx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s within %s: %w", eps, cfg.ConnectTimeout, err)
 		}
-		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w", eps, err)
+		return nil, fmt.Errorf("nb: cannot connect to the Northbound database at %s: %w%s", eps, err, refusedHint(err))
 	}
 	slog.Debug("nb connected", "endpoint", db.Endpoint(), "took", time.Since(t0))
 	schema := db.Schema()
-	return &NBDriver{cfg: cfg, db: db, replica: rep, refCols: newRefColumns(&schema), roots: rootTables(&schema)}, nil
+	return &NBDriver{cfg: cfg, opts: opts, db: db, replica: rep, refCols: newRefColumns(&schema), roots: rootTables(&schema)}, nil
 }
 
-func replicate(ctx context.Context, db *ovsdbmodel.DB) (*ovsdbmodel.Replica, error) {
+func replicate(ctx context.Context, db *ovsdbmodel.DB, opts []ovsdbmodel.Option) (*ovsdbmodel.Replica, error) {
 	schema := db.Schema()
-	return ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, monitored(&schema))
+	return ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, monitored(&schema), opts...)
 }
 
 // currentReplica returns a replica of the NB the transactions go to. It
@@ -190,7 +197,7 @@ func (d *NBDriver) currentReplica(ctx context.Context) (*ovsdbmodel.Replica, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout)
 	defer cancel()
-	rep, err := replicate(cctx, d.db)
+	rep, err := replicate(cctx, d.db, d.opts)
 	if err != nil {
 		if ctx.Err() == nil {
 			return nil, &connectionError{err, "while reading the NB"}

@@ -41,6 +41,9 @@ func ConnectNBOrLater(ctx context.Context, cfg NBConfig, startedBy string) (inte
 	if startedBy == "" {
 		return ConnectNB(ctx, cfg)
 	}
+	if _, err := cfg.connectOptions(); err != nil {
+		return nil, err // no waiting makes a missing certificate appear
+	}
 	probe := cfg
 	probe.ConnectTimeout = min(nbProbeTimeout, cfg.ConnectTimeout)
 	if probe.ConnectTimeout <= 0 {

@@ -417,7 +417,7 @@ func (t *txn) commit(ctx context.Context) error {
 		slog.Debug("nb cache closed for a bulk transaction", "rows", t.written())
 	}
 	t0 := time.Now()
-	res, err := ovsdbmodel.Transact(ctx, ep, t.d.db.Schema().Name, t.ops)
+	res, err := ovsdbmodel.Transact(ctx, ep, t.d.db.Schema().Name, t.ops, t.d.opts...)
 	slog.Debug("nb transaction", "operations", len(t.ops), "took", time.Since(t0))
 	if err != nil {
 		if ctx.Err() == nil && isConnectionLoss(err) {

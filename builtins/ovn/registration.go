@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
 // RunConfig is what a run asks of the NB driver (the --nb, --nb-timeout,
-// --adopt and --wait flags).
+// --adopt, --wait and --ovn-private-key... flags).
 type RunConfig struct {
-	NB      string // endpoint(s), comma-separated; overrides the runbook's ovn_nb()
+	NB      string              // endpoint(s), comma-separated; overrides the runbook's ovn_nb()
+	SSL     ovsdbmodel.TLSFiles // each file overrides the runbook's ovn_nb() keyword
 	Timeout time.Duration
 	Adopt   bool
 	Wait    string // sb, hv or none
@@ -50,7 +52,7 @@ func openNB(ctx context.Context, cfg RunConfig, env *engine.OpenEnv) (interp.Dri
 	if len(endpoints) == 0 {
 		return nil, fmt.Errorf("no Northbound database: pass --nb ADDR or call ovn_nb() in the runbook")
 	}
-	nc := NBConfig{Endpoints: endpoints, Owner: env.Owner, Legacy: env.LegacyOwner,
+	nc := NBConfig{Endpoints: endpoints, SSL: sslFiles(cfg.SSL, env.Plan), Owner: env.Owner, Legacy: env.LegacyOwner,
 		ConnectTimeout: cfg.Timeout, Adopt: cfg.Adopt, Wait: cfg.Wait, Log: env.Log}
 	if env.Destroy {
 		return ConnectNB(ctx, nc)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/topo"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -22,6 +23,7 @@ type graphFlags struct {
 	format, output string
 	vars, libs     []string
 	nb             string
+	ssl            ovsdbmodel.TLSFiles
 	timeout        time.Duration
 	limits         evalLimits
 }
@@ -64,6 +66,7 @@ svg, png and pdf need Graphviz's dot.`,
 	fs.StringArrayVar(&f.libs, "lib", nil, "search `DIR` for load() paths; repeatable")
 	addEvalLimitFlags(fs, &f.limits)
 	fs.StringVar(&f.nb, "nb", "", "read the logical topology from the NB at `ADDR[,ADDR]` (several: a clustered NB)")
+	addSSLFlags(fs, &f.ssl)
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	completeFixed(cmd, "format", graphFormats...)
 	return cmd
@@ -135,9 +138,13 @@ func graphCommand(f *graphFlags, runbook string, stdout, stderr io.Writer) int {
 		if plan != nil {
 			hosts = topo.HostsFromPlan(plan)
 		}
-		nctx, cancel := context.WithTimeout(ctx, f.timeout)
-		t, err = ovn.ReadTopology(nctx, ovn.SplitEndpoints(f.nb), hosts)
-		cancel()
+		eps := ovn.SplitEndpoints(f.nb)
+		opts, err := ovn.ConnectOptions(eps, f.ssl)
+		if err == nil {
+			nctx, cancel := context.WithTimeout(ctx, f.timeout)
+			t, err = ovn.ReadTopology(nctx, eps, hosts, opts...)
+			cancel()
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "ovnrun: graph: %v\n", err)
 			return exitFailure

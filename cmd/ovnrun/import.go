@@ -11,11 +11,13 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/builtins/ovn/nbimport"
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 )
 
 type importFlags struct {
 	nb, output   string
 	includeOwned bool
+	ssl          ovsdbmodel.TLSFiles
 	timeout      time.Duration
 }
 
@@ -50,6 +52,7 @@ See docs/import.md.`,
 	fs.StringVar(&f.nb, "nb", "", "read the NB at `ADDR[,ADDR]` (several: a clustered NB)")
 	fs.StringVarP(&f.output, "out", "o", "", "write the runbook to `FILE` instead of standard output")
 	fs.BoolVar(&f.includeOwned, "include-owned", false, "also import rows another ovnrun runbook owns")
+	addSSLFlags(fs, &f.ssl)
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	return cmd
 }
@@ -59,7 +62,7 @@ func importCommand(f *importFlags, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	text, err := nbimport.Import(ctx, f.nb, nbimport.Options{IncludeOwned: f.includeOwned, Source: f.nb, Now: time.Now()})
+	text, err := nbimport.Import(ctx, f.nb, nbimport.Options{IncludeOwned: f.includeOwned, Source: f.nb, Now: time.Now(), SSL: f.ssl})
 	if err == nil && f.output != "" {
 		err = os.WriteFile(f.output, text, 0o644)
 	} else if err == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/interp"
 )
 
@@ -16,6 +17,7 @@ import (
 // dry-run, destroy.
 type liveFlags struct {
 	nb             string
+	ssl            ovsdbmodel.TLSFiles
 	timeout        time.Duration
 	adopt, destroy bool
 	owner          string
@@ -32,6 +34,7 @@ type liveFlags struct {
 
 func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.nb, "nb", "", "the NB endpoint `ADDR[,ADDR]` (several: a clustered NB), overriding the runbook's ovn_nb()")
+	addSSLFlags(fs, &f.ssl)
 	fs.DurationVar(&f.timeout, "nb-timeout", ovn.DefaultConnectTimeout, "give up connecting to the NB after this long")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created and undo what it did on hosts, nothing else (with --lab, reset the lab's hosts instead)")

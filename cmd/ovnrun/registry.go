@@ -17,7 +17,7 @@ func domains(lf *liveFlags) []engine.Domain {
 		lf = &liveFlags{}
 	}
 	return []engine.Domain{
-		ovn.Registration(ovn.RunConfig{NB: lf.nb, Timeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait}),
+		ovn.Registration(ovn.RunConfig{NB: lf.nb, SSL: lf.ssl, Timeout: lf.timeout, Adopt: lf.adopt, Wait: lf.wait}),
 		host.Registration(),
 		virt.Registration(virt.RunConfig{RecreateVMs: lf.virt.recreateVMs, WaitGuests: lf.virt.waitGuests}),
 		check.Registration(),

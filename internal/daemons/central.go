@@ -25,8 +25,8 @@ func StartCentral(t testing.TB, opts ...Option) *Central {
 	c := newConfig(opts)
 	dir := tempDir(t)
 	ct := &Central{
-		NB:        startStandalone(t, dir, "nb", c.schema, c.tcp),
-		SB:        startStandalone(t, dir, "sb", DefaultSBSchema, c.tcp),
+		NB:        startStandalone(t, dir, "nb", c.schema, c.tcp, nil),
+		SB:        startStandalone(t, dir, "sb", DefaultSBSchema, c.tcp, nil),
 		Dir:       dir,
 		NorthdCtl: filepath.Join(dir, "northd.ctl"),
 	}

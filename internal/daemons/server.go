@@ -13,6 +13,8 @@ import (
 type Server struct {
 	Sock          string // client endpoint, "unix:/abs/dir/NAME.sock"
 	TCP           string // "tcp:127.0.0.1:PORT", when enabled
+	SSL           string // "ssl:127.0.0.1:PORT", when enabled (WithSSL)
+	PKI           *PKI   // the certificates of SSL
 	Dir           string // directory of its files (shared with the other daemons of a Central or cluster)
 	Ctl           string // absolute path of its unixctl socket, for ovs-appctl -t
 	Log           string // its log file
@@ -33,6 +35,7 @@ type Option func(*config)
 type config struct {
 	schema string // NB schema
 	tcp    bool
+	ssl    bool
 }
 
 // WithSchema creates the NB database from the schema file at path instead
@@ -41,6 +44,11 @@ func WithSchema(path string) Option { return func(c *config) { c.schema = path }
 
 // WithTCP also listens on an ephemeral TCP port on 127.0.0.1 (Server.TCP).
 func WithTCP() Option { return func(c *config) { c.tcp = true } }
+
+// WithSSL makes StartNB listen on an ephemeral SSL port on 127.0.0.1
+// (Server.SSL) with certificates of a new PKI (Server.PKI). It excludes
+// WithTCP: the server logs both ports alike.
+func WithSSL() Option { return func(c *config) { c.ssl = true } }
 
 func newConfig(opts []Option) config {
 	c := config{schema: DefaultNBSchema}
@@ -55,11 +63,18 @@ func newConfig(opts []Option) config {
 func StartNB(t testing.TB, opts ...Option) *NB {
 	t.Helper()
 	c := newConfig(opts)
-	return startStandalone(t, tempDir(t), "nb", c.schema, c.tcp)
+	dir := tempDir(t)
+	if !c.ssl {
+		return startStandalone(t, dir, "nb", c.schema, c.tcp, nil)
+	}
+	if c.tcp {
+		t.Fatal("daemons: WithSSL and WithTCP together")
+	}
+	return startStandalone(t, dir, "nb", c.schema, false, NewPKI(t, filepath.Join(dir, "pki")))
 }
 
 // startStandalone creates DIR/NAME.db from schema and serves it.
-func startStandalone(t testing.TB, dir, name, schema string, tcp bool) *Server {
+func startStandalone(t testing.TB, dir, name, schema string, tcp bool, pki *PKI) *Server {
 	t.Helper()
 	Require(t, "ovsdb-server", "ovsdb-tool")
 	db := filepath.Join(dir, name+".db")
@@ -67,6 +82,7 @@ func startStandalone(t testing.TB, dir, name, schema string, tcp bool) *Server {
 		t.Fatalf("daemons: %v", err)
 	}
 	s := newServer(t, dir, name, schema)
+	s.PKI = pki
 	s.serve(t, db, tcp)
 	return s
 }
@@ -102,6 +118,10 @@ func (s *Server) serve(t testing.TB, db string, tcp bool) {
 		// logs the port it got.
 		args = append(args, "--remote=ptcp:0:127.0.0.1")
 	}
+	if s.PKI != nil {
+		args = append(args, "--remote=pssl:0:127.0.0.1", "--private-key="+s.PKI.ServerKey,
+			"--certificate="+s.PKI.ServerCert, "--ca-cert="+s.PKI.ClientCA)
+	}
 	s.proc = start(t, s.Dir, s.name, s.Log, "ovsdb-server", append(args, db)...)
 	sock := s.Sock[len("unix:"):]
 	waitFor(t, s.proc, s.DBName+" on "+s.Sock, func() error {
@@ -116,6 +136,15 @@ func (s *Server) serve(t testing.TB, db string, tcp bool) {
 		}
 		return fmt.Errorf("%s not in %v", s.DBName, dbs)
 	})
+	if s.PKI != nil {
+		waitFor(t, s.proc, "SSL port of "+s.name, func() error {
+			port, err := listeningPort(s.Log)
+			if err == nil {
+				s.SSL = "ssl:127.0.0.1:" + port
+			}
+			return err
+		})
+	}
 	if tcp {
 		waitFor(t, s.proc, "TCP port of "+s.name, func() error {
 			port, err := listeningPort(s.Log)
@@ -159,10 +188,15 @@ func (s *Server) Kill() {
 func (s *Server) Alive() bool { return !s.proc.exited() }
 
 // Restart kills a standalone server, as a crash would, and starts it again
-// on the same database and socket (without a TCP remote), returning once it
-// answers: for tests of clients that must survive their server restarting.
+// on the same database and socket (without a TCP or SSL remote), returning
+// once it answers: for tests of clients that must survive their server
+// restarting.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Kill()
+	// Without SSL: its log names the old port, so a new one could not be told apart.
+	pki := s.PKI
+	s.PKI, s.SSL = nil, ""
 	s.serve(t, filepath.Join(s.Dir, s.name+".db"), false)
+	s.PKI = pki
 }

@@ -2,6 +2,7 @@ package ovsdbmodel
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"maps"
@@ -43,13 +44,36 @@ func (e *MissingError) Error() string {
 	return fmt.Sprintf("column %s of table %s is not in the server's %s schema version %s", e.Column, e.Table, e.DB, e.Version)
 }
 
-// Option configures Connect.
-type Option func(*[]client.Option)
+// Option configures Connect, Open, Replicate and Transact.
+type Option func(*options)
 
-// WithClientOptions passes options to libovsdb (TLS, logger, metrics...),
-// applied after, and so overriding, Connect's defaults.
+type options struct {
+	client []client.Option // libovsdb's, for Connect and Open
+	tls    *tls.Config     // for ssl: endpoints; nil: Go's defaults
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithClientOptions passes options to libovsdb (logger, metrics...),
+// applied after, and so overriding, Connect's defaults. Replicate and
+// Transact do not use libovsdb and ignore them.
 func WithClientOptions(opts ...client.Option) Option {
-	return func(o *[]client.Option) { *o = append(*o, opts...) }
+	return func(o *options) { o.client = append(o.client, opts...) }
+}
+
+// WithTLS is the TLS configuration of ssl: endpoints, for libovsdb's
+// connections and for Replicate's and Transact's own (see LoadTLS).
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *options) {
+		o.tls = cfg
+		o.client = append(o.client, client.WithTLSConfig(cfg))
+	}
 }
 
 // Connect fetches dbName's schema from the server, builds models for the
@@ -63,10 +87,7 @@ func Connect(ctx context.Context, endpoints []string, dbName string, want map[st
 	if err := checkEndpoints(endpoints); err != nil {
 		return nil, err
 	}
-	copts := defaultOptions(endpoints)
-	for _, o := range opts {
-		o(&copts)
-	}
+	copts := append(defaultOptions(endpoints), newOptions(opts).client...)
 	schema, err := fetchSchema(ctx, dbName, copts)
 	if err != nil {
 		return nil, err
@@ -179,10 +200,7 @@ func Open(ctx context.Context, endpoints []string, dbName string, opts ...Option
 	if err := checkEndpoints(endpoints); err != nil {
 		return nil, err
 	}
-	copts := defaultOptions(endpoints)
-	for _, o := range opts {
-		o(&copts)
-	}
+	copts := append(defaultOptions(endpoints), newOptions(opts).client...)
 	c, err := connectEmpty(ctx, dbName, copts)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,9 @@
 // client for transactions only, and Replicate keeps a read-only copy of the
 // wanted columns in native values, decoded without libovsdb's cache.
 //
+// All of them reach ssl: endpoints with WithTLS, whose configuration
+// TLSFiles.Load reads from the PEM files of OVS's PKI.
+//
 // It imports libovsdb, internal/dialguard and the standard library.
 package ovsdbmodel
 

@@ -99,8 +99,9 @@ const (
 // database (tables and columns the schema lacks are left out) and returns
 // once the initial contents are in. Callers pass a DB's endpoint, which is
 // the leader of a clustered database. When the connection is lost the
-// Replica keeps its last state and Err says why; make a new one.
-func Replicate(ctx context.Context, endpoint string, schema *ovsdb.DatabaseSchema, want map[string][]string) (*Replica, error) {
+// Replica keeps its last state and Err says why; make a new one. An ssl:
+// endpoint takes the options' TLS configuration (WithTLS).
+func Replicate(ctx context.Context, endpoint string, schema *ovsdb.DatabaseSchema, want map[string][]string, opts ...Option) (*Replica, error) {
 	r := &Replica{endpoint: endpoint, tables: map[string]*replicaTable{}, done: make(chan struct{})}
 	requests := map[string]any{}
 	for _, name := range slices.Sorted(maps.Keys(want)) {
@@ -125,7 +126,7 @@ func Replicate(ctx context.Context, endpoint string, schema *ovsdb.DatabaseSchem
 		return r, nil // nothing to read; Err stays nil until Close
 	}
 
-	conn, err := dial(ctx, endpoint)
+	conn, err := dial(ctx, endpoint, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ovsdbmodel: replicate %s: %w", schema.Name, err)
 	}
@@ -175,7 +176,9 @@ func newReplicaTable(ts *ovsdb.TableSchema, want []string) *replicaTable {
 	return rt
 }
 
-func dial(ctx context.Context, endpoint string) (net.Conn, error) {
+// dial connects to endpoint; an ssl: endpoint with the TLS configuration of
+// opts (WithTLS), else Go's defaults, as libovsdb does.
+func dial(ctx context.Context, endpoint string, opts []Option) (net.Conn, error) {
 	proto, addr, ok := strings.Cut(endpoint, ":")
 	if !ok {
 		return nil, fmt.Errorf("endpoint %q: want unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT", endpoint)
@@ -190,8 +193,11 @@ func dial(ctx context.Context, endpoint string) (net.Conn, error) {
 	case "unix", "tcp":
 		return d.DialContext(ctx, proto, addr)
 	case "ssl":
-		// As libovsdb does without a TLS configuration.
-		return (&tls.Dialer{NetDialer: &d}).DialContext(ctx, "tcp", addr)
+		conn, err := (&tls.Dialer{NetDialer: &d, Config: newOptions(opts).tls}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", endpoint, err)
+		}
+		return conn, nil
 	}
 	return nil, fmt.Errorf("endpoint %q: unknown protocol %q", endpoint, proto)
 }

@@ -21,13 +21,14 @@ import (
 // MarshalJSON methods before the server saw a byte, more than the rest of
 // ovnrun's work on those rows. A connection lost before the reply is an
 // error wrapping the read error (io.ErrUnexpectedEOF, a net.Error): the
-// transaction may or may not have been committed.
-func Transact(ctx context.Context, endpoint, dbName string, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+// transaction may or may not have been committed. An ssl: endpoint takes
+// the options' TLS configuration (WithTLS).
+func Transact(ctx context.Context, endpoint, dbName string, ops []ovsdb.Operation, opts ...Option) ([]ovsdb.OperationResult, error) {
 	req, err := transactRequest(dbName, ops)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dial(ctx, endpoint)
+	conn, err := dial(ctx, endpoint, opts)
 	if err != nil {
 		return nil, err
 	}

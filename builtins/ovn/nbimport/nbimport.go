@@ -37,12 +37,14 @@ type Options struct {
 	// Prelude is Starlark inserted after the header and loads, before the
 	// topology step.
 	Prelude string
+	// SSL are the files an ssl: NB needs (ovn.ConnectOptions).
+	SSL ovsdbmodel.TLSFiles
 }
 
 // Import reads the NB at addr and returns the text of a runbook declaring
 // its rows.
 func Import(ctx context.Context, addr string, opt Options) ([]byte, error) {
-	st, schema, err := read(ctx, addr)
+	st, schema, err := read(ctx, addr, opt.SSL)
 	if err != nil {
 		return nil, err
 	}
@@ -50,12 +52,16 @@ func Import(ctx context.Context, addr string, opt Options) ([]byte, error) {
 }
 
 // read takes one snapshot of every column of every table of the NB.
-func read(ctx context.Context, addr string) (*ovsdbmodel.ReplicaState, *ovsdb.DatabaseSchema, error) {
+func read(ctx context.Context, addr string, ssl ovsdbmodel.TLSFiles) (*ovsdbmodel.ReplicaState, *ovsdb.DatabaseSchema, error) {
 	endpoints := ovn.SplitEndpoints(addr)
 	if len(endpoints) == 0 {
 		return nil, nil, fmt.Errorf("import: no Northbound address")
 	}
-	db, err := ovsdbmodel.Open(ctx, endpoints, "OVN_Northbound")
+	opts, err := ovn.ConnectOptions(endpoints, ssl)
+	if err != nil {
+		return nil, nil, fmt.Errorf("import: %w", err)
+	}
+	db, err := ovsdbmodel.Open(ctx, endpoints, "OVN_Northbound", opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import: %s: %w", addr, err)
 	}
@@ -65,7 +71,7 @@ func read(ctx context.Context, addr string) (*ovsdbmodel.ReplicaState, *ovsdb.Da
 	for name, ts := range schema.Tables {
 		want[name] = slices.Collect(maps.Keys(ts.Columns))
 	}
-	r, err := ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, want)
+	r, err := ovsdbmodel.Replicate(ctx, db.Endpoint(), &schema, want, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("import: %s: %w", addr, err)
 	}
