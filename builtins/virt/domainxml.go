@@ -139,9 +139,13 @@ func domainXML(s domainSpec) (string, error) {
 				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
 				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
 			}},
-			// The command channel (guestexec.go): libvirt picks the
-			// socket's path when the domain starts.
+			// The guest agent's channel (guestagent.go) and ovnrun's
+			// command channel (guestexec.go): libvirt picks the sockets'
+			// paths when the domain starts.
 			Channels: []libvirtxml.DomainChannel{{
+				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestAgentChannel}},
+			}, {
 				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
 				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestChannel}},
 			}},
@@ -162,15 +166,15 @@ func domainXML(s domainSpec) (string, error) {
 	return dom.Marshal()
 }
 
-// channelOf returns the host socket of a live domain's command channel
-// and its state ("connected" while the guest has it open); "" when it has
+// channelOf returns the host socket of a live domain's channel name (the
+// command channel or the agent's) and its state ("connected" while the guest has it open); "" when it has
 // none.
-func channelOf(devs *libvirtxml.DomainDeviceList) (path, state string) {
+func channelOf(devs *libvirtxml.DomainDeviceList, name string) (path, state string) {
 	if devs == nil {
 		return "", ""
 	}
 	for _, c := range devs.Channels {
-		if c.Target == nil || c.Target.VirtIO == nil || c.Target.VirtIO.Name != GuestChannel ||
+		if c.Target == nil || c.Target.VirtIO == nil || c.Target.VirtIO.Name != name ||
 			c.Source == nil || c.Source.UNIX == nil {
 			continue
 		}
