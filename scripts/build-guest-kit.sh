@@ -158,12 +158,13 @@ vport() {
 }
 
 # agent runs QEMU's guest agent on its port, again if it exits; a domain
-# without the port never gets one.
+# without the port never gets one. Once /run/no-agent exists it is not
+# restarted: the guest is then as an image without the agent (tests).
 agent() {
 	port=$(vport org.qemu.guest_agent.0)
 	echo "ovnrun-guest: guest agent on $port"
-	while true; do
-		/usr/sbin/qemu-ga -m virtio-serial -p "$port" -t /run -f /run/qemu-ga.pid >/dev/null 2>&1
+	until [ -e /run/no-agent ]; do
+		/usr/sbin/qemu-ga -m virtio-serial -p "$port" -t /run >/dev/null 2>&1
 		sleep 1
 	done
 }

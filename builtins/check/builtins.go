@@ -25,6 +25,8 @@ func Register(r *interp.Registry) error {
 			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
 		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None)`,
 			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
+		interp.Builtin{Name: "exec", Signature: `exec(vm, argv, expect_status=0, stdout_contains="", timeout_s=30)`,
+			Domain: "check", Doc: execDoc, Fn: execBuiltin},
 	)
 }
 
