@@ -63,7 +63,7 @@ func (a *cloudInitArg) Unpack(v starlark.Value) error {
 				err = interp.CheckHostname(ci.Hostname)
 			}
 		case "ssh_keys":
-			ci.SSHKeys, err = stringsMatching(kv[1], sshKeyRE, "an OpenSSH public key line (type, base64 key, comment)")
+			ci.SSHKeys, err = stringsMatching(keyLines(kv[1]), sshKeyRE, "an OpenSSH public key line (type, base64 key, comment)")
 		case "packages":
 			ci.Packages, err = stringsMatching(kv[1], packageRE, "a package name")
 		}
@@ -73,6 +73,26 @@ func (a *cloudInitArg) Unpack(v starlark.Value) error {
 	}
 	a.ci = ci
 	return nil
+}
+
+// keyLines turns a string of public keys, such as read_file() gives of an
+// authorized_keys or .pub file, into a list of its lines, without blank
+// lines and comments; other values are returned as they are.
+func keyLines(v starlark.Value) starlark.Value {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return v
+	}
+	var lines []starlark.Value
+	for line := range strings.Lines(string(s)) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			lines = append(lines, starlark.String(line))
+		}
+	}
+	if len(lines) == 0 {
+		return v // refused as it is
+	}
+	return starlark.NewList(lines)
 }
 
 // stringMatching returns v as a string that re matches (any when re is
