@@ -89,7 +89,7 @@ func (m *mapper) host(name string) *hostInfo {
 
 // reservedNames are builtins and step functions a host variable must not shadow.
 var reservedNames = []string{"host", "vm", "vms", "attach", "service", "bridge", "step", "var", "sh", "ls", "lr",
-	"lsp", "lrp", "dhcp", "ping", "trace", "topology", "NIC_MACS"}
+	"lsp", "lrp", "dhcp", "ping", "exec", "trace", "topology", "NIC_MACS"}
 
 var macRE = regexp.MustCompile(`(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b`)
 

@@ -8,7 +8,10 @@
 # OVN answers; it prints "ovnrun-guest: IFACE ADDRESS" on the serial console
 # when a lease is bound. It also serves commands from the host on the
 # virtio-serial channel org.ovnrun.guest.0 (how ovnrun runs ping() inside
-# the guest; the protocol is in builtins/virt/guestexec.go).
+# the guest; the protocol is in builtins/virt/guestexec.go), and runs QEMU's
+# guest agent (qemu-ga from Debian's qemu-guest-agent, with the shared
+# libraries it loads) on org.qemu.guest_agent.0, the path ovnrun takes first,
+# as with a stock cloud image that has the agent installed.
 #
 #   scripts/build-guest-kit.sh [DIR]     (default $OVNRUN_GUEST_KIT or
 #                                         /var/cache/ovnrun/guest-kit)
@@ -20,7 +23,7 @@
 # initrd=DIR/initrd.img, cmdline="console=ttyS0 quiet"); see docs/vms.md.
 set -euo pipefail
 
-KIT_REV=2 # internal/libvirtd.KitRev: what ovnrun expects of the guest
+KIT_REV=3 # internal/libvirtd.KitRev: what ovnrun expects of the guest
 out=${1:-${OVNRUN_GUEST_KIT:-/var/cache/ovnrun/guest-kit}}
 
 if [[ -s $out/vmlinux && -s $out/initrd.img && -f $out/kit.version ]] &&
@@ -51,18 +54,37 @@ if [[ -z $kpkg ]]; then
 	echo "build-guest-kit: apt knows no linux-image-amd64; run apt-get update first" >&2
 	exit 1
 fi
-echo "build-guest-kit: fetching $kpkg and busybox-static"
-apt-get download -q "$kpkg" busybox-static >download.log 2>&1 || { cat download.log >&2; exit 1; }
-mkdir kernel bb
+# qemu-ga's own libraries that a host may lack come with it; the rest of
+# what it loads is copied from this machine (the same distribution).
+gapkgs=(qemu-guest-agent libglib2.0-0 libnuma1 liburing2 libudev1)
+echo "build-guest-kit: fetching $kpkg, busybox-static and ${gapkgs[*]}"
+apt-get download -q "$kpkg" busybox-static "${gapkgs[@]}" >download.log 2>&1 || { cat download.log >&2; exit 1; }
+mkdir kernel bb ga
 dpkg-deb -x "$kpkg"_*.deb kernel
 dpkg-deb -x busybox-static_*.deb bb
+for p in "${gapkgs[@]}"; do dpkg-deb -x "$p"_*.deb ga; done
 kver=${kpkg#linux-image-}
 bb=$work/bb/bin/busybox
 [[ -x $bb ]] || { echo "build-guest-kit: busybox-static has no bin/busybox" >&2; exit 1; }
 
 root=$work/root
-mkdir -p "$root"/{bin,dev,etc,lib/modules,proc,run,sys,tmp}
+mkdir -p "$root"/{bin,dev,etc,lib/modules,proc,run,sys,tmp,usr/sbin}
 cp "$bb" "$root/bin/busybox"
+mkdir -p "$root/var" && ln -s /run "$root/var/run"
+
+# qemu-ga and every library the dynamic loader resolves for it, at the
+# paths it resolves them to (the loader itself included).
+[[ -x ga/usr/sbin/qemu-ga ]] || { echo "build-guest-kit: qemu-guest-agent has no usr/sbin/qemu-ga" >&2; exit 1; }
+cp ga/usr/sbin/qemu-ga "$root/usr/sbin/qemu-ga"
+ldso=$(readelf -l ga/usr/sbin/qemu-ga | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+libpath=$work/ga/lib/x86_64-linux-gnu:$work/ga/usr/lib/x86_64-linux-gnu
+libs=$("$ldso" --library-path "$libpath" --list ga/usr/sbin/qemu-ga | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
+for lib in "$ldso" $libs; do
+	dst=$root/lib/x86_64-linux-gnu/$(basename "$lib")
+	[[ $lib == "$ldso" ]] && dst=$root$ldso
+	mkdir -p "$(dirname "$dst")"
+	cp -L "$lib" "$dst"
+done
 
 # The virtio modules, in load order (dependencies first). Compressed
 # modules (newer Debian kernels) are unpacked: busybox insmod reads plain
@@ -122,16 +144,35 @@ run_request() {
 	echo "ovnrun1 $id $rc x$(base64 /run/cmd.out | tr -d '\n') x$(base64 /run/cmd.err | tr -d '\n')"
 }
 
-# serve answers requests on the channel, one at a time. A read returns
-# nothing while no host is connected: then it waits and reads again.
-serve() {
+# vport NAME prints the device of virtio-serial port NAME once it shows up
+# (busybox's mdev makes no /dev/virtio-ports links).
+vport() {
 	port=
 	while [ -z "$port" ]; do
 		for p in /sys/class/virtio-ports/*; do
-			[ "$(cat "$p/name" 2>/dev/null)" = org.ovnrun.guest.0 ] && port=/dev/${p##*/}
+			[ "$(cat "$p/name" 2>/dev/null)" = "$1" ] && port=/dev/${p##*/}
 		done
 		[ -n "$port" ] || sleep 1
 	done
+	echo "$port"
+}
+
+# agent runs QEMU's guest agent on its port, again if it exits; a domain
+# without the port never gets one. Once /run/no-agent exists it is not
+# restarted: the guest is then as an image without the agent (tests).
+agent() {
+	port=$(vport org.qemu.guest_agent.0)
+	echo "ovnrun-guest: guest agent on $port"
+	until [ -e /run/no-agent ]; do
+		/usr/sbin/qemu-ga -m virtio-serial -p "$port" -t /run >/dev/null 2>&1
+		sleep 1
+	done
+}
+
+# serve answers requests on the channel, one at a time. A read returns
+# nothing while no host is connected: then it waits and reads again.
+serve() {
+	port=$(vport org.ovnrun.guest.0)
 	exec 3<>"$port"
 	echo "ovnrun-guest: serving on $port"
 	set -f # no pathname expansion of the host's requests (in this subshell)
@@ -144,6 +185,7 @@ serve() {
 	done
 }
 serve &
+agent &
 echo "ovnrun-guest: up"
 # Every NIC, present at boot or hot-plugged later, gets a udhcpc that keeps
 # its lease; -A 1 retries a second after a failed attempt, forever.
@@ -212,4 +254,5 @@ for f in vmlinuz vmlinux initrd.img; do
 	mv "$out/$f.new" "$out/$f"
 done
 printf 'rev=%s\nkernel=%s\nbusybox=%s\n' "$KIT_REV" "$kpkg" "$(dpkg-deb -f busybox-static_*.deb Version)" >"$out/kit.version"
+echo "qemu-ga=$(dpkg-deb -f qemu-guest-agent_*.deb Version)" >>"$out/kit.version"
 echo "build-guest-kit: built $out (kernel $kver)"

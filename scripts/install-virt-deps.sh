@@ -2,8 +2,9 @@
 # install-virt-deps.sh installs what ovnrun's VM driver and its tests run for
 # real: libvirtd and virtlogd, QEMU (software emulation is enough), qemu-img,
 # virsh and virt-xml-validate, and what scripts/build-guest-kit.sh needs to
-# make the test guest from Debian packages (busybox-static; the kernel is
-# fetched there with apt-get download, not installed). Run it as root on
+# make the test guest from Debian packages (busybox-static, and binutils'
+# readelf to find qemu-ga's loader; the kernel and qemu-ga are fetched there
+# with apt-get download, not installed). Run it as root on
 # Debian or Ubuntu. It is idempotent and returns at once when every binary
 # is already present, so CI and developers can call it unconditionally.
 #
@@ -13,12 +14,12 @@ set -euo pipefail
 
 packages=(
 	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
-	libxml2-utils busybox-static xz-utils zstd cpio curl ca-certificates
+	libxml2-utils busybox-static xz-utils zstd cpio curl ca-certificates binutils
 )
 
 binaries=(
 	libvirtd virtlogd virsh virt-xml-validate xmllint
-	qemu-system-x86_64 qemu-img busybox xz zstd curl
+	qemu-system-x86_64 qemu-img busybox xz zstd curl readelf
 )
 
 have() {

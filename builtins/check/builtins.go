@@ -25,12 +25,15 @@ func Register(r *interp.Registry) error {
 			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
 		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None)`,
 			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
+		interp.Builtin{Name: "exec", Signature: `exec(vm, argv, expect_status=0, stdout_contains="", timeout_s=30)`,
+			Domain: "check", Doc: execDoc, Fn: execBuiltin},
 	)
 }
 
 const pingDoc = `Checks reachability by running ping from src to dst, as the seed does from a VM to the outside
 host (ping 172.16.3.253) and back (ping 172.16.2.2). src is a VM handle (the ping runs inside the
-guest), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
+guest, through its QEMU guest agent when it runs one, as stock images with qemu-guest-agent do, else
+through ovnrun's own channel), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
 port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
 a host (its address) or a VM (the address its guest reports). count echo requests (default 3) are sent
 within timeout_s seconds (default 10). expect="success" (the default) passes when replies come back;

@@ -63,6 +63,10 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 			if d.guests == nil {
 				return nil, noGuestRunner(&a.M)
 			}
+		case *Exec:
+			if d.guests == nil {
+				return nil, noGuestRunner(&a.M)
+			}
 		case *Trace:
 		default:
 			return nil, fmt.Errorf("the check driver cannot apply %T", a)
@@ -75,7 +79,7 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 // noGuestRunner is the error of a check that runs in a VM in a run that
 // cannot run commands there.
 func noGuestRunner(m *interp.Meta) error {
-	return fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (the lab's namespace VMs can, and libvirt guests that serve ovnrun's command channel)",
+	return fmt.Errorf("%s %s (%s): no driver of this run can run commands inside VMs (the lab's namespace VMs can, and libvirt guests that run QEMU's guest agent or serve ovnrun's command channel)",
 		m.Kind, m.Name, m.Pos())
 }
 
@@ -96,6 +100,8 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 			result, err = d.tcp(ctx, a)
 		case *Trace:
 			result, err = d.trace(ctx, a)
+		case *Exec:
+			result, err = d.exec(ctx, a)
 		default:
 			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
 		}

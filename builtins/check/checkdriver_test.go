@@ -150,3 +150,49 @@ func mustIP(t *testing.T, s string) interp.IP {
 	}
 	return ip
 }
+
+func execCheck(status int, contains string) *Exec {
+	e := &Exec{Src: "h1/v0", Guest: "v0", Argv: []string{"sh", "-c", "x"}, ExpectStatus: status, StdoutContains: contains, TimeoutS: 1}
+	e.M = interp.Meta{ID: "exec/h1/v0", Kind: "exec", Name: "h1/v0: sh", Mode: interp.Command, Driver: "check", Host: "h1"}
+	return e
+}
+
+// TestExec: exec() runs its argv in the guest as given, again until the
+// status and output are as expected, and fails naming both when they
+// never are.
+func TestExec(t *testing.T) {
+	booting := &remote.Result{Status: 124, Stderr: "neither the guest agent nor ovnrun's channel opened"}
+	for _, tc := range []struct {
+		name    string
+		e       *Exec
+		results []*remote.Result
+		want    string
+		fails   bool
+	}{
+		{"first time", execCheck(0, ""), []*remote.Result{{Stdout: "active\nmore\n"}}, "exit status 0: active", false},
+		{"after the guest boots", execCheck(0, "inactive"), []*remote.Result{booting, {Status: 3, Stdout: "activating"}, {Stdout: "inactive"}},
+			"exit status 0: inactive, after 3 attempts", false},
+		{"expected status", execCheck(1, ""), []*remote.Result{{Status: 1}}, "exit status 1", false},
+		{"never as expected", execCheck(0, "active"), []*remote.Result{{Status: 3, Cmd: "sh -c x", Stdout: "failed", Stderr: "oops"}},
+			"`sh -c x` did not end with exit status 0 with \"active\" in its output within 1s", true},
+		{"killed", execCheck(0, ""), []*remote.Result{{Status: -1, Signal: "signal 9"}}, "the last ended with killed by signal 9", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &runner{results: tc.results}
+			out, err := apply(t, NewDriver(r, r), tc.e)
+			got := out
+			if err != nil {
+				got = err.Error()
+			}
+			if (err != nil) != tc.fails || !strings.Contains(got, tc.want) {
+				t.Errorf("got error %v, output:\n%s\nwant %q", err, out, tc.want)
+			}
+			if a := r.argvs[0]; strings.Join(a, "|") != "sh|-c|x" {
+				t.Errorf("argv %q", a)
+			}
+		})
+	}
+	if _, err := apply(t, NewDriver(&runner{}, nil), execCheck(0, "")); err == nil || !strings.Contains(err.Error(), "no driver of this run can run commands inside VMs") {
+		t.Errorf("without a guest runner: %v", err)
+	}
+}

@@ -16,6 +16,11 @@ type Domain struct {
 	// Kernel and Initrd boot the VM directly (no boot loader): sources of
 	// the same forms as Image. Cmdline is the kernel's command line.
 	Kernel, Initrd, Cmdline string
+	// SHA256 is the image's declared digest (hex), checked when it is
+	// fetched; "" when none is declared.
+	SHA256 string
+	// CloudInit is the NoCloud seed attached as a CD-ROM; nil for none.
+	CloudInit *CloudInit
 	// GuestKit names the guest kit the VM boots instead of what the
 	// runbook says (a lab's: SetGuestKit); "" for the runbook's own.
 	GuestKit string
@@ -30,6 +35,7 @@ func (d *Domain) Fields() []interp.Field {
 	return []interp.Field{
 		interp.F("name", d.Domain),
 		interp.F("image", d.Image),
+		interp.F("sha256", d.SHA256),
 		interp.F("vcpus", d.VCPUs),
 		interp.F("memory_mib", d.MemoryMiB),
 		interp.F("disk_gib", disk),
@@ -38,6 +44,7 @@ func (d *Domain) Fields() []interp.Field {
 		interp.F("kernel", d.Kernel),
 		interp.F("initrd", d.Initrd),
 		interp.F("cmdline", d.Cmdline),
+		interp.F("cloud_init", d.CloudInit.Field()),
 		interp.F("guest_kit", d.GuestKit),
 	}
 }

@@ -28,7 +28,7 @@ import (
 func Register(r *interp.Registry) error {
 	return r.RegisterAll(
 		interp.Builtin{Name: "vm",
-			Signature: "vm(name, host=, image=, vcpus=1, memory_mib=1024, disk_gib=, domain_type=, os_variant=, kernel=, initrd=, cmdline=)",
+			Signature: "vm(name, host=, image=, sha256=, vcpus=1, memory_mib=1024, disk_gib=, domain_type=, os_variant=, kernel=, initrd=, cmdline=, cloud_init=)",
 			Domain:    "virt", Doc: vmDoc, Fn: vmBuiltin},
 		interp.Builtin{Name: "attach",
 			Signature: `attach(vm, port, dev=, bridge="br-int", mac=)`,
@@ -63,10 +63,12 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 		kernel     image
 		initrd     image
 		cmdline    string
+		sha        digest
+		ci         cloudInitArg
 	)
 	if err := c.Unpack(1, "name", &name, "host", &hv, "image?", &img, "vcpus?", &vcpus,
 		"memory_mib?", &memory, "disk_gib?", &disk, "domain_type?", &domainType, "os_variant?", &osVariant,
-		"kernel?", &kernel, "initrd?", &initrd, "cmdline?", &cmdline); err != nil {
+		"kernel?", &kernel, "initrd?", &initrd, "cmdline?", &cmdline, "sha256?", &sha, "cloud_init?", &ci); err != nil {
 		return nil, err
 	}
 	h, err := c.HostArg("host", hv)
@@ -86,6 +88,8 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, c.Errorf("initrd= and cmdline= go with kernel= (direct kernel boot)")
 	case len(cmdline) > 4096 || strings.ContainsAny(cmdline, "\x00\n"):
 		return nil, c.Errorf("cmdline: want one line of at most 4096 bytes")
+	case sha != "" && img == "":
+		return nil, c.Errorf("sha256= is the digest of image=, which is not given")
 	case domainType != "" && domainType != "kvm" && domainType != "qemu":
 		return nil, c.Errorf("domain_type %q: want kvm or qemu (or leave unset to pick kvm when available)", domainType)
 	case !validOSVariant(osVariant):
@@ -93,7 +97,7 @@ func vmBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	a := &Domain{Domain: string(name), Image: string(img), VCPUs: vcpus, MemoryMiB: memory,
 		DiskGiB: disk, DomainType: domainType, OSVariant: osVariant,
-		Kernel: string(kernel), Initrd: string(initrd), Cmdline: cmdline}
+		Kernel: string(kernel), Initrd: string(initrd), Cmdline: cmdline, SHA256: string(sha), CloudInit: ci.ci}
 	useGuestKit(c, a)
 	a.M = interp.Meta{Kind: "vm", Name: h.Name + "/" + string(name), Driver: "libvirt", Host: h.Name}
 	if err := c.Add(a); err != nil {

@@ -143,6 +143,8 @@ func domainDiffs(a *Domain, ds *domainState) []interp.FieldDiff {
 	add("vcpus", live.VCPUs, a.VCPUs)
 	add("memory_mib", live.MemoryMiB, a.MemoryMiB)
 	add("image", o.Image, a.Image)
+	add("sha256", o.SHA256, a.SHA256)
+	add("cloud_init", o.CloudInit, a.CloudInit.seedDigest(a.Domain))
 	add("disk_gib", o.DiskGiB, a.DiskGiB)
 	add("kernel", o.Kernel, a.Kernel)
 	add("initrd", o.Initrd, a.Initrd)
@@ -229,12 +231,21 @@ func (h *hostState) createDomain(ctx context.Context, a *Domain) error {
 			if base, err = h.source(ctx, "image", a.Image); err != nil {
 				return err
 			}
+			if err := h.checkDigest(ctx, a.Image, base, a.SHA256); err != nil {
+				return err
+			}
 		}
 		spec.Disk = h.diskPath(a.Domain)
 		if err := h.createDisk(ctx, spec.Disk, base, a.DiskGiB); err != nil {
 			return err
 		}
 		spec.Owner.Disk = spec.Disk
+	}
+	if a.CloudInit != nil {
+		if spec.Seed, err = h.writeSeed(ctx, a); err != nil {
+			return err
+		}
+		spec.Owner.Seed = spec.Seed
 	}
 	if spec.Type == "" {
 		if spec.Type, _, err = h.defaultDomainType(ctx); err != nil {
@@ -286,8 +297,16 @@ func (h *hostState) removeDomain(ctx context.Context, dom libvirt.Domain, o owne
 		}
 		return nil
 	})
-	if err != nil || o.Disk == "" {
+	if err != nil {
 		return err
 	}
-	return h.removeDisk(ctx, o.Disk)
+	for _, f := range []string{o.Disk, o.Seed} {
+		if f == "" {
+			continue
+		}
+		if err := h.removeDisk(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -27,12 +27,16 @@ type owner struct {
 	OSVariant  string `xml:"os_variant,attr,omitempty"`
 	DomainType string `xml:"domain_type,attr,omitempty"` // as declared; "" when probed
 	Disk       string `xml:"disk,attr,omitempty"`        // the per-VM disk ovnrun created
+	SHA256     string `xml:"sha256,attr,omitempty"`      // the image's declared digest
+	CloudInit  string `xml:"cloud_init,attr,omitempty"`  // the seed's digest (seedDigest)
+	Seed       string `xml:"seed,attr,omitempty"`        // the seed ISO ovnrun created
 }
 
 // ownerOf returns the desired metadata of a vm action.
 func ownerOf(runbook string, a *Domain) owner {
 	return owner{Runbook: runbook, Action: a.M.ID, Image: a.Image, DiskGiB: a.DiskGiB, Kernel: a.Kernel,
-		Initrd: a.Initrd, Cmdline: a.Cmdline, OSVariant: a.OSVariant, DomainType: a.DomainType}
+		Initrd: a.Initrd, Cmdline: a.Cmdline, OSVariant: a.OSVariant, DomainType: a.DomainType,
+		SHA256: a.SHA256, CloudInit: a.CloudInit.seedDigest(a.Domain)}
 }
 
 // xml renders the element with the "ovnrun" prefix bound to OwnerNS.
@@ -61,6 +65,9 @@ func (o owner) xml() string {
 	attr("os_variant", o.OSVariant)
 	attr("domain_type", o.DomainType)
 	attr("disk", o.Disk)
+	attr("sha256", o.SHA256)
+	attr("cloud_init", o.CloudInit)
+	attr("seed", o.Seed)
 	b.WriteString("/>")
 	return b.String()
 }
@@ -97,6 +104,7 @@ type domainSpec struct {
 	Disk           string // the per-VM disk, "" for none
 	Kernel, Initrd string // paths on the host
 	Cmdline        string
+	Seed           string // the cloud-init seed ISO, "" for none
 }
 
 // consoleLog is where the guest's serial console is logged on the host,
@@ -139,9 +147,13 @@ func domainXML(s domainSpec) (string, error) {
 				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
 				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
 			}},
-			// The command channel (guestexec.go): libvirt picks the
-			// socket's path when the domain starts.
+			// The guest agent's channel (guestagent.go) and ovnrun's
+			// command channel (guestexec.go): libvirt picks the sockets'
+			// paths when the domain starts.
 			Channels: []libvirtxml.DomainChannel{{
+				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestAgentChannel}},
+			}, {
 				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
 				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: GuestChannel}},
 			}},
@@ -159,18 +171,29 @@ func domainXML(s domainSpec) (string, error) {
 			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
 		}}
 	}
+	if s.Seed != "" {
+		// IDE: the "pc" machine boots and hot-plugs nothing through it,
+		// and every guest kernel reads it.
+		dom.Devices.Disks = append(dom.Devices.Disks, libvirtxml.DomainDisk{
+			Device:   "cdrom",
+			Driver:   &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "raw"},
+			Source:   &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: s.Seed}},
+			Target:   &libvirtxml.DomainDiskTarget{Dev: "hdc", Bus: "ide"},
+			ReadOnly: &libvirtxml.DomainDiskReadOnly{},
+		})
+	}
 	return dom.Marshal()
 }
 
-// channelOf returns the host socket of a live domain's command channel
-// and its state ("connected" while the guest has it open); "" when it has
+// channelOf returns the host socket of a live domain's channel name (the
+// command channel or the agent's) and its state ("connected" while the guest has it open); "" when it has
 // none.
-func channelOf(devs *libvirtxml.DomainDeviceList) (path, state string) {
+func channelOf(devs *libvirtxml.DomainDeviceList, name string) (path, state string) {
 	if devs == nil {
 		return "", ""
 	}
 	for _, c := range devs.Channels {
-		if c.Target == nil || c.Target.VirtIO == nil || c.Target.VirtIO.Name != GuestChannel ||
+		if c.Target == nil || c.Target.VirtIO == nil || c.Target.VirtIO.Name != name ||
 			c.Source == nil || c.Source.UNIX == nil {
 			continue
 		}

@@ -22,7 +22,9 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-// Commands inside guests, for the check driver's pings (check.GuestRunner).
+// Commands inside guests, for the check driver's pings and exec()
+// (check.GuestRunner): through QEMU's guest agent when the guest runs one
+// (guestagent.go), else through ovnrun's own channel, described here.
 //
 // Every domain the driver defines has a virtio-serial channel named
 // GuestChannel whose host end is a unix socket that QEMU listens on (libvirt
@@ -53,15 +55,27 @@ const guestProto = "ovnrun1"
 const maxReply = 4 << 20
 
 // GuestExec implements check.GuestRunner: it runs argv in the guest of
-// domain vm on host, bounded by ctx. A guest that does not answer before
-// ctx ends (one still booting, or one without a server on the channel)
+// domain vm on host, bounded by ctx, through the guest's QEMU agent when
+// it runs one (guestagent.go), else through ovnrun's channel. It waits for
+// the guest to open either; a guest that opens neither, or does not
+// answer, before ctx ends (one still booting, or one with neither server)
 // gives a result with status 124 that says so, so that a check retries it
 // like a command that failed; a VM that is not running, or has no
 // channel, is an error.
 func (d *Driver) GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error) {
 	h := d.host(host)
 	res := &remote.Result{Host: host + "/" + vm, Cmd: remote.Argv(argv...).String()}
-	path, state, err := h.guestChannel(ctx, vm)
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("run in VM %s on %s: no command", vm, host)
+	}
+	start := time.Now()
+	ch, err := h.openChannel(ctx, vm)
+	if ctx.Err() != nil {
+		res.Status, res.Duration = 124, time.Since(start)
+		res.Stderr = fmt.Sprintf("neither the guest agent (%s) nor ovnrun's channel (%s) opened within %s: the guest is still booting, or serves neither",
+			GuestAgentChannel, GuestChannel, res.Duration.Round(time.Millisecond))
+		return res, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run `%s` in VM %s on %s: %w", res.Cmd, vm, host, err)
 	}
@@ -70,26 +84,45 @@ func (d *Driver) GuestExec(ctx context.Context, host, vm string, argv []string) 
 		return nil, err
 	}
 	defer unlock()
-	start := time.Now()
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = start.Add(time.Minute)
+	agent := ch.agentState == "connected"
+	h.notePath(vm, agent)
+	if agent {
+		err = h.agentExec(ctx, ch.dom, argv, res)
+	} else {
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = start.Add(time.Minute)
+		}
+		err = h.converse(ctx, ch.path, deadline, argv, res)
 	}
-	err = h.converse(ctx, path, deadline, argv, res)
 	res.Duration = time.Since(start)
 	if err != nil && ctx.Err() != nil {
-		why := "the guest did not answer"
-		if state == "disconnected" {
-			why = "the guest has not opened the channel (still booting, or no server on it)"
-		}
 		res.Status = 124
-		res.Stderr = fmt.Sprintf("no answer on channel %s within %s: %s", GuestChannel, res.Duration.Round(time.Millisecond), why)
+		res.Stderr = fmt.Sprintf("the guest did not answer within %s", res.Duration.Round(time.Millisecond))
 		return res, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("run `%s` in VM %s on %s: channel %s: %w", res.Cmd, vm, host, GuestChannel, err)
+		return nil, fmt.Errorf("run `%s` in VM %s on %s: %w", res.Cmd, vm, host, err)
 	}
 	return res, nil
+}
+
+// notePath logs, once per domain, which way commands reach its guest.
+func (h *hostState) notePath(vm string, agent bool) {
+	via := "ovnrun's channel " + GuestChannel
+	if agent {
+		via = "its QEMU guest agent"
+	}
+	h.mu.Lock()
+	if h.paths == nil {
+		h.paths = map[string]string{}
+	}
+	same := h.paths[vm] == via
+	h.paths[vm] = via
+	h.mu.Unlock()
+	if !same {
+		h.d.logf(h.name, "commands in VM %s run through %s", vm, via)
+	}
 }
 
 // converse sends one request on the channel's socket and reads replies
@@ -168,11 +201,24 @@ func decodeField(s string) (string, error) {
 	return string(b), err
 }
 
-// guestChannel returns the host path of the running domain's command
-// channel and its state as libvirt reports it ("connected" when the guest
-// has the port open).
-func (h *hostState) guestChannel(ctx context.Context, vm string) (path, state string, err error) {
-	err = h.do(ctx, func(l *libvirt.Libvirt) error {
+// guestChannels is what a running domain's live XML says of the ways
+// into its guest.
+type guestChannels struct {
+	dom libvirt.Domain
+	// path is the host socket of ovnrun's channel, "" when the domain has
+	// none; state is "connected" while the guest has it open.
+	path, state string
+	// agentState is the agent channel's state, "" when it has none.
+	agentState string
+}
+
+// open reports whether the guest has opened either way in.
+func (g guestChannels) open() bool { return g.state == "connected" || g.agentState == "connected" }
+
+// guestChannels reads the ways into the guest of running domain vm.
+func (h *hostState) guestChannels(ctx context.Context, vm string) (guestChannels, error) {
+	var g guestChannels
+	err := h.do(ctx, func(l *libvirt.Libvirt) error {
 		dom, err := l.DomainLookupByName(vm)
 		if isLibvirtErr(err, libvirt.ErrNoDomain) {
 			return fmt.Errorf("no domain %s on host %s", vm, h.name)
@@ -193,13 +239,27 @@ func (h *hostState) guestChannel(ctx context.Context, vm string) (path, state st
 		if err != nil {
 			return err
 		}
-		path, state = channelOf(x.Devices)
-		if path == "" {
-			return fmt.Errorf("domain %s has no channel %s (defined by an older ovnrun? recreate it with --recreate-vms)", vm, GuestChannel)
+		g.dom = dom
+		g.path, g.state = channelOf(x.Devices, GuestChannel)
+		_, g.agentState = channelOf(x.Devices, GuestAgentChannel)
+		if g.path == "" && g.agentState == "" {
+			return fmt.Errorf("domain %s has neither channel %s nor %s (defined by an older ovnrun? recreate it with --recreate-vms)",
+				vm, GuestAgentChannel, GuestChannel)
 		}
 		return nil
 	})
-	return path, state, err
+	return g, err
+}
+
+// openChannel waits until the guest of vm has opened a way in.
+func (h *hostState) openChannel(ctx context.Context, vm string) (guestChannels, error) {
+	var g guestChannels
+	err := poll.Until(ctx, 24*time.Hour, pollEvery, func() (bool, error) {
+		var err error
+		g, err = h.guestChannels(ctx, vm)
+		return err == nil && g.open(), err
+	})
+	return g, err
 }
 
 // lockGuest serializes conversations with one guest, which answers one
@@ -246,17 +306,17 @@ func (d *Driver) waitGuests(ctx context.Context, domains []*Domain) ([]string, e
 	return booted, err
 }
 
-// waitGuest polls the running domain's command channel until libvirt says
-// the guest has it open.
+// waitGuest polls the running domain's channels until libvirt says the
+// guest has opened its agent's or ovnrun's.
 func (h *hostState) waitGuest(ctx context.Context, vm string) error {
 	start := time.Now()
 	err := poll.Until(ctx, GuestBootWait, pollEvery, func() (bool, error) {
-		_, state, err := h.guestChannel(ctx, vm)
-		return state == "connected", err
+		g, err := h.guestChannels(ctx, vm)
+		return g.open(), err
 	})
 	if errors.Is(err, poll.ErrTimeout) {
-		return fmt.Errorf("the guest of domain %s has not opened channel %s within %s: has it booted, and does it serve the channel?",
-			vm, GuestChannel, GuestBootWait)
+		return fmt.Errorf("the guest of domain %s has opened neither channel %s nor %s within %s: has it booted, and does it run a guest agent or serve ovnrun's channel?",
+			vm, GuestAgentChannel, GuestChannel, GuestBootWait)
 	}
 	if err == nil {
 		h.d.logf(h.name, "the guest of domain %s is up (%s)", vm, time.Since(start).Round(10*time.Millisecond))

@@ -27,13 +27,14 @@ func SetGuestKit(opts *interp.Options, kit GuestKit) {
 }
 
 // useGuestKit makes d boot the evaluation's guest kit, if it has one. The
-// runbook's image, disk and sizes are for real hosts; they are dropped.
+// runbook's image, its digest, disk, cloud-init seed and sizes are for
+// real hosts; they are dropped.
 func useGuestKit(c *interp.Call, d *Domain) {
 	kit, ok := c.Ev.Input(guestKitKey).(GuestKit)
 	if !ok {
 		return
 	}
-	d.Image, d.DiskGiB, d.OSVariant, d.DomainType = "", 0, "", ""
+	d.Image, d.DiskGiB, d.OSVariant, d.DomainType, d.SHA256, d.CloudInit = "", 0, "", "", "", nil
 	d.Kernel, d.Initrd, d.Cmdline = kit.Kernel, kit.Initrd, kit.Cmdline
 	d.VCPUs, d.MemoryMiB = kit.VCPUs, kit.MemoryMiB
 	d.GuestKit = kit.Name

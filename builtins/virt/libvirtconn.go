@@ -36,6 +36,8 @@ type hostState struct {
 	// guests holds one token per domain: a conversation on its command
 	// channel (guestexec.go) holds it.
 	guests map[string]chan struct{}
+	// paths says, per domain, how its guest was last reached (notePath).
+	paths map[string]string
 }
 
 // connectTimeout bounds dialling libvirtd and opening the connection.

@@ -79,6 +79,22 @@ func (n *domainName) Unpack(v starlark.Value) error {
 	return nil
 }
 
+// digest is an Unpacker for a SHA-256 digest in hex, kept in lower case.
+type digest string
+
+func (d *digest) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want string", v.Type())
+	}
+	s = strings.TrimPrefix(strings.ToLower(s), "sha256:")
+	if len(s) != 64 || strings.Trim(s, "0123456789abcdef") != "" {
+		return fmt.Errorf("%q is not a SHA-256 digest (64 hex digits, as sha256sum prints)", s)
+	}
+	*d = digest(s)
+	return nil
+}
+
 // image is an Unpacker for a file the VM boots from (a disk image, a kernel,
 // an initrd): an http(s) URL the host downloads, a file:// URL naming a file
 // on the machine running ovnrun (uploaded to the host), or an absolute path

@@ -151,7 +151,7 @@ func TestVMOnOVN(t *testing.T) {
 	if err := libvirttest.WaitFor(10*time.Second, func() error { return probe.Ping(ip) }); err != nil {
 		t.Errorf("ping %s from the probe port: %v", ip, err)
 	}
-	// Commands in the guest, through the command channel (GuestExec): the
+	// Commands in the guest, through its guest agent (GuestExec): the
 	// check driver's pings from VMs.
 	t4 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -160,10 +160,10 @@ func TestVMOnOVN(t *testing.T) {
 	if err != nil || r.Status != 0 || !strings.Contains(r.Stdout, "2 packets received") {
 		t.Errorf("ping from the guest: %+v, %v", r, err)
 	}
-	t.Logf("ping from the guest through the channel: %s", time.Since(t4).Round(time.Millisecond))
+	t.Logf("ping from the guest through its agent: %s", time.Since(t4).Round(time.Millisecond))
 	r, err = l.driver(t).GuestExec(ctx, "h0", "g0", []string{"sh", "-c", `printf '%s|' "$@"; echo oops >&2; exit 3`, "sh", "a b", "", "x\ty"})
 	if err != nil || r.Status != 3 || r.Stdout != "a b||x\ty|" || r.Stderr != "oops\n" {
-		t.Errorf("arguments through the channel: %+v, %v", r, err)
+		t.Errorf("arguments through the agent: %+v, %v", r, err)
 	}
 	short, cancelShort := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancelShort()
@@ -175,6 +175,28 @@ func TestVMOnOVN(t *testing.T) {
 	}
 	if _, err := l.driver(t).GuestExec(ctx, "h0", "nope", []string{"true"}); err == nil || !strings.Contains(err.Error(), "no domain nope") {
 		t.Errorf("command in a VM that does not exist: %v", err)
+	}
+	if !strings.Contains(log.String(), "commands in VM g0 run through its QEMU guest agent") {
+		t.Errorf("the kit's guest was not reached through its agent:\n%s", log.String())
+	}
+	// Without the agent (the kit's is stopped for good), commands go
+	// through ovnrun's channel.
+	if r, err := l.driver(t).GuestExec(ctx, "h0", "g0", []string{"sh", "-c",
+		"touch /run/no-agent; (sleep 1; kill $(pidof qemu-ga)) >/dev/null 2>&1 </dev/null &"}); err != nil || r.Status != 0 {
+		t.Fatalf("stopping the guest agent: %+v, %v", r, err)
+	}
+	if err := libvirttest.WaitFor(10*time.Second, func() error {
+		g, err := l.driver(t).host("h0").guestChannels(ctx, "g0")
+		if err == nil && g.agentState == "connected" {
+			err = errors.New("the agent's channel is still open")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = l.driver(t).GuestExec(ctx, "h0", "g0", []string{"sh", "-c", `printf '%s|' "$@"`, "sh", "a b", ""})
+	if err != nil || r.Status != 0 || r.Stdout != "a b||" || !strings.Contains(log.String(), "commands in VM g0 run through ovnrun's channel") {
+		t.Errorf("without the agent: %+v, %v\n%s", r, err, log.String())
 	}
 
 	// Converged: a second run changes nothing.

@@ -77,19 +77,34 @@ var noChanges = regexp.MustCompile(`\n\d+ command\(s\) will run\.\nNo changes\.\
 // TestLabSeedQEMU is runbooks/dgp.star with QEMU guests, from nothing to
 // verified pings: four guests of the guest kit (two per hypervisor) boot,
 // their NICs are hot-plugged into br-int, OVN's DHCP gives them addresses,
-// and the verify step's pings run inside them through their command
-// channel. Then a second run changes nothing, --destroy removes the
+// and the verify step's pings, and an exec() appended to the runbook, run
+// inside them through their QEMU guest agent (qemu-ga in the kit, as on a
+// stock image). Then a second run changes nothing, --destroy removes the
 // domains, and lab down leaves nothing.
 func TestLabSeedQEMU(t *testing.T) {
 	labhost.RequireLab(t)
 	libvirttest.Require(t)
 	libvirttest.GuestKit(t)
 	path, name := qemuLabRunbook(t, "dgp")
+	// exec() in a guest as well, through its agent: the kit's hostname.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, `
+def guest():
+    exec(vms[("h1", "v1")], ["cat", "/proc/sys/kernel/hostname"], stdout_contains = "ovnrun-guest")
+
+step("guest", guest)
+`)
+	f.Close()
 
 	out, took := ovnrunProcess(t, "--lab", "--lab-vms=qemu", path)
 	checkPings(t, out, 3)
 	for _, want := range []string{"a libvirtd on each for QEMU guests", "the 4 VM(s) are QEMU guests of the guest kit",
-		"guest_kit: \"lab " + name + ": ", "] the guest of domain v0 is up (", "Applied 6 step(s) in "} {
+		"guest_kit: \"lab " + name + ": ", "] the guest of domain v0 is up (",
+		"] commands in VM v0 run through its QEMU guest agent", "] exec h1/v1: cat: run (", "): exit status 0: ovnrun-guest\n",
+		"Applied 7 step(s) in "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first run lacks %q:\n%s", want, out)
 		}

@@ -14,7 +14,7 @@ import (
 
 // KitRev is the revision of scripts/build-guest-kit.sh whose guests this
 // build can talk to; the script writes it to kit.version ("rev=N").
-const KitRev = 2
+const KitRev = 3
 
 // DefaultKitDir is where scripts/build-guest-kit.sh puts the kit.
 const DefaultKitDir = "/var/cache/ovnrun/guest-kit"
