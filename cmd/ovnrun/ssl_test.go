@@ -45,7 +45,7 @@ step("topology", lambda: [ls("sw0", subnet="10.0.0.0/24"), lsp("sw0", "p0", mac=
 	if got := switches(); got != "" {
 		t.Fatalf("a dry-run changed the NB: switches %q", got)
 	}
-	if stdout, stderr, code = ovnrun(t, "--no-color", journal, runbook); code != exitOK {
+	if stdout, stderr, code = ovnrun(t, "--no-color", "--yes", journal, runbook); code != exitOK {
 		t.Fatalf("apply over ssl: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if got := switches(); got != "sw0" {
