@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -70,6 +71,9 @@ type HostOptions struct {
 	AcceptNewKeys  bool
 	SSHTimeout     time.Duration
 	CommandTimeout time.Duration
+	// Dial, when set, opens the hosts' TCP connections instead of a
+	// net.Dialer (tests reach namespace hosts through it).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // OptionError is a run refused for its options or its step selection,
@@ -168,7 +172,8 @@ func writeDestroyHosts(w io.Writer, note string, offline bool) {
 // already loaded) and its known_hosts unless one is given.
 func (h HostOptions) reach() (HostReach, error) {
 	r := HostReach{
-		Remote:         remote.Config{KnownHosts: h.KnownHosts, AcceptNewHostKeys: h.AcceptNewKeys, DialTimeout: h.SSHTimeout},
+		Remote: remote.Config{KnownHosts: h.KnownHosts, AcceptNewHostKeys: h.AcceptNewKeys, DialTimeout: h.SSHTimeout,
+			Dial: h.Dial},
 		InventoryPath:  h.Inventory,
 		CommandTimeout: h.CommandTimeout,
 	}

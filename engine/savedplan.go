@@ -37,6 +37,13 @@ type SaveInfo struct {
 	Adopt bool
 	Only  []string
 	From  string
+	// Destroy: the plan is a destroy's, the deletion of what the runbook
+	// created.
+	Destroy bool
+	// Owner (--owner, "" for the runbook's own) and NoPrune say whose
+	// things a prune or destroy finds.
+	Owner   string
+	NoPrune bool
 }
 
 // savedFile is the file: the body and the SHA-256 of its compact JSON, so
@@ -59,7 +66,13 @@ type savedBody struct {
 	Targets       savedTargets      `json:"targets"`
 	Only          []string          `json:"only,omitempty"`
 	From          string            `json:"from,omitempty"`
-	Steps         []savedStep       `json:"steps"`
+	Destroy       bool              `json:"destroy,omitempty"`
+	Owner         string            `json:"owner,omitempty"`
+	NoPrune       bool              `json:"no_prune,omitempty"`
+	// Steps are every step of the runbook, as evaluated: Only and From
+	// select among them, and a prune or destroy finds what the runbook
+	// declares in all of them.
+	Steps []savedStep `json:"steps"`
 	// Plan is the JSON plan as --output json prints it: what was shown,
 	// and the live changes the apply must find again.
 	Plan json.RawMessage `json:"plan"`
@@ -91,13 +104,20 @@ type savedAction struct {
 
 // SavePlan writes plan, planned as changes against the live targets, to
 // path. It refuses a plan holding an action no domain can save.
+//
+// The actions saved are the runbook's, in every step of plan. The changes
+// of a step the run adds (prune, destroy) are what the drivers found in
+// the live targets; they are recorded in the JSON plan only, with their
+// fields (a row's _uuid, a VM's disk), and the apply finds them again or
+// is refused (Check).
 func SavePlan(path string, plan *interp.Plan, changes []interp.StepChanges, domains []Domain, info SaveInfo) error {
 	abs, err := filepath.Abs(plan.Runbook)
 	if err != nil {
 		return err
 	}
 	b := savedBody{Created: time.Now().UTC(), Runbook: plan.Runbook, RunbookPath: abs, Vars: plan.Vars,
-		Libraries: plan.Libraries, Only: info.Only, From: info.From,
+		Libraries: plan.Libraries, Only: info.Only, From: info.From, Destroy: info.Destroy,
+		Owner: info.Owner, NoPrune: info.NoPrune,
 		Targets: savedTargets{NB: info.NB, Adopt: info.Adopt, Settings: map[string]any{}, Hosts: plan.HostList()}}
 	for i, m := range plan.Modules {
 		if i == 0 {
@@ -116,9 +136,9 @@ func SavePlan(path string, plan *interp.Plan, changes []interp.StepChanges, doma
 			return fmt.Errorf("--out: the setting %s (a %T) cannot be saved", f.Key, f.Value)
 		}
 	}
-	for _, st := range changes {
-		s := savedStep{Name: st.Step.Name, Pos: st.Step.Pos}
-		for _, a := range st.Step.Actions {
+	for _, st := range plan.Steps {
+		s := savedStep{Name: st.Name, Pos: st.Pos}
+		for _, a := range st.Actions {
 			sa, err := encodeAction(a, domains)
 			if err != nil {
 				return err
@@ -162,8 +182,8 @@ func encodeAction(a interp.Action, domains []Domain) (savedAction, error) {
 		}
 	}
 	m := a.Meta()
-	return savedAction{}, fmt.Errorf("--out: %s: %s %s (driver %s) cannot be saved: a saved plan holds NB rows only; "+
-		"select NB steps with --only, or apply the runbook itself", m.Pos(), m.Kind, m.Name, m.Driver)
+	return savedAction{}, fmt.Errorf("--out: %s: %s %s (driver %s) cannot be saved: no domain writes %T actions into saved plans; "+
+		"apply the runbook itself", m.Pos(), m.Kind, m.Name, m.Driver, a)
 }
 
 // SavedPlan is a saved plan read back.
@@ -173,6 +193,10 @@ type SavedPlan struct {
 	Adopt bool
 	Only  []string
 	From  string
+	// Destroy: apply the deletion of what the runbook created.
+	Destroy bool
+	Owner   string
+	NoPrune bool
 	// recorded are the changes the plan was saved with, as the JSON plan
 	// shows them.
 	recorded []jsonChange
@@ -240,7 +264,8 @@ func ReadSavedPlan(path string, data []byte, domains []Domain) (*SavedPlan, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: its JSON plan: %v", path, err)
 	}
-	return &SavedPlan{Plan: p, NB: b.Targets.NB, Adopt: b.Targets.Adopt, Only: b.Only, From: b.From, recorded: recorded}, nil
+	return &SavedPlan{Plan: p, NB: b.Targets.NB, Adopt: b.Targets.Adopt, Only: b.Only, From: b.From, Destroy: b.Destroy,
+		Owner: b.Owner, NoPrune: b.NoPrune, recorded: recorded}, nil
 }
 
 // jsonChange is what the JSON plan says one action will do.
@@ -250,6 +275,9 @@ type jsonChange struct {
 	Name  string          `json:"name"`
 	Op    interp.Op       `json:"op"`
 	Diffs json.RawMessage `json:"diffs"`
+	// Fields say which thing a deletion the drivers found deletes (a
+	// row's _uuid): a declared action's are the same as saved.
+	Fields json.RawMessage `json:"fields"`
 }
 
 func jsonChanges(plan []byte) ([]jsonChange, error) {
@@ -262,15 +290,20 @@ func jsonChanges(plan []byte) ([]jsonChange, error) {
 	var out []jsonChange
 	for _, s := range p.Steps {
 		for _, c := range s.Actions {
-			if len(c.Diffs) > 0 {
-				var b bytes.Buffer
-				json.Compact(&b, c.Diffs)
-				c.Diffs = b.Bytes()
-			}
+			c.Diffs, c.Fields = compact(c.Diffs), compact(c.Fields)
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+func compact(js json.RawMessage) json.RawMessage {
+	if len(js) == 0 {
+		return js
+	}
+	var b bytes.Buffer
+	json.Compact(&b, js)
+	return b.Bytes()
 }
 
 // ErrStale is wrapped by Check's error: the targets changed since the plan
@@ -300,6 +333,10 @@ func (s *SavedPlan) Check(plan *interp.Plan, changes []interp.StepChanges) error
 		if got.Op != want.Op || !bytes.Equal(got.Diffs, want.Diffs) {
 			return fmt.Errorf("%w: %s %s: saved as %s, now %s; make the plan again", ErrStale,
 				want.Kind, want.Name, describe(want), describe(got))
+		}
+		if !bytes.Equal(got.Fields, want.Fields) {
+			return fmt.Errorf("%w: %s %s: saved as %s of %s, now of %s; make the plan again", ErrStale,
+				want.Kind, want.Name, want.Op, want.Fields, got.Fields)
 		}
 	}
 	if len(now) > len(s.recorded) {

@@ -156,3 +156,31 @@ func (a IfAddr) String() string { return a.text }
 
 // Network returns the prefix a holds an address in.
 func (a IfAddr) Network() netip.Prefix { return a.Prefix.Masked() }
+
+// The network values are written to and read from saved plans
+// (encoding.TextMarshaler) as the text the runbook wrote, validated again
+// when read; the zero value is "".
+
+func (m MAC) MarshalText() ([]byte, error)    { return []byte(m.text), nil }
+func (ip IP) MarshalText() ([]byte, error)    { return []byte(ip.text), nil }
+func (c CIDR) MarshalText() ([]byte, error)   { return []byte(c.text), nil }
+func (a IfAddr) MarshalText() ([]byte, error) { return []byte(a.text), nil }
+
+func (m *MAC) UnmarshalText(b []byte) error    { return unmarshalText(b, m, ParseMAC) }
+func (ip *IP) UnmarshalText(b []byte) error    { return unmarshalText(b, ip, ParseIP) }
+func (c *CIDR) UnmarshalText(b []byte) error   { return unmarshalText(b, c, ParseCIDR) }
+func (a *IfAddr) UnmarshalText(b []byte) error { return unmarshalText(b, a, ParseIfAddr) }
+
+func unmarshalText[T any](b []byte, v *T, parse func(string) (T, error)) error {
+	if len(b) == 0 {
+		var zero T
+		*v = zero
+		return nil
+	}
+	x, err := parse(string(b))
+	if err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}

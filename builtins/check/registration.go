@@ -16,7 +16,7 @@ const DriverName = "check"
 // needs, and in VMs through the VM driver ("libvirt"), which it uses when the
 // run opens it or a lab stands in for it.
 func Registration() engine.Domain {
-	return engine.Domain{Name: "check", Register: Register, Drivers: []engine.DriverSpec{{
+	return engine.Domain{Name: "check", Register: Register, Saved: savedKinds, Drivers: []engine.DriverSpec{{
 		Names: []string{DriverName},
 		Needs: []string{"host"},
 		Uses:  []string{"libvirt"},
@@ -27,3 +27,6 @@ func Registration() engine.Domain {
 		},
 	}}}
 }
+
+// savedKinds writes the checks into saved plans.
+var savedKinds = engine.KindCodec(&Ping{}, &TCP{}, &Exec{}, &Trace{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -88,6 +89,28 @@ func (d *HostDriver) PlanDestroy(ctx context.Context, actions []interp.Action) (
 		all = append(all, cs...)
 	}
 	return all, nil
+}
+
+// PlanPrune implements engine.Pruner: the undoing of what this owner did
+// on the hosts of declared that no action of declared still declares (a
+// bridge removed from the runbook). Without it a prune would fall back to
+// PlanDestroy, whose undo IDs no action has, and undo every setting the
+// runbook still declares.
+func (d *HostDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
+	cs, err := d.PlanDestroy(ctx, declared)
+	if err != nil {
+		return nil, err
+	}
+	var out []interp.Change
+	for _, c := range cs {
+		u, ok := c.Action.(*Undo)
+		if !ok || slices.ContainsFunc(declared, u.Declares) {
+			continue
+		}
+		u.M.Step = engine.PruneStep
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // undoHosts returns the hosts of the host domain's actions, sorted.

@@ -13,7 +13,7 @@ import (
 // and "ovs" drivers, opened together over the run's sessions (one
 // connection per host, shared with every domain).
 func Registration() engine.Domain {
-	return engine.Domain{Name: "host", Register: Register, Drivers: []engine.DriverSpec{{
+	return engine.Domain{Name: "host", Register: Register, Saved: savedKinds, Drivers: []engine.DriverSpec{{
 		Names: []string{"host", "ovs"},
 		// Last: after the VMs and the NB rows, host settings are undone
 		// as the hosts record them (destroy.go).
@@ -41,3 +41,8 @@ func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Out
 	}
 	return []interp.Driver{hd, od}, od.KnownChassis(ctx, env.Plan), nil
 }
+
+// savedKinds writes the host domain's actions into saved plans: every kind
+// a runbook declares (a destroy's Undo is planned from the hosts' records,
+// never saved).
+var savedKinds = engine.KindCodec(&Shell{}, &Service{}, &ExternalIDs{}, &OVSBridge{}, &DBConnection{}, &Route{}, &IPAddress{})

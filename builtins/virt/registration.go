@@ -19,7 +19,7 @@ type RunConfig struct {
 // driver, which a destroy runs first (VMs go before the NB rows their NICs
 // use).
 func Registration(cfg RunConfig) engine.Domain {
-	return engine.Domain{Name: "virt", Register: Register, Drivers: []engine.DriverSpec{{
+	return engine.Domain{Name: "virt", Register: Register, Saved: savedKinds, Drivers: []engine.DriverSpec{{
 		Names: []string{"libvirt"}, Destroy: 1, DestroyOrder: destroyOrder,
 		Open: func(_ context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 			d, err := open(cfg, env)
@@ -47,3 +47,8 @@ func open(cfg RunConfig, env *engine.OpenEnv) (*Driver, error) {
 		Log:         env.Log,
 	})
 }
+
+// savedKinds writes the virt domain's actions into saved plans: VMs and
+// their NICs (what a destroy or a prune finds is planned from the hosts,
+// never saved).
+var savedKinds = engine.KindCodec(&Domain{}, &Interface{})

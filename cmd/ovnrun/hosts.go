@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"net"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -35,5 +37,9 @@ func addHostFlags(fs *pflag.FlagSet, f *hostFlags) {
 // options are the engine's host options.
 func (f *hostFlags) options() engine.HostOptions {
 	return engine.HostOptions{Inventory: f.inventory, Loaded: f.loaded, KnownHosts: f.knownHosts, SSHConfig: f.sshConfig, AcceptNewKeys: f.acceptNewKeys,
-		SSHTimeout: f.sshTimeout, CommandTimeout: f.commandTimeout}
+		SSHTimeout: f.sshTimeout, CommandTimeout: f.commandTimeout, Dial: hostDial}
 }
+
+// hostDial is nil but in tests, which reach namespace hosts (labhost) only
+// from their lab's namespace.
+var hostDial func(ctx context.Context, network, addr string) (net.Conn, error)

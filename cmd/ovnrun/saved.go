@@ -31,8 +31,6 @@ func (f *planFlags) checkOut() error {
 		return errors.New("--out saves the plan of a --dry-run: add --dry-run")
 	case f.offline:
 		return errors.New("--out saves a plan made against the live targets: drop --offline")
-	case f.live.destroy:
-		return errors.New("--out saves the plan of an apply, not of a --destroy")
 	case f.live.lab.on:
 		return errors.New("--out and --lab cannot be combined: a lab run is not confirmed, apply it directly")
 	case f.live.resume:
@@ -44,7 +42,7 @@ func (f *planFlags) checkOut() error {
 // checkSavedApply refuses, for ovnrun apply PLAN.json, the flags that say
 // what to plan: the saved plan says it.
 func checkSavedApply(cmd *cobra.Command) error {
-	for _, name := range []string{"var", "lib", "only", "from", "nb", "adopt", "destroy", "offline", "lab", "lab-vms", "resume", "out", "max-steps", "max-memory"} {
+	for _, name := range []string{"var", "lib", "only", "from", "nb", "adopt", "destroy", "offline", "lab", "lab-vms", "resume", "out", "owner", "no-prune", "max-steps", "max-memory"} {
 		if cmd.Flags().Changed(name) {
 			return fmt.Errorf("--%s cannot be given with a saved plan: the plan records what to apply and where", name)
 		}
@@ -61,7 +59,8 @@ func savePlanner(f *planFlags, plan *interp.Plan, o *engine.Options) {
 			nb, _ = v.(string)
 		}
 	}
-	info := engine.SaveInfo{NB: nb, Adopt: f.live.adopt, Only: f.only, From: f.from}
+	info := engine.SaveInfo{NB: nb, Adopt: f.live.adopt, Only: f.only, From: f.from, Destroy: f.live.destroy,
+		Owner: f.live.owner, NoPrune: f.live.noPrune}
 	domains := o.Domains
 	o.Planned = func(plan *interp.Plan, changes []interp.StepChanges) error {
 		return engine.SavePlan(f.saveTo, plan, changes, domains, info)
@@ -83,6 +82,7 @@ func applySavedPlan(f *planFlags, path string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	f.live.nb, f.live.adopt, f.only, f.from = saved.NB, saved.Adopt, saved.Only, saved.From
+	f.live.destroy, f.live.owner, f.live.noPrune = saved.Destroy, saved.Owner, saved.NoPrune
 	f.yes = true
 	ctx, stop := interruptContext(stderr)
 	defer stop()

@@ -4,14 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/daemons"
+	"github.com/ovnrun/ovnrun/internal/startest"
 	"github.com/ovnrun/ovnrun/interp"
+	"github.com/ovnrun/ovnrun/stdlib"
 )
 
 const savedLib = `
@@ -150,34 +154,45 @@ func TestSavedPlan(t *testing.T) {
 	}
 }
 
-// TestSavedRowsRoundTrip writes every NB row of the runbooks under
-// runbooks/ and testdata/nbequiv (every NB table, row() among them) as a
-// saved plan does and reads it back: the same action, by
-// its hash and by what the plan prints of it.
-func TestSavedRowsRoundTrip(t *testing.T) {
+// TestSavedActionsRoundTrip writes every action of the runbooks under
+// runbooks/ and testdata/nbequiv (every NB table, row() among them) and of
+// the builtins' script tests (every host, VM and check kind) as a saved
+// plan does, and reads it back: the same action, by its hash, by what the
+// plan prints of it and by its Meta. Only the script tests' stand-in
+// test_port has no codec.
+func TestSavedActionsRoundTrip(t *testing.T) {
 	runbooks, err := filepath.Glob("../../runbooks/*.star")
 	equiv, err2 := filepath.Glob("../../cmd/ovnrun/testdata/nbequiv/*/runbook.star")
 	if err != nil || err2 != nil || len(runbooks) == 0 || len(equiv) == 0 {
 		t.Fatalf("no runbooks found: %v, %v", err, err2)
 	}
-	codec := domains(nil)[0].Saved
-	rows := 0
+	var plans []*interp.Plan
 	for _, rb := range append(runbooks, equiv...) {
-		p := evalRunbook(t, strings.TrimPrefix(rb, "../../"))
+		plans = append(plans, evalRunbook(t, strings.TrimPrefix(rb, "../../")))
+	}
+	withTestPort := func() (*interp.Registry, error) {
+		r, err := newRegistry()
+		if err == nil {
+			err = startest.RegisterTestPort(r)
+		}
+		return r, err
+	}
+	for _, d := range []string{"ovn", "host", "virt", "check"} {
+		plans = append(plans, startest.Plans(t, "builtins/"+d+"/testdata/*.star", withTestPort, interp.Options{Stdlib: stdlib.FS})...)
+	}
+	ds := domains(nil)
+	kinds := map[string]int{} // by Go type
+	for _, p := range plans {
 		for _, st := range p.Steps {
 			for _, a := range st.Actions {
-				data, mine, err := codec.Encode(a)
-				if err != nil {
-					t.Fatalf("%s: %v", a.Meta().ID, err)
-				}
-				if !mine {
+				if a.Meta().Kind == "test_port" {
 					continue
 				}
-				rows++
-				back, err := codec.Decode(data)
+				back, err := roundTrip(a, ds)
 				if err != nil {
 					t.Fatalf("%s: %v", a.Meta().ID, err)
 				}
+				kinds[fmt.Sprintf("%T", a)]++
 				if interp.ActionHash(back) != interp.ActionHash(a) || fieldsText(back) != fieldsText(a) ||
 					!reflect.DeepEqual(back.Meta(), a.Meta()) {
 					t.Errorf("%s reads back as\n%s %+v\nwant\n%s %+v", a.Meta().ID, fieldsText(back), back.Meta(), fieldsText(a), a.Meta())
@@ -185,9 +200,37 @@ func TestSavedRowsRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if rows < 50 {
-		t.Errorf("only %d NB rows in the runbooks: the test reads nothing much", rows)
+	// Every kind the runbooks declare was read: the NB rows, and each of
+	// the other domains' action types.
+	for _, k := range []string{"*ovn.Row", "*host.Shell", "*host.Service", "*host.ExternalIDs", "*host.OVSBridge",
+		"*host.DBConnection", "*host.Route", "*host.IPAddress", "*virt.Domain", "*virt.Interface",
+		"*check.Ping", "*check.TCP", "*check.Exec", "*check.Trace"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s action in the runbooks and script tests: the test reads none", k)
+		}
 	}
+	if kinds["*ovn.Row"] < 50 {
+		t.Errorf("only %d NB rows in the runbooks: the test reads nothing much", kinds["*ovn.Row"])
+	}
+}
+
+// roundTrip writes a with the codec of the first domain that saves it and
+// reads it back.
+func roundTrip(a interp.Action, ds []engine.Domain) (interp.Action, error) {
+	for _, d := range ds {
+		if d.Saved == nil {
+			continue
+		}
+		data, mine, err := d.Saved.Encode(a)
+		if err != nil || !mine {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return d.Saved.Decode(data)
+	}
+	return nil, fmt.Errorf("no domain saves a %T", a)
 }
 
 func fieldsText(a interp.Action) string {

@@ -110,6 +110,48 @@ func Run(t *testing.T, pattern string, newRegistry func() (*interp.Registry, err
 	}
 }
 
+// Plans evaluates, as Run does, every chunk of the files matching pattern
+// that expects no error, and returns their plans: for tests of what every
+// action the script tests declare goes through (saved plans).
+func Plans(t *testing.T, pattern string, newRegistry func() (*interp.Registry, error), opts interp.Options) []*interp.Plan {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no script tests match %s", pattern)
+	}
+	var plans []*interp.Plan
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks, err := Split(string(src))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, c := range chunks {
+			if c.WantErr != nil {
+				continue
+			}
+			reg, err := newRegistry()
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := opts
+			o.Registry = reg
+			var ev *interp.Eval
+			o.OnStart = func(e *interp.Eval) { ev = e }
+			o.Predeclared = predeclared(func() *interp.Plan { return ev.Plan() })
+			p, err := interp.Evaluate(file, []byte(c.Src), o)
+			if err != nil {
+				t.Fatalf("%s:%d: %s", file, c.Start, detail(err))
+			}
+			plans = append(plans, p)
+		}
+	}
+	return plans
+}
+
 func check(t *testing.T, file string, c Chunk, err error) {
 	t.Helper()
 	if c.WantErr == nil {
