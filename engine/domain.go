@@ -84,6 +84,10 @@ type OpenEnv struct {
 	// host shared by every domain; a driver that uses them Retains them
 	// and Releases them when it closes.
 	Sessions *remote.Sessions
+	// Held is what the journal's last run said the owner holds (holds.go):
+	// a driver that prunes or destroys looks there too (the hosts of
+	// HeldHosts).
+	Held []string
 	// Drivers are the drivers of Needs (and of Uses, when opened).
 	Drivers map[string]interp.Driver
 	// Log receives notes and warnings.

@@ -14,6 +14,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,12 +33,16 @@ import (
 // Record types (field "type"):
 //
 //	journal       first line: format version, creation time
-//	run_start     run, time, runbook (absolute path), pid, host
+//	run_start     run, time, runbook (absolute path), pid, host, holds
 //	action_start  run, id, step, hash, start: a command action is about to run
 //	action        run, id, step, hash, op, outputs, start, end: an action is
 //	              done (op "delete" undoes an earlier one, for --destroy)
 //	outputs       run, id, outputs: outputs read after the action's record
-//	run_end       run, time, status ("ok", "failed", "interrupted"), error
+//	run_end       run, time, status ("ok", "failed", "interrupted"), error,
+//	              holds
+//
+// holds (holds.go) lists the drivers, and DRIVER@HOST, where the owner may
+// have things: the next run opens them to prune what it no longer declares.
 //
 // Each record is written with one write(2) and fsynced before the call
 // returns; the directory is fsynced when the file is created. A crash can
@@ -111,6 +116,7 @@ type journalRecord struct {
 	End     time.Time         `json:"end,omitzero"`
 	Status  string            `json:"status,omitempty"`
 	Error   string            `json:"error,omitempty"`
+	Holds   []string          `json:"holds,omitempty"`
 }
 
 // Journal is an open journal. Its methods are safe for concurrent use, so
@@ -123,7 +129,9 @@ type Journal struct {
 	err  error    // a failed write: the journal refuses further records
 	run  string   // this process's run, after Begin
 	torn int      // line number of an ignored torn record, or 0
-	st   journalState
+	// holds is what Begin and End record as held (SetHolds).
+	holds []string
+	st    journalState
 }
 
 type journalState struct {
@@ -317,7 +325,7 @@ func (s *journalState) apply(r journalRecord, lineNo int) error {
 	}
 	switch r.Type {
 	case "run_start":
-		s.runs = append(s.runs, RunInfo{ID: r.Run, Runbook: r.Runbook, Pid: r.Pid, Host: r.Host, Start: r.Time})
+		s.runs = append(s.runs, RunInfo{ID: r.Run, Runbook: r.Runbook, Pid: r.Pid, Host: r.Host, Start: r.Time, Holds: r.Holds})
 	case "action_start":
 		s.started[r.ID] = r.action()
 	case "action":
@@ -339,7 +347,7 @@ func (s *journalState) apply(r journalRecord, lineNo int) error {
 	case "run_end":
 		for i := range s.runs {
 			if s.runs[i].ID == r.Run {
-				s.runs[i].End, s.runs[i].Status, s.runs[i].Error = r.Time, r.Status, r.Error
+				s.runs[i].End, s.runs[i].Status, s.runs[i].Error, s.runs[i].Holds = r.Time, r.Status, r.Error, r.Holds
 			}
 		}
 	default:
@@ -402,12 +410,20 @@ func (j *Journal) Begin(runbook string) (string, error) {
 	}
 	host, _ := os.Hostname()
 	j.run = id
-	r := journalRecord{Type: "run_start", Run: id, Time: time.Now(), Runbook: runbook, Pid: os.Getpid(), Host: host}
+	r := journalRecord{Type: "run_start", Run: id, Time: time.Now(), Runbook: runbook, Pid: os.Getpid(), Host: host, Holds: j.holds}
 	if err := j.appendLocked(r); err != nil {
 		j.run = ""
 		return "", err
 	}
 	return id, nil
+}
+
+// SetHolds sets what the next run_start or run_end record says the owner
+// may hold (holds.go).
+func (j *Journal) SetHolds(holds []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.holds = slices.Clone(holds)
 }
 
 // RecordStart records that a command action is about to run. If the run
@@ -440,7 +456,9 @@ func (j *Journal) RecordOutputs(id string, outputs map[string]string) error {
 // End records the end of the current run: status is RunOK, RunFailed or
 // RunInterrupted; cause, if not nil, is what made it fail.
 func (j *Journal) End(status string, cause error) error {
-	r := journalRecord{Type: "run_end", Time: time.Now(), Status: status}
+	j.mu.Lock()
+	r := journalRecord{Type: "run_end", Time: time.Now(), Status: status, Holds: j.holds}
+	j.mu.Unlock()
 	if cause != nil {
 		r.Error = cause.Error()
 	}

@@ -48,6 +48,16 @@ func (r *journalRecord) appendJSON(b []byte) []byte {
 	b = appendTime(b, "end", r.End)
 	b = appendMember(b, "status", r.Status)
 	b = appendMember(b, "error", r.Error)
+	if len(r.Holds) > 0 {
+		b = append(b, `,"holds":[`...)
+		for i, h := range r.Holds {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsontext.AppendString(b, h)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 

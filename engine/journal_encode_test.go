@@ -16,11 +16,11 @@ func TestAppendJSONLikeEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 12, 7, 15, 4, 5, 123456789, time.FixedZone("x", 3600))
 	recs := []journalRecord{
 		{Type: "journal", Format: 2, Time: at},
-		{Type: "run_start", Run: "r1", Time: at.UTC(), Runbook: "/lab/dgp.star", Pid: 4242, Host: "central"},
+		{Type: "run_start", Run: "r1", Time: at.UTC(), Runbook: "/lab/dgp.star", Pid: 4242, Host: "central", Holds: []string{"host", "host@h0", "nb"}},
 		{Type: "action", Run: "r1", ID: "lsp:sw0/p0", Step: "topology", Hash: "ab12", Op: interp.OpCreate,
 			Outputs: map[string]string{"dynamic_addresses": "0a:00:00:00:00:01 10.0.0.2", "b": "", "a\"q": "\n"}, Start: at, End: at.Add(time.Millisecond)},
 		{Type: "action_start", ID: "cmd:x", Step: "s", Hash: "h", Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{Type: "run_end", Run: "r1", Time: at, Status: "failed", Error: "nb: step \"x\": \u00e9 \x01 \xff"},
+		{Type: "run_end", Run: "r1", Time: at, Status: "failed", Error: "nb: step \"x\": \u00e9 \x01 \xff", Holds: []string{"libvirt@\"q"}},
 		{Type: "outputs", ID: "vm:v0", Outputs: map[string]string{"ip": "10.0.0.5"}},
 		{Type: "x"},
 	}

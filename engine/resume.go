@@ -104,6 +104,9 @@ type RunInfo struct {
 	End     time.Time // zero while running, or if the run died
 	Status  string
 	Error   string
+	// Holds is what the run said the owner may hold: at its start, then
+	// (replacing it) at its end.
+	Holds []string
 }
 
 // Ended reports whether the run recorded its end.

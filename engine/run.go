@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"time"
 
@@ -276,6 +277,14 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 	if err != nil {
 		return err
 	}
+	// What the last run left (holds.go): a full apply prunes there, and
+	// a destroy destroys there, too.
+	prev, err := lastHolds(o.Journal.path(plan))
+	if err != nil {
+		return err
+	}
+	env.Held = prev
+	sweep := !o.Journal.partial && (o.Destroy || !o.NoPrune)
 	ds := map[string]interp.Driver{}
 	defer func() {
 		for _, d := range ds {
@@ -288,20 +297,47 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		return err
 	}
 	ctx = interp.WithOutputs(ctx, known)
+	// A spec's drivers open together, and each prunes: the host driver
+	// undoes the routes of a runbook that now declares only ovs actions.
+	removers := maps.Clone(needed)
+	for n := range needed {
+		for _, m := range t.specs[n].Names {
+			removers[m] = true
+		}
+	}
+	if sweep {
+		held, err := t.openHeld(ctx, env, t.heldDrivers(prev, removers), ds)
+		if err != nil {
+			return err
+		}
+		maps.Copy(removers, held)
+	}
+	order := t.destroyOrder(removers, false)
 
 	var planned []interp.StepChanges
+	removing := PruneStep
 	if o.Destroy {
-		planned, err = planDestroy(ctx, t.destroyOrder(needed, false), ds, plan)
+		removing = interp.DestroyStep(plan).Name
+		planned, err = planDestroy(ctx, order, ds, plan)
 	} else {
 		planned, err = PlanChanges(ctx, ds, steps)
 	}
 	if err != nil {
 		return err
 	}
-	if !o.Destroy && !o.NoPrune && !o.Journal.partial {
-		if planned, err = withPrune(ctx, t.destroyOrder(needed, false), ds, plan, planned); err != nil {
+	if !o.Destroy && sweep {
+		if planned, err = withPrune(ctx, order, ds, plan, planned); err != nil {
 			return err
 		}
+	}
+	swept, declared := map[string]bool{}, map[string]bool{}
+	if o.Destroy || sweep {
+		for _, n := range order {
+			swept[n] = true
+		}
+	}
+	if !o.Destroy {
+		declared = t.holdsOf(plan.Steps)
 	}
 	if o.Planned != nil {
 		if err := o.Planned(plan, planned); err != nil {
@@ -347,7 +383,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		}
 	}
 	fmt.Fprintln(progress)
-	journal, release, err := o.Journal.open(plan, o.Stderr)
+	journal, release, err := o.Journal.open(plan, holdsAfter(declared, prev, swept, planned, removing, false), o.Stderr)
 	if err != nil {
 		return err
 	}
@@ -359,6 +395,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 	if err == nil && o.Destroy && o.AfterDestroy != nil {
 		err = o.AfterDestroy(progress)
 	}
+	journal.SetHolds(holdsAfter(declared, prev, swept, planned, removing, err == nil))
 	if endErr := endRun(ctx, journal, err); endErr != nil {
 		return endErr
 	}

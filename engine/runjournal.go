@@ -31,8 +31,9 @@ func (f *JournalOptions) path(plan *interp.Plan) string {
 // open takes the run lock and opens the journal for a run that changes the
 // lab. A run that is not resumed refuses to start over a run that died (it
 // would forget what that run did), and a full run starts the journal afresh.
-// release ends the run's hold on both.
-func (f *JournalOptions) open(plan *interp.Plan, stderr io.Writer) (*Journal, func(), error) {
+// release ends the run's hold on both. holds are what the run's start
+// records that the owner may hold (holds.go).
+func (f *JournalOptions) open(plan *interp.Plan, holds []string, stderr io.Writer) (*Journal, func(), error) {
 	path := f.path(plan)
 	lock, err := AcquireLock(LockPath(path))
 	if err != nil {
@@ -62,6 +63,7 @@ func (f *JournalOptions) open(plan *interp.Plan, stderr io.Writer) (*Journal, fu
 			}
 		}
 	}
+	j.SetHolds(holds)
 	if _, err := j.Begin(plan.Runbook); err != nil {
 		release()
 		return nil, nil, err

@@ -45,9 +45,9 @@ default. The type of default decides how the command-line text is read: string, 
 			Doc: `Names the lab this runbook builds: name becomes its owner identity, the tag ovnrun puts on every NB
 row and VM it creates, instead of one derived from the runbook's path (its base name and a hash of its
 absolute path). Two runbooks with one lab() name own the same rows; copies of one runbook in two
-directories without lab() own different rows. --owner overrides both. Rows and VMs that the owner
-created and the runbook no longer declares are destroyed on apply (--no-prune keeps them). Call it
-once, at top level.`,
+directories without lab() own different rows. --owner overrides both. Rows, VMs and host settings
+that the owner created and the runbook no longer declares are destroyed or undone on apply
+(--no-prune keeps them). Call it once, at top level.`,
 			Fn: labBuiltin,
 		},
 	}, netBuiltins()...)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
-	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -70,7 +69,14 @@ var undoKinds = map[string]string{recExternalID: "ovs_external_ids", recBridge: 
 // them. A host whose Open vSwitch database is not running has no records
 // to read: a note says so.
 func (d *HostDriver) PlanDestroy(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
-	hosts := undoHosts(actions)
+	return d.planUndos(ctx, actions)
+}
+
+// planUndos plans undoing the records of the hosts that actions name and
+// of the held hosts the runbook still declares; the others are noted as
+// left, as nothing says how to reach them.
+func (d *HostDriver) planUndos(ctx context.Context, actions []interp.Action) ([]interp.Change, error) {
+	hosts := d.undoHosts(actions)
 	out := make([][]interp.Change, len(hosts))
 	err := d.hs.lanes(ctx, len(hosts), func(i int) string { return hosts[i] },
 		func(ctx context.Context, h *hostState, i int) error {
@@ -91,34 +97,20 @@ func (d *HostDriver) PlanDestroy(ctx context.Context, actions []interp.Action) (
 	return all, nil
 }
 
-// PlanPrune implements engine.Pruner: the undoing of what this owner did
-// on the hosts of declared that no action of declared still declares (a
-// bridge removed from the runbook). Without it a prune would fall back to
-// PlanDestroy, whose undo IDs no action has, and undo every setting the
-// runbook still declares.
-func (d *HostDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]interp.Change, error) {
-	cs, err := d.PlanDestroy(ctx, declared)
-	if err != nil {
-		return nil, err
-	}
-	var out []interp.Change
-	for _, c := range cs {
-		u, ok := c.Action.(*Undo)
-		if !ok || slices.ContainsFunc(declared, u.Declares) {
-			continue
-		}
-		u.M.Step = engine.PruneStep
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// undoHosts returns the hosts of the host domain's actions, sorted.
-func undoHosts(actions []interp.Action) []string {
+// undoHosts returns the hosts of the host domain's actions and the held
+// hosts that the runbook declares, sorted.
+func (d *HostDriver) undoHosts(actions []interp.Action) []string {
 	seen := map[string]bool{}
 	for _, a := range actions {
 		if m := a.Meta(); m.Host != "" && (m.Driver == "host" || m.Driver == "ovs") {
 			seen[m.Host] = true
+		}
+	}
+	for _, h := range d.hs.cfg.HeldHosts {
+		if _, ok := d.hs.hosts[h]; ok {
+			seen[h] = true
+		} else if !seen[h] {
+			d.hs.log.printf("[%s] note: the last run changed settings on this host, which the runbook no longer declares: they are left (docs/ownership.md)", h)
 		}
 	}
 	return sortedKeys(boolKeys(seen))
@@ -184,7 +176,7 @@ func (h *hostState) planUndo(ctx context.Context, actions []interp.Action) ([]in
 			return nil, err
 		}
 		if len(u.M.Stack) == 0 && actions != nil {
-			cs[i].Note = strings.TrimPrefix(cs[i].Note+"; ovnrun did it for this runbook, which no longer declares it", "; ")
+			cs[i].Note = strings.TrimPrefix(cs[i].Note+"; "+pruneNote, "; ")
 		}
 	}
 	return cs, nil

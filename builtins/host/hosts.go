@@ -48,6 +48,10 @@ type Config struct {
 	// Owner names the runbook in the undo records the drivers keep on the
 	// hosts (undo.go); the runbook's base name when empty.
 	Owner string
+	// HeldHosts are hosts where the last run changed settings
+	// (engine.HeldHosts): a prune or destroy reads their records too,
+	// when the runbook still declares them.
+	HeldHosts []string
 }
 
 // Hosts is what the host and ovs drivers of one run share.

@@ -34,7 +34,7 @@ func open(ctx context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Out
 	}
 	hd, od, err := NewDrivers(env.Plan, Config{
 		Remote: env.Hosts.Remote, Inventory: inv, Sessions: env.Sessions, CommandTimeout: env.Hosts.CommandTimeout, Log: env.Log,
-		Owner: env.Owner,
+		Owner: env.Owner, HeldHosts: engine.HeldHosts(env.Held, "host", "ovs"),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -39,7 +39,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.BoolVar(&f.adopt, "adopt", false, "take over NB rows with declared names that this runbook did not create")
 	fs.BoolVar(&f.destroy, "destroy", false, "delete every NB row, VM and VM NIC this runbook created and undo what it did on hosts, nothing else (with --lab, reset the lab's hosts instead)")
 	fs.StringVar(&f.owner, "owner", "", "act as owner `NAME`: the tag of the NB rows and VMs this run creates, prunes and destroys (default: the runbook's lab(), else its base name and a hash of its path)")
-	fs.BoolVar(&f.noPrune, "no-prune", false, "keep the NB rows and VMs this owner created that the runbook no longer declares (apply deletes them)")
+	fs.BoolVar(&f.noPrune, "no-prune", false, "keep the NB rows, VMs and host settings this owner created that the runbook no longer declares (apply deletes or undoes them)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction, wait for `sb|hv|none`: ovn-northd (sb), every chassis (hv), or nothing")
 	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default)")
 	addJournalFlags(fs, &f.journalFlags)

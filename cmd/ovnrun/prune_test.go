@@ -204,3 +204,42 @@ func TestPruneByOwner(t *testing.T) {
 		t.Errorf("no note on the legacy rows left:\n%s", out)
 	}
 }
+
+// TestPruneLastNBRow removes the only NB row from a runbook: the journal
+// says the last run left NB rows, so the NB is opened and the row pruned,
+// though nothing of the NB is declared. The run after that does not open
+// the NB at all (an unreachable --nb is not even noted).
+func TestPruneLastNBRow(t *testing.T) {
+	daemons.Require(t, "ovsdb-server", "ovsdb-tool", "ovn-nbctl")
+	nb := daemons.StartNB(t)
+	path := filepath.Join(t.TempDir(), "last.star")
+	if err := os.WriteFile(path, []byte(`if var("extra", True):
+    ls("z-sw")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lf := liveFlags{nb: nb.Sock, timeout: 5 * time.Second}
+	run := func(lf liveFlags, extra string) string {
+		t.Helper()
+		stdout, stderr, code := live(t, lf, false, evalVars(t, path, map[string]string{"extra": extra}), nil, "text")
+		if code != exitOK {
+			t.Fatalf("-D extra=%s: exit %d: %s%s", extra, code, stdout, stderr)
+		}
+		return stdout + stderr
+	}
+	run(lf, "true")
+	if _, ok := nbGet(t, nb, "Logical_Switch", "z-sw", "_uuid"); !ok {
+		t.Fatal("z-sw was not created")
+	}
+	if out := run(lf, "false"); !strings.Contains(out, "Step prune") {
+		t.Errorf("no prune step for the last NB row:\n%s", out)
+	}
+	if _, ok := nbGet(t, nb, "Logical_Switch", "z-sw", "_uuid"); ok {
+		t.Error("z-sw, no longer declared, was kept")
+	}
+	gone := lf
+	gone.nb = "unix:" + filepath.Join(t.TempDir(), "none.sock")
+	if out := run(gone, "false"); strings.Contains(out, "cannot reach") || strings.Contains(out, "Step prune") {
+		t.Errorf("with nothing left there, the run still looked at the NB:\n%s", out)
+	}
+}
