@@ -194,30 +194,32 @@ func useLab(lf *liveFlags, l *lab.Lab, plan *interp.Plan, progress io.Writer) er
 	return nil
 }
 
-// newLabCommand is `ovnrun lab up|down|status`.
+// newLabCommand is `ovnrun lab up|down|status|exec|shell|capture`.
 func newLabCommand(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lab",
-		Short: "an emulated lab on this machine: up, down, status",
+		Short: "an emulated lab on this machine: up, down, status, exec, shell, capture",
 		Long: `ovnrun lab - an emulated lab on this machine
 
 ovnrun lab up brings up a lab for the runbook's hosts, in network namespaces; ovnrun --lab
-RUNBOOK brings the lab up when it is not, then applies the runbook to it. See docs/lab.md.`,
+RUNBOOK brings the lab up when it is not, then applies the runbook to it; ovnrun lab exec,
+shell and capture work inside its hosts and VMs. See docs/lab.md.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case len(args) == 0:
-				return &commandLineError{hint: hintFor(cmd), err: errors.New("lab: want up, down or status")}
+				return &commandLineError{hint: hintFor(cmd), err: errors.New("lab: want up, down, status, exec, shell or capture")}
 			case args[0] == "help":
 				return cmd.Help()
 			}
-			err := fmt.Errorf("lab: unknown command %q: want up, down or status", args[0])
+			err := fmt.Errorf("lab: unknown command %q: want up, down, status, exec, shell or capture", args[0])
 			if s := interp.Suggest(args[0], commandNames(cmd)); s != "" {
 				err = fmt.Errorf("lab: unknown command %q: did you mean %q?", args[0], s)
 			}
 			return &commandLineError{hint: hintFor(cmd), err: err}
 		},
 	}
-	cmd.AddCommand(newLabUpCommand(c), newLabDownCommand(c), newLabStatusCommand(c))
+	cmd.AddCommand(newLabUpCommand(c), newLabDownCommand(c), newLabStatusCommand(c),
+		newLabExecCommand(c), newLabShellCommand(c), newLabCaptureCommand(c))
 	return cmd
 }
 
@@ -282,7 +284,7 @@ func newLabStatusCommand(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "show the labs that are up",
-		Long:  "ovnrun lab status - show the labs that are up: their hosts, addresses and VMs.",
+		Long:  "ovnrun lab status - show the labs that are up: their hosts, addresses, VMs and devices, and what lab exec, shell and capture can name.",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {

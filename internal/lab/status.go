@@ -25,6 +25,7 @@ func StatusText(l *Lab) string {
 		}
 		fmt.Fprintf(&b, "  host %s: %s, namespace %s\n", h.Name, addr, h.NS)
 		fmt.Fprintf(&b, "    %s\n", strings.Join(h.daemons(), ", "))
+		fmt.Fprintf(&b, "    devices: %s\n", devicesText(h.NS))
 		for _, g := range l.guests(h) {
 			fmt.Fprintf(&b, "    %s\n", g)
 		}
@@ -34,9 +35,18 @@ func StatusText(l *Lab) string {
 		for _, ns := range Namespaces(h.NS + "+") {
 			vm := strings.TrimPrefix(ns, h.NS+"+")
 			fmt.Fprintf(&b, "    vm %s: namespace %s, %s\n", vm, ns, vmAddresses(ns))
+			fmt.Fprintf(&b, "      devices: %s\n", devicesText(ns))
 		}
 	}
+	fmt.Fprintf(&b, "  to name in ovnrun lab exec, shell and capture: %s\n", strings.Join(l.Names(), ", "))
 	return b.String()
+}
+
+func devicesText(ns string) string {
+	if devs := Devices(ns); len(devs) > 0 {
+		return strings.Join(devs, ", ")
+	}
+	return "none"
 }
 
 // daemons says which of the host's daemons run, by their pidfiles.
