@@ -159,7 +159,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"import", ""}, nil, noFiles}, // it reads --nb, no file
 		{[]string{"import", "--in"}, []string{"--include-owned"}, noFiles},
 		{[]string{"gr"}, []string{"graph"}, noFiles},
-		{[]string{"lab", ""}, []string{"down", "status", "up"}, noFiles},
+		{[]string{"lab", ""}, []string{"capture", "down", "exec", "shell", "status", "up"}, noFiles},
 		{[]string{"help", "l"}, []string{"lab"}, noFiles},
 		// Flags.
 		{[]string{"--dry-r"}, []string{"--dry-run"}, noFiles},

@@ -23,7 +23,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"--dry-run", "tarce", "runbooks/dgp.star", "a", "b"}, `unknown command "tarce": did you mean "trace"?`, "ovnrun"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate", and no runbook of that name`, "ovnrun"},
 		{[]string{"lab", "dwon"}, `lab: unknown command "dwon": did you mean "down"?`, "ovnrun lab"},
-		{[]string{"lab", "frob"}, `lab: unknown command "frob": want up, down or status`, "ovnrun lab"},
+		{[]string{"lab", "frob"}, `lab: unknown command "frob": want up, down, status, exec, shell or capture`, "ovnrun lab"},
 		// Unknown flags, in every command.
 		{[]string{"--dry-rn", "runbooks/dgp.star"}, "unknown flag: --dry-rn: did you mean --dry-run?", "ovnrun"},
 		{[]string{"--frobnicate", "runbooks/dgp.star"}, "unknown flag: --frobnicate", "ovnrun"},
@@ -44,7 +44,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"graph"}, "graph: want a runbook, or --nb ADDR", "ovnrun graph"},
 		{[]string{"trace", "runbooks/dgp.star"}, "trace: want RUNBOOK SRC DST, got 1 arguments", "ovnrun trace"},
 		{[]string{"lab", "up"}, "lab up takes one runbook", "ovnrun lab"},
-		{[]string{"lab"}, "lab: want up, down or status", "ovnrun lab"},
+		{[]string{"lab"}, "lab: want up, down, status, exec, shell or capture", "ovnrun lab"},
 		{[]string{"doc", "ls", "lr"}, "doc: want at most one builtin, got 2 arguments", "ovnrun doc"},
 		{[]string{"get"}, "get: want one runbook, got 0 arguments", "ovnrun get"},
 		{[]string{"import"}, "import: want --nb ADDR, the Northbound database to read", "ovnrun import"},
