@@ -1,6 +1,7 @@
-# The Northbound part of the seed's runbook, ../shared/seed/000_7bf918998b5abe80.txt: its lines
-# 258-265 (the MACs), 268-345 (switches, DHCP options, ports, the router and its links, ls3 and
-# its localnet port) and 354 (the gateway chassis, named by its system-id as the seed does),
+# The Northbound part of the seed's runbook (runbooks/seed/topology.sh, the seed document's lines
+# 258-357): the seed's lines 258-265 (the MACs), 268-345 (switches, DHCP options, ports, the router
+# and its links, ls3 and its localnet port) and 354 (the gateway chassis, named by its system-id as
+# the seed does),
 # copied as they are but for blank lines and comments. Under sh RANDOM is unset, so every
 # lease_time is 36000. Left out: the seed's ovs-vsctl, virsh, ip and set-connection lines, which
 # touch hosts, not the NB.
