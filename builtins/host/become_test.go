@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/ovnrun/ovnrun/builtins/host"
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
@@ -30,12 +30,7 @@ sh(hv, "cat > %s/stdin", name = "stdin")
 // plan, the progress, the journal or an error.
 func TestBecomeThroughJumpHost(t *testing.T) {
 	const password = "sudo-Pw-0f-lab-7"
-	if _, err := exec.LookPath("sudo"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs sudo (run scripts/install-deps.sh as root)")
-		}
-		t.Skip("needs sudo (run scripts/install-deps.sh as root)")
-	}
+	daemons.Require(t, "sudo")
 	l := labhost.New(t)
 	jump := l.AddHost("jump")
 	target := l.AddHost("target", labhost.Behind(jump), labhost.WithUsers(labhost.User{Name: "lab", Password: password, Sudo: "password"}))

@@ -139,19 +139,7 @@ func (r nbRow) str(column string) string {
 
 // strs returns a set of strings (or references), in the server's order.
 func (r nbRow) strs(column string) []string {
-	switch v := r[column].(type) {
-	case []string:
-		return slices.Clone(v)
-	case *string:
-		if v != nil {
-			return []string{*v}
-		}
-	case string:
-		if v != "" {
-			return []string{v}
-		}
-	}
-	return nil
+	return slices.Clone(ovsdbmodel.Strings(r[column]))
 }
 
 func (r nbRow) strMap(column string) map[string]string {

@@ -70,6 +70,25 @@ type Row struct {
 	Cols map[string]any
 }
 
+// Strings returns the elements of a string or UUID column's native value:
+// a set ([]string, shared, not copied), an optional value (*string) or a
+// single one (string); none for the empty value or another type.
+func Strings(v any) []string {
+	switch v := v.(type) {
+	case []string:
+		return v
+	case *string:
+		if v != nil {
+			return []string{*v}
+		}
+	case string:
+		if v != "" {
+			return []string{v}
+		}
+	}
+	return nil
+}
+
 type replicaTable struct {
 	columns []string                  // replicated columns, in request order
 	byName  map[string]*replicaColumn // by column name

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ovnrun/ovnrun/internal/daemons"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/remote"
 )
@@ -27,13 +27,7 @@ type jumpLab struct {
 }
 
 func newJumpLab(t *testing.T) *jumpLab {
-	if _, err := exec.LookPath("sudo"); err != nil {
-		msg := "needs sudo (run scripts/install-deps.sh as root)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	daemons.Require(t, "sudo")
 	l := labhost.New(t)
 	jump := l.AddHost("jump")
 	target := l.AddHost("target", labhost.Behind(jump), labhost.WithUsers(

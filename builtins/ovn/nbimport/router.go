@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 )
 
 // The router family: ha_chassis_group(), lr(), lrp(), gateway_chassis(),
@@ -64,21 +66,7 @@ func (w *writer) parents(table, column string) map[string]*row {
 }
 
 // refs are the UUIDs of a reference column (a set or one optional value).
-func refs(r *row, c string) []string {
-	switch v := r.Cols[c].(type) {
-	case []string:
-		return v
-	case *string:
-		if v != nil {
-			return []string{*v}
-		}
-	case string:
-		if v != "" {
-			return []string{v}
-		}
-	}
-	return nil
-}
+func refs(r *row, c string) []string { return ovsdbmodel.Strings(r.Cols[c]) }
 
 func (w *writer) haChassisGroups() {
 	for _, g := range w.rows("HA_Chassis_Group") {
