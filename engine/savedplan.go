@@ -188,15 +188,10 @@ func encodeAction(a interp.Action, domains []Domain) (savedAction, error) {
 
 // SavedPlan is a saved plan read back.
 type SavedPlan struct {
-	Plan  *interp.Plan
-	NB    string
-	Adopt bool
-	Only  []string
-	From  string
-	// Destroy: apply the deletion of what the runbook created.
-	Destroy bool
-	Owner   string
-	NoPrune bool
+	Plan *interp.Plan
+	// SaveInfo is what the file recorded of the run (its NB, selection,
+	// destroy, owner and prune).
+	SaveInfo
 	// recorded are the changes the plan was saved with, as the JSON plan
 	// shows them.
 	recorded []jsonChange
@@ -264,8 +259,8 @@ func ReadSavedPlan(path string, data []byte, domains []Domain) (*SavedPlan, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: its JSON plan: %v", path, err)
 	}
-	return &SavedPlan{Plan: p, NB: b.Targets.NB, Adopt: b.Targets.Adopt, Only: b.Only, From: b.From, Destroy: b.Destroy,
-		Owner: b.Owner, NoPrune: b.NoPrune, recorded: recorded}, nil
+	return &SavedPlan{Plan: p, SaveInfo: SaveInfo{NB: b.Targets.NB, Adopt: b.Targets.Adopt, Only: b.Only, From: b.From,
+		Destroy: b.Destroy, Owner: b.Owner, NoPrune: b.NoPrune}, recorded: recorded}, nil
 }
 
 // jsonChange is what the JSON plan says one action will do.
