@@ -179,3 +179,40 @@ func TestResolveOutsideTheEngine(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// preparingDriver is a fakeDriver that says what it was asked to prepare.
+type preparingDriver struct{ fakeDriver }
+
+func (d *preparingDriver) Prepare(_ context.Context, changes []interp.Change) {
+	var names []string
+	for _, c := range changes {
+		names = append(names, c.Action.Meta().Name)
+	}
+	*d.log = append(*d.log, fmt.Sprintf("%s.Prepare(%s)", d.name, strings.Join(names, ",")))
+}
+
+// TestPrepareFirst: only the first batch of each lane of the first step
+// that applies anything is prepared, and only by drivers that can.
+func TestPrepareFirst(t *testing.T) {
+	var log []string
+	ds := map[string]interp.Driver{
+		"nb":   &preparingDriver{fakeDriver{name: "nb", log: &log}},
+		"host": &fakeDriver{name: "host", log: &log},
+	}
+	hostAct := func(name string) *fakeAction {
+		a := act("host", name)
+		a.M.Host = "h1"
+		return a
+	}
+	skipped := interp.StepChanges{Step: &interp.Step{Name: "done"}, Changes: []interp.Change{{Action: act("nb", "s0"), Op: interp.OpSkip}}}
+	first := interp.StepChanges{Step: &interp.Step{Name: "one"}, Changes: []interp.Change{
+		{Action: act("nb", "a"), Op: interp.OpCreate},
+		{Action: hostAct("h"), Op: interp.OpCreate},
+		{Action: act("nb", "b"), Op: interp.OpUnchanged},
+	}}
+	second := interp.StepChanges{Step: &interp.Step{Name: "two"}, Changes: []interp.Change{{Action: act("nb", "c"), Op: interp.OpCreate}}}
+	prepareFirst(context.Background(), ds, []interp.StepChanges{skipped, first, second})
+	if got := strings.Join(log, " "); got != "nb.Prepare(a,b)" {
+		t.Errorf("calls: %s", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -367,3 +368,30 @@ type fieldAction struct {
 }
 
 func (a *fieldAction) Fields() []interp.Field { return a.fields }
+
+// TestRecordChecksumDigits: the checksum is written as eight hex digits,
+// leading zeros included, as the reader compares it.
+func TestRecordChecksumDigits(t *testing.T) {
+	found := 0
+	for i := 0; found < 3 && i < 1<<16; i++ {
+		r := journalRecord{Type: "action", ID: fmt.Sprintf("logical_switch/ls%d", i)}
+		line, err := encodeRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := r.appendJSON(nil)
+		want := fmt.Sprintf(`{"rec":%s,"crc32c":"%08x"}`+"\n", b, crc32.Checksum(b, castagnoli))
+		if string(line) != want {
+			t.Fatalf("line = %q, want %q", line, want)
+		}
+		if crc32.Checksum(b, castagnoli) < 1<<28 {
+			found++
+			if _, err := decodeRecord(line); err != nil {
+				t.Fatalf("a checksum with a leading zero: %v", err)
+			}
+		}
+	}
+	if found < 3 {
+		t.Fatal("no checksum with a leading zero digit found")
+	}
+}

@@ -157,6 +157,43 @@ func writePlan(o *Options, plan *interp.Plan, changes []interp.StepChanges) erro
 	return interp.WriteTextWith(o.Stdout, plan, changes, o.Text)
 }
 
+// writePlanPreparing prints the plan while the drivers that can work out
+// ahead what the apply's first batches will send (interp.Preparer) do so:
+// printing reads the plan only, so the two run side by side. A dry run, a
+// resumed run (whose apply reads outputs from the journal) and a plan that
+// changes nothing prepare nothing.
+func writePlanPreparing(ctx context.Context, o *Options, plan *interp.Plan, planned []interp.StepChanges, ds map[string]interp.Driver) error {
+	s := interp.Summarize(planned)
+	if o.DryRun || o.Journal.Resume || s.Add+s.Change+s.Destroy+s.Run == 0 {
+		return writePlan(o, plan, planned)
+	}
+	shown := make(chan error, 1)
+	go func() { shown <- writePlan(o, plan, planned) }()
+	prepareFirst(ctx, ds, planned)
+	return <-shown
+}
+
+// prepareFirst calls Prepare with the first batch of each lane of the
+// first step that applies anything: later batches depend on what earlier
+// ones do.
+func prepareFirst(ctx context.Context, ds map[string]interp.Driver, planned []interp.StepChanges) {
+	for _, st := range planned {
+		lanes, err := splitLanes(ds, st)
+		if err != nil {
+			return
+		}
+		for _, l := range lanes {
+			b := l.batches[0]
+			if p, ok := ds[b.driver].(interp.Preparer); ok && !b.command() {
+				p.Prepare(ctx, b.changes)
+			}
+		}
+		if len(lanes) > 0 {
+			return
+		}
+	}
+}
+
 // writeDestroyHosts says what a destroy does to the hosts.
 func writeDestroyHosts(w io.Writer, note string, offline bool) {
 	switch {
@@ -356,7 +393,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 		}
 	}
 	progress := o.Progress()
-	if err := writePlan(o, plan, planned); err != nil {
+	if err := writePlanPreparing(ctx, o, plan, planned, ds); err != nil {
 		return err
 	}
 	if o.Destroy {

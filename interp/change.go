@@ -233,3 +233,13 @@ type Driver interface {
 	// Close releases the driver's connections.
 	Close() error
 }
+
+// Preparer is implemented by drivers that can work out, ahead of Apply,
+// what Apply of changes will send: the engine calls Prepare while the plan
+// is being printed, with the changes of the first batch Apply will get.
+// Prepare changes nothing and reports nothing; Apply uses its work only if
+// it gets the same changes and nothing Prepare read has changed since, and
+// otherwise does it again.
+type Preparer interface {
+	Prepare(ctx context.Context, changes []Change)
+}

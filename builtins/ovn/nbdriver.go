@@ -117,6 +117,8 @@ type NBDriver struct {
 	diffOf *snapshot
 	// unsettled is the last transaction, which the cache may not show yet.
 	unsettled *unsettled
+	// prepared is the transaction Prepare staged for the next Apply.
+	prepared *staged
 	// transactions counts the transactions sent, for tests and the bench.
 	transactions atomic.Int64
 }
@@ -125,6 +127,7 @@ var (
 	_ interp.Driver       = (*NBDriver)(nil)
 	_ interp.Preflighter  = (*NBDriver)(nil)
 	_ interp.OutputReader = (*NBDriver)(nil)
+	_ interp.Preparer     = (*NBDriver)(nil)
 )
 
 // ConnectNB connects to the NB and fills the cache of the tables and columns
@@ -357,47 +360,100 @@ func (d *NBDriver) applyOnce(ctx context.Context, changes []interp.Change) (*sna
 		return nil, nil, nil, err
 	}
 	slog.Debug("nb snapshot", "took", time.Since(t0))
-	tx := newTxn(d, snap)
-	var applied []interp.Action
-	ops := map[string]interp.Op{}
-	for _, c := range changes {
-		id := c.Action.Meta().ID
-		if c.Op == interp.OpDelete {
-			if err := tx.destroy(c.Action); err != nil {
-				return nil, nil, nil, err
-			}
-			ops[id] = interp.OpUnchanged // already gone
-			if snap.deletable(c.Action.(*ownedRow)) {
-				ops[id] = interp.OpDelete
-			}
-			continue
-		}
-		if _, ok := c.Action.(*ownedRow); ok {
-			ops[id] = interp.OpUnchanged // a row destroy keeps
-			continue
-		}
-		rp, err := d.diff(ctx, snap, c.Action)
-		if err != nil {
+	st := d.takePrepared(snap, changes)
+	if st == nil {
+		if st, err = d.stage(ctx, snap, changes); err != nil {
 			return nil, nil, nil, err
 		}
-		if err := rp.refusal(d.cfg.Adopt); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := tx.add(rp); err != nil {
-			return nil, nil, nil, err
-		}
-		applied = append(applied, c.Action)
-		ops[id] = rp.op()
 	}
+	tx := st.tx
 	if err := tx.commit(ctx); err != nil {
-		return nil, nil, ops, err
+		return nil, nil, st.ops, err
 	}
 	if tx.sent {
 		// The server committed the step; the cache catches up in the
 		// background and the next look at the NB waits for it (settle).
-		d.unsettled = &unsettled{applied, tx.deleted}
+		d.unsettled = &unsettled{st.applied, tx.deleted}
 	}
-	return snap, applied, ops, nil
+	return snap, st.applied, st.ops, nil
+}
+
+// staged is a step's transaction, compared and built against snap, with
+// the actions it applies and the op of each change.
+type staged struct {
+	changes []interp.Change
+	snap    *snapshot
+	tx      *txn
+	applied []interp.Action
+	ops     map[string]interp.Op
+}
+
+// stage compares changes with snap and builds their transaction.
+func (d *NBDriver) stage(ctx context.Context, snap *snapshot, changes []interp.Change) (*staged, error) {
+	st := &staged{changes: changes, snap: snap, tx: newTxn(d, snap), ops: map[string]interp.Op{}}
+	for _, c := range changes {
+		id := c.Action.Meta().ID
+		if c.Op == interp.OpDelete {
+			if err := st.tx.destroy(c.Action); err != nil {
+				return st, err
+			}
+			st.ops[id] = interp.OpUnchanged // already gone
+			if snap.deletable(c.Action.(*ownedRow)) {
+				st.ops[id] = interp.OpDelete
+			}
+			continue
+		}
+		if _, ok := c.Action.(*ownedRow); ok {
+			st.ops[id] = interp.OpUnchanged // a row destroy keeps
+			continue
+		}
+		rp, err := d.diff(ctx, snap, c.Action)
+		if err != nil {
+			return st, err
+		}
+		if err := rp.refusal(d.cfg.Adopt); err != nil {
+			return st, err
+		}
+		if err := st.tx.add(rp); err != nil {
+			return st, err
+		}
+		st.applied = append(st.applied, c.Action)
+		st.ops[id] = rp.op()
+	}
+	return st, st.tx.build()
+}
+
+// Prepare stages the transaction of changes while the engine prints the
+// plan (interp.Preparer): on a bulk build, comparing and building 11,000
+// rows is ~40 ms that then overlaps the printing. Anything it cannot do
+// (a future not resolved yet, a refusal) is left to Apply, which does it
+// again and reports it.
+func (d *NBDriver) Prepare(ctx context.Context, changes []interp.Change) {
+	d.prepared = nil
+	snap, err := d.snapshot(ctx)
+	if err != nil {
+		return
+	}
+	if st, err := d.stage(ctx, snap, changes); err == nil {
+		d.prepared = st
+	}
+}
+
+// takePrepared returns what Prepare staged if it was for these changes
+// against this very snapshot (snapshots are never modified, so the same
+// one means the NB has not changed since), and forgets it either way.
+func (d *NBDriver) takePrepared(snap *snapshot, changes []interp.Change) *staged {
+	st := d.prepared
+	d.prepared = nil
+	if st == nil || st.snap != snap || len(st.changes) != len(changes) {
+		return nil
+	}
+	for i, c := range changes {
+		if st.changes[i].Action != c.Action || st.changes[i].Op != c.Op {
+			return nil
+		}
+	}
+	return st
 }
 
 // connectionError is a transaction that failed for want of a connection

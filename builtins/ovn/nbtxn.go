@@ -44,6 +44,7 @@ type txn struct {
 	// refs are the reference mutations of existing parents.
 	refs    map[refKey]*refChange
 	deleted []string // UUIDs of deleted rows
+	built   bool     // build has run (Prepare builds ahead of commit)
 	sent    bool
 	// ledger holds the changes to the ownership tags of rows of tables
 	// without external_ids (nil: forget the row), ledgerAction the actions
@@ -86,6 +87,10 @@ func (t *txn) add(rp *rowPlan) error {
 
 // build turns the collected rows into operations.
 func (t *txn) build() error {
+	if t.built {
+		return nil
+	}
+	t.built = true
 	// One operation per row, mostly: sized once, as growing a slice of
 	// 12,000 operations copies and clears megabytes.
 	t.ops = slices.Grow(t.ops, len(t.rows)+8)
