@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -24,10 +26,6 @@ import (
 // transaction may or may not have been committed. An ssl: endpoint takes
 // the options' TLS configuration (WithTLS).
 func Transact(ctx context.Context, endpoint, dbName string, ops []ovsdb.Operation, opts ...Option) ([]ovsdb.OperationResult, error) {
-	req, err := transactRequest(dbName, ops)
-	if err != nil {
-		return nil, err
-	}
 	conn, err := dial(ctx, endpoint, opts)
 	if err != nil {
 		return nil, err
@@ -35,7 +33,11 @@ func Transact(ctx context.Context, endpoint, dbName string, ops []ovsdb.Operatio
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if _, err := conn.Write(req); err != nil {
+	if err := writeRequest(conn, dbName, ops); err != nil {
+		var enc *encodeError
+		if errors.As(err, &enc) {
+			return nil, err
+		}
 		return nil, ctxErr(ctx, err)
 	}
 	f := &framer{r: bufio.NewReaderSize(conn, 256<<10)}
@@ -85,19 +87,38 @@ func echoReply(e *envelope) []byte {
 	return fmt.Appendf(nil, `{"id":%s,"result":%s,"error":null}`, orNull(e.id), params)
 }
 
-// transactRequest encodes the JSON-RPC request.
-func transactRequest(dbName string, ops []ovsdb.Operation) ([]byte, error) {
-	b := make([]byte, 0, 64+160*len(ops))
+// requestChunk is how much of the request is encoded before it is
+// written: the server parses what it has while the rest is encoded.
+const requestChunk = 128 << 10
+
+// encodeError is an operation that could not be encoded. The request is
+// then cut short, and the server, which never saw a whole request, runs
+// nothing.
+type encodeError struct{ err error }
+
+func (e *encodeError) Error() string { return e.err.Error() }
+func (e *encodeError) Unwrap() error { return e.err }
+
+// writeRequest encodes the JSON-RPC request to w in chunks.
+func writeRequest(w io.Writer, dbName string, ops []ovsdb.Operation) error {
+	b := make([]byte, 0, requestChunk+4<<10)
 	b = append(b, `{"id":`+transactID+`,"method":"transact","params":[`...)
 	b = jsontext.AppendString(b, dbName)
 	var err error
 	for i := range ops {
 		b = append(b, ',')
 		if b, err = appendOperation(b, &ops[i]); err != nil {
-			return nil, fmt.Errorf("transact: operation %d (%s %s): %w", i, ops[i].Op, ops[i].Table, err)
+			return &encodeError{fmt.Errorf("transact: operation %d (%s %s): %w", i, ops[i].Op, ops[i].Table, err)}
+		}
+		if len(b) >= requestChunk {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
 		}
 	}
-	return append(b, "]}"...), nil
+	_, err = w.Write(append(b, "]}"...))
+	return err
 }
 
 // result is an <operation result> as the server sends it.

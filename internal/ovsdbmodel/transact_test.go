@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -170,6 +171,19 @@ func TestTransactRealServer(t *testing.T) {
 	// An unknown database is the request's error.
 	if _, err := Transact(ctx, db.Endpoint(), "Nope", nil); err == nil || !strings.Contains(err.Error(), "unknown database") {
 		t.Fatalf("unknown database: %v", err)
+	}
+
+	// An operation that cannot be encoded, after more than one chunk of
+	// the request was written: the request is cut short and the server
+	// runs none of it.
+	var many []ovsdb.Operation
+	for i := 0; len(many)*100 < 3*requestChunk; i++ {
+		many = append(many, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch", Row: ovsdb.Row{"name": fmt.Sprintf("cut%d", i),
+			"external_ids": ovsdb.OvsMap{GoMap: map[any]any{"padding": strings.Repeat("x", 60)}}}})
+	}
+	many = append(many, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch", Row: ovsdb.Row{"name": make(chan int)}})
+	if _, err := Transact(ctx, db.Endpoint(), "OVN_Northbound", many); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("operation %d (insert Logical_Switch)", len(many)-1)) {
+		t.Fatalf("an unencodable operation: %v", err)
 	}
 	res, err = Transact(ctx, db.Endpoint(), "OVN_Northbound", []ovsdb.Operation{{Op: ovsdb.OperationSelect, Table: "Logical_Switch", Columns: []string{"name"}}})
 	if err != nil || len(res[0].Rows) != 1 {
