@@ -32,9 +32,9 @@ type txn struct {
 
 	ops      []ovsdb.Operation
 	opAction []interp.Action // the action each operation is for
-	// guards are the wait operations that start the transaction.
-	guards      []ovsdb.Operation
-	guardAction []interp.Action
+	// guards counts the wait operations that start the transaction.
+	guards  int
+	indexed map[string]bool // see nameIndexed
 	// newRow maps the action ID of each created row, and newNamed the
 	// table and name of each created named row, to its named UUID.
 	newRow   map[string]string
@@ -62,7 +62,7 @@ type refChange struct {
 
 func newTxn(d *NBDriver, s *snapshot) *txn {
 	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{},
-		insertAt: map[string]int{}, refs: map[refKey]*refChange{}, globalAt: -1}
+		insertAt: map[string]int{}, refs: map[refKey]*refChange{}, globalAt: -1, indexed: map[string]bool{}}
 }
 
 // add takes one compared row into the transaction.
@@ -91,10 +91,17 @@ func (t *txn) build() error {
 		return nil
 	}
 	t.built = true
-	// One operation per row, mostly: sized once, as growing a slice of
-	// 12,000 operations copies and clears megabytes.
-	t.ops = slices.Grow(t.ops, len(t.rows)+8)
-	t.opAction = slices.Grow(t.opAction, len(t.rows)+8)
+	// One operation per row, mostly, after the guards: sized once, as
+	// growing (or prepending to) a slice of 12,000 operations copies and
+	// clears megabytes. Nothing is emitted before build.
+	guards := 0
+	for _, rp := range t.rows {
+		if rp.live == nil && t.guarded(rp.want) {
+			guards++
+		}
+	}
+	t.ops = make([]ovsdb.Operation, guards, guards+len(t.rows)+len(t.dels)+8)
+	t.opAction = make([]interp.Action, guards, cap(t.ops))
 	// Inserts first, so that links below can add children to the insert of
 	// a parent created in the same transaction.
 	for _, rp := range t.rows {
@@ -133,9 +140,14 @@ func (t *txn) build() error {
 		}
 		t.emit(rc.action, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: k.table, Where: ovsdbmodel.WhereUUID(k.uuid), Mutations: muts})
 	}
-	t.ops = append(t.guards, t.ops...)
-	t.opAction = append(t.guardAction, t.opAction...)
 	return nil
+}
+
+// guarded reports whether inserting w needs a guard: no schema index
+// guards the names of its table (Logical_Switch, Logical_Router,
+// Load_Balancer).
+func (t *txn) guarded(w *desired) bool {
+	return w.name != "" && !t.nameIndexed(w.spec.Name)
 }
 
 func (t *txn) insert(rp *rowPlan) error {
@@ -148,16 +160,16 @@ func (t *txn) insert(rp *rowPlan) error {
 		row["name"] = w.name
 	}
 	named := t.newRow[w.action.M.ID]
-	if w.name != "" && !t.nameIndexed(w.spec.Name) {
-		// No schema index guards these names (Logical_Switch,
-		// Logical_Router, Load_Balancer): fail if another client created
-		// the row since we looked. The guards go first in the
-		// transaction, where the table does not hold our new rows yet
-		// (each costs the server a scan of the table).
-		t.guards = append(t.guards, ovsdb.Operation{Op: ovsdb.OperationWait, Table: w.spec.Name, Timeout: new(int),
+	if t.guarded(w) {
+		// Fail if another client created the row since we looked. The
+		// guards go first in the transaction (build reserved their
+		// places), where the table does not hold our new rows yet (each
+		// costs the server a scan of the table).
+		t.ops[t.guards] = ovsdb.Operation{Op: ovsdb.OperationWait, Table: w.spec.Name, Timeout: new(int),
 			Where:   []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, w.name)},
-			Columns: []string{"name"}, Until: string(ovsdb.WaitConditionNotEqual), Rows: []ovsdb.Row{{"name": w.name}}})
-		t.guardAction = append(t.guardAction, w.action)
+			Columns: []string{"name"}, Until: string(ovsdb.WaitConditionNotEqual), Rows: []ovsdb.Row{{"name": w.name}}}
+		t.opAction[t.guards] = w.action
+		t.guards++
 	}
 	if t.d.untagged(w.spec.Name) {
 		t.ledgerSet(w)
@@ -168,18 +180,21 @@ func (t *txn) insert(rp *rowPlan) error {
 }
 
 // nameIndexed reports whether the server's schema makes table's name
-// column unique.
+// column unique (asked once per table: every insert asks).
 func (t *txn) nameIndexed(table string) bool {
-	ts := t.d.db.Schema().Table(table)
-	if ts == nil {
-		return false
+	if v, ok := t.indexed[table]; ok {
+		return v
 	}
-	for _, idx := range ts.Indexes {
-		if len(idx) == 1 && idx[0] == "name" {
-			return true
+	v := false
+	if ts := t.d.db.Schema().Table(table); ts != nil {
+		for _, idx := range ts.Indexes {
+			if len(idx) == 1 && idx[0] == "name" {
+				v = true
+			}
 		}
 	}
-	return false
+	t.indexed[table] = v
+	return v
 }
 
 func (t *txn) update(rp *rowPlan) error {

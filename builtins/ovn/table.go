@@ -14,6 +14,7 @@ import (
 // connected server's schema, not from here.
 type Table struct {
 	Name string // NB table: "Logical_Switch"
+	kind string // Name in lower case, set by describe
 	// Key are the columns that identify a row: {"name"} for tables whose
 	// rows have a name; for the others the natural key ovn-nbctl finds a
 	// row by (NAT: type, external_ip, logical_ip). Rows of this runbook are
@@ -54,7 +55,12 @@ type Ref struct {
 }
 
 // Kind is the action kind of the table's rows: its name in lower case.
-func (t *Table) Kind() string { return strings.ToLower(t.Name) }
+func (t *Table) Kind() string {
+	if t.kind != "" {
+		return t.kind
+	}
+	return strings.ToLower(t.Name)
+}
 
 // named reports whether rows are identified by their name column.
 func (t *Table) named() bool { return len(t.Key) == 1 && t.Key[0] == "name" }
@@ -80,6 +86,7 @@ func describe(t *Table) *Table {
 			panic("ovn: table " + t.Name + " is described twice")
 		}
 	}
+	t.kind = strings.ToLower(t.Name) // once: every row of the table asks
 	tables = ordered(append(tables, t))
 	return t
 }
