@@ -169,5 +169,27 @@ func commonBits(addrs map[netip.Addr]bool) int {
 			bits--
 		}
 	}
+	// A host on the subnet's network or broadcast address cannot be
+	// reached (177.1.1.3 in 177.1.1.0/30): widen the subnet until none is.
+	// /31 and /32 have neither (RFC 3021).
+	for bits > 0 && bits <= 30 && onEdge(addrs, bits) {
+		bits--
+	}
 	return bits
+}
+
+// onEdge reports whether one of addrs is the network or the broadcast
+// address of its /bits subnet.
+func onEdge(addrs map[netip.Addr]bool, bits int) bool {
+	for a := range addrs {
+		p, _ := a.Prefix(bits)
+		last := p.Addr().As4()
+		for i := bits; i < 32; i++ {
+			last[i/8] |= 1 << (7 - i%8)
+		}
+		if a == p.Addr() || a == netip.AddrFrom4(last) {
+			return true
+		}
+	}
+	return false
 }
