@@ -40,6 +40,12 @@ type Driver struct {
 	// faultHosts are the hosts of the run's fault() calls, whose records
 	// Finish undoes.
 	faultHosts map[string]bool
+	// impair, in an emulated lab, is how a host runs `ovnrun lab impair`
+	// where its kernel has no netem (LabDriver); nil elsewhere.
+	impair []string
+	// preferImpair makes fault "netem" use impair even where the kernel
+	// has netem: for tests, which must cover both on any kernel.
+	preferImpair bool
 }
 
 var _ interp.Driver = (*Driver)(nil)

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 
@@ -128,7 +127,8 @@ func nonZero(n int) string {
 	return strconv.Itoa(n)
 }
 
-// commands returns the shell commands that make the fault and undo it.
+// commands returns the shell commands that make the fault and undo it,
+// of every kind but netem.
 func (f *Fault) commands() (do, undo string) {
 	switch f.Kind {
 	case "stop":
@@ -138,12 +138,5 @@ func (f *Fault) commands() (do, undo string) {
 	case "kill":
 		return "pkill -KILL -x " + f.Process, "systemctl start " + f.Service
 	}
-	netem := "netem"
-	if f.DelayMS > 0 {
-		netem += fmt.Sprintf(" delay %dms", f.DelayMS)
-	}
-	if f.LossPct > 0 {
-		netem += fmt.Sprintf(" loss %d%%", f.LossPct)
-	}
-	return "tc qdisc replace dev " + f.Dev + " root " + netem, "tc qdisc del dev " + f.Dev + " root"
+	return "", "" // netem has scripts of its own (netem.go)
 }
