@@ -28,17 +28,17 @@ func Main(args []string, stderr io.Writer) int {
 	var cfg Config
 	var background bool
 	fs := pflag.NewFlagSet("lab impair", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Dev, "dev", "", "the device whose egress is impaired")
 	fs.StringVar(&cfg.Tap, "tap", "", "the tap device to make, which the device's frames are redirected to")
 	fs.IntVar(&cfg.DelayMS, "delay-ms", 0, "milliseconds each frame is held")
 	fs.IntVar(&cfg.LossPct, "loss-pct", 0, "percentage of frames dropped at random")
 	fs.StringVar(&cfg.Pidfile, "pidfile", "", "the file this process writes its pid into once the impairment is in place")
 	fs.BoolVar(&background, "background", false, "start in the background; return once the impairment is in place")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	err := fs.Parse(args)
+	if err == nil {
+		err = cfg.Validate()
 	}
-	err := cfg.Validate()
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
