@@ -18,7 +18,9 @@ undoes it when the run ends, whether the run passed, failed or was interrupted. 
 "stop" (service=: systemctl stop, undone by systemctl start; the lab's systemctl does the same),
 "cut" (dev=: ip link set dev down, undone by up), "kill" (process=: SIGKILL to every process of
 that exact name, undone by systemctl start of service=, which defaults to the process name), and
-"netem" (dev=, delay_ms= and/or loss_pct=: a tc netem root qdisc, undone by deleting it). The host
+"netem" (dev=, delay_ms= and/or loss_pct=, on what dev sends: a tc netem root qdisc, undone by
+deleting it; where the host's kernel has no netem, in an emulated lab only, a tc clsact redirect of
+dev's egress to a userspace impairer, ovnrun lab impair, undone by removing both). The host
 keeps a record of each applied fault (in $OVS_RUNDIR/ovnrun-faults, /var/run/openvswitch by
 default) before the fault is made; a run killed before it could undo it leaves the record, and the
 next run of the runbook that declares faults on that host (--resume included) undoes it when it
