@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -429,6 +430,7 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 	outputs.Merge(known)
 	ctx = WithRecorder(interp.WithOutputs(ctx, outputs), journal)
 	err = ApplyChanges(ctx, ds, planned, progress)
+	err = errors.Join(err, finish(ctx, ds, progress))
 	if err == nil && o.Destroy && o.AfterDestroy != nil {
 		err = o.AfterDestroy(progress)
 	}
@@ -446,4 +448,26 @@ func runLive(ctx context.Context, plan *interp.Plan, steps []*interp.Step, t *dr
 // (Ctrl-C, SIGTERM).
 func Interrupted(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, context.Canceled)
+}
+
+// Finisher is implemented by drivers that undo, when a run's apply ends
+// (passed, failed or interrupted), what they changed only for the run's
+// duration: fault() in builtins/check. It runs before the journal records
+// the run's end and before any driver closes.
+type Finisher interface {
+	Finish(ctx context.Context, log io.Writer) error
+}
+
+// finish runs the drivers' Finish, in name order, even once ctx is
+// cancelled: an interrupted run must still undo its faults.
+func finish(ctx context.Context, ds map[string]interp.Driver, log io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	for _, n := range slices.Sorted(maps.Keys(ds)) {
+		if f, ok := ds[n].(Finisher); ok {
+			errs = append(errs, f.Finish(ctx, log))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -27,6 +27,8 @@ func Register(r *interp.Registry) error {
 			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
 		interp.Builtin{Name: "exec", Signature: `exec(vm, argv, expect_status=0, stdout_contains="", timeout_s=30)`,
 			Domain: "check", Doc: execDoc, Fn: execBuiltin},
+		interp.Builtin{Name: "fault", Signature: `fault(host, kind, service="", dev="", process="", delay_ms=0, loss_pct=0)`,
+			Domain: "check", Doc: faultDoc, Fn: faultBuiltin},
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -34,6 +35,17 @@ type GuestRunner interface {
 type Driver struct {
 	hosts  HostRunner
 	guests GuestRunner
+
+	mu sync.Mutex
+	// faultHosts are the hosts of the run's fault() calls, whose records
+	// Finish undoes.
+	faultHosts map[string]bool
+	// impair, in an emulated lab, is how a host runs `ovnrun lab impair`
+	// where its kernel has no netem (LabDriver); nil elsewhere.
+	impair []string
+	// preferImpair makes fault "netem" use impair even where the kernel
+	// has netem: for tests, which must cover both on any kernel.
+	preferImpair bool
 }
 
 var _ interp.Driver = (*Driver)(nil)
@@ -41,7 +53,7 @@ var _ interp.Driver = (*Driver)(nil)
 // NewDriver returns the check driver. guests may be nil: a ping from a VM
 // is then refused when planned.
 func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
-	return &Driver{hosts: hosts, guests: guests}
+	return &Driver{hosts: hosts, guests: guests, faultHosts: map[string]bool{}}
 }
 
 // Name implements interp.Driver.
@@ -68,6 +80,13 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 				return nil, noGuestRunner(&a.M)
 			}
 		case *Trace:
+		case *Fault:
+			if d.hosts == nil {
+				return nil, fmt.Errorf("fault %s (%s): this run reaches no hosts", a.M.Name, a.M.Pos())
+			}
+			d.mu.Lock()
+			d.faultHosts[a.M.Host] = true
+			d.mu.Unlock()
 		default:
 			return nil, fmt.Errorf("the check driver cannot apply %T", a)
 		}
@@ -102,6 +121,8 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 			result, err = d.trace(ctx, a)
 		case *Exec:
 			result, err = d.exec(ctx, a)
+		case *Fault:
+			result, err = d.fault(ctx, a)
 		default:
 			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
 		}
