@@ -29,4 +29,4 @@ func Registration() engine.Domain {
 }
 
 // savedKinds writes the checks into saved plans.
-var savedKinds = engine.KindCodec(&Ping{}, &TCP{}, &Exec{}, &Trace{}, &Fault{})
+var savedKinds = engine.KindCodec(&Ping{}, &TCP{}, &Exec{}, &Trace{}, &Fault{}, &PingWatch{}, &Outage{})
