@@ -43,6 +43,12 @@ type Driver struct {
 	// watches are the ping_watch() pings running, by action ID, until
 	// outage() stops them.
 	watches map[string]*watchRun
+	// impair, in an emulated lab, is how a host runs `ovnrun lab impair`
+	// where its kernel has no netem (LabDriver); nil elsewhere.
+	impair []string
+	// preferImpair makes fault "netem" use impair even where the kernel
+	// has netem: for tests, which must cover both on any kernel.
+	preferImpair bool
 }
 
 var _ interp.Driver = (*Driver)(nil)

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 
@@ -19,7 +18,9 @@ undoes it when the run ends, whether the run passed, failed or was interrupted. 
 "stop" (service=: systemctl stop, undone by systemctl start; the lab's systemctl does the same),
 "cut" (dev=: ip link set dev down, undone by up), "kill" (process=: SIGKILL to every process of
 that exact name, undone by systemctl start of service=, which defaults to the process name), and
-"netem" (dev=, delay_ms= and/or loss_pct=: a tc netem root qdisc, undone by deleting it). The host
+"netem" (dev=, delay_ms= and/or loss_pct=, on what dev sends: a tc netem root qdisc, undone by
+deleting it; where the host's kernel has no netem, in an emulated lab only, a tc clsact redirect of
+dev's egress to a userspace impairer, ovnrun lab impair, undone by removing both). The host
 keeps a record of each applied fault (in $OVS_RUNDIR/ovnrun-faults, /var/run/openvswitch by
 default) before the fault is made; a run killed before it could undo it leaves the record, and the
 next run of the runbook that declares faults on that host (--resume included) undoes it when it
@@ -128,7 +129,8 @@ func nonZero(n int) string {
 	return strconv.Itoa(n)
 }
 
-// commands returns the shell commands that make the fault and undo it.
+// commands returns the shell commands that make the fault and undo it,
+// of every kind but netem.
 func (f *Fault) commands() (do, undo string) {
 	switch f.Kind {
 	case "stop":
@@ -138,12 +140,5 @@ func (f *Fault) commands() (do, undo string) {
 	case "kill":
 		return "pkill -KILL -x " + f.Process, "systemctl start " + f.Service
 	}
-	netem := "netem"
-	if f.DelayMS > 0 {
-		netem += fmt.Sprintf(" delay %dms", f.DelayMS)
-	}
-	if f.LossPct > 0 {
-		netem += fmt.Sprintf(" loss %d%%", f.LossPct)
-	}
-	return "tc qdisc replace dev " + f.Dev + " root " + netem, "tc qdisc del dev " + f.Dev + " root"
+	return "", "" // netem has scripts of its own (netem.go)
 }

@@ -6,9 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ovnrun/ovnrun/internal/impair"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -120,29 +124,152 @@ func TestFaultCutRestoredAtEnd(t *testing.T) {
 	}
 }
 
-// netem loss on a veth loses the pings; the qdisc is gone after the run.
-func TestFaultNetemRestoredAtEnd(t *testing.T) {
-	r := faultPair(t)
-	if err := lab.Run("ip", "netns", "exec", r.ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("this kernel cannot run netem: %v", err)
-		}
-		t.Skipf("this kernel cannot run netem (sch_netem): %v", err)
+// TestMain lets the test binary be `ovnrun lab impair`, which the netem
+// fault starts on a host whose kernel has no netem.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "lab" && os.Args[2] == "impair" {
+		os.Exit(impair.Main(os.Args[3:], os.Stderr))
 	}
-	d := NewDriver(r, nil)
-	if err := applyAll(t, d, faultAction("fault/h0/netem-f0", &Fault{Kind: "netem", Dev: "f0", LossPct: 100, DelayMS: 5}), pingAction("failure")); err != nil {
-		t.Fatalf("with netem: %v", err)
+	os.Exit(m.Run())
+}
+
+var (
+	rttMin   = regexp.MustCompile(`min/avg/max(?:/mdev)? = ([0-9.]+)/`)
+	received = regexp.MustCompile(`(\d+) (?:packets )?received`)
+)
+
+// pingStats pings h1 from h0 n times and returns the replies and the
+// smallest round trip (0 without replies).
+func pingStats(t *testing.T, r nsRunner, n int) (replies int, min time.Duration) {
+	t.Helper()
+	res, err := r.Run(context.Background(), "h0", remote.Script(fmt.Sprintf("ping -c %d -i 0.2 -W 1 10.7.0.2", n)))
+	if err != nil {
+		t.Fatal(err)
 	}
+	m := received.FindStringSubmatch(res.Stdout)
+	if m == nil {
+		t.Fatalf("ping says:\n%s%s", res.Stdout, res.Stderr)
+	}
+	replies, _ = strconv.Atoi(m[1])
+	if m := rttMin.FindStringSubmatch(res.Stdout); m != nil {
+		ms, _ := strconv.ParseFloat(m[1], 64)
+		min = time.Duration(ms * float64(time.Millisecond))
+	}
+	return replies, min
+}
+
+// netemOn applies a netem fault on f0 with d and says how it was made.
+func netemOn(t *testing.T, d *Driver, delay, loss int) *Fault {
+	t.Helper()
+	f := faultAction("fault/h0/netem-f0", &Fault{Kind: "netem", Dev: "f0", DelayMS: delay, LossPct: loss})
+	cs, err := d.Plan(context.Background(), []interp.Action{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Apply(context.Background(), cs); err != nil {
+		t.Fatalf("netem delay %d loss %d: %v", delay, loss, err)
+	}
+	return f
+}
+
+// undoneNetem fails t unless d's end of run left f0 as it was: no netem or
+// clsact qdisc, no impairer, no tap, no record.
+func undoneNetem(t *testing.T, r nsRunner, d *Driver, f *Fault, pid int) {
+	t.Helper()
 	if err := d.Finish(context.Background(), &strings.Builder{}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("tc", "-n", r.ns, "qdisc", "show", "dev", "f0", "root").CombinedOutput()
-	if err != nil || strings.Contains(string(out), "netem") {
-		t.Errorf("after the run: %s %v", out, err)
+	tap, _ := impairNames(f)
+	qd, _ := lab.Output("tc", "-n", r.ns, "qdisc", "show", "dev", "f0")
+	links, _ := lab.Output("ip", "-n", r.ns, "-o", "link", "show")
+	recs, _ := os.ReadDir(filepath.Join(r.rundir, "ovnrun-faults"))
+	if strings.Contains(qd, "netem") || strings.Contains(qd, "clsact") || strings.Contains(links, tap) || len(recs) > 0 {
+		t.Errorf("after the run: qdiscs %q, links %q, %d records", qd, links, len(recs))
 	}
-	if err := applyAll(t, NewDriver(r, nil), pingAction("success")); err != nil {
-		t.Fatalf("after the run: %v", err)
+	if pid > 0 {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err == nil && !regexp.MustCompile(`(?m)^State:\s+Z`).Match(st) {
+			t.Errorf("after the run, the impairer (pid %d) still runs", pid)
+		}
 	}
+}
+
+// TestFaultNetem adds delay and loss to what h0 sends on its veth: netem
+// where the kernel has it, else (and also, there, when preferred) the
+// impairer, as in the emulated lab. Each is undone when the run ends.
+func TestFaultNetem(t *testing.T) {
+	r := faultPair(t)
+	hasNetem := lab.Run("ip", "netns", "exec", r.ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms") == nil
+	if hasNetem {
+		lab.Run("ip", "netns", "exec", r.ns, "tc", "qdisc", "del", "dev", "lo", "root")
+	}
+	t.Run("outside a lab", func(t *testing.T) {
+		d := NewDriver(r, nil)
+		f := faultAction("fault/h0/netem-f0", &Fault{Kind: "netem", Dev: "f0", DelayMS: 100})
+		err := applyAll(t, d, f)
+		switch {
+		case hasNetem && err != nil:
+			t.Fatal(err)
+		case !hasNetem && (err == nil || !strings.Contains(err.Error(), "has no netem qdisc (module sch_netem)")):
+			t.Fatalf("without netem and outside a lab: %v; want the module named", err)
+		}
+		undoneNetem(t, r, d, f, 0)
+	})
+	prefer := []bool{false}
+	if hasNetem {
+		prefer = append(prefer, true) // the impairer, on this kernel too
+	}
+	const delay = 200 // ms
+	for _, p := range prefer {
+		t.Run(fmt.Sprintf("prefer impairer %v", p), func(t *testing.T) {
+			labDriver := func() *Driver {
+				d := NewDriver(r, nil)
+				d.impair, d.preferImpair = []string{os.Args[0], "lab", "impair"}, p
+				return d
+			}
+			if n, min := pingStats(t, r, 3); n != 3 || min >= delay*time.Millisecond {
+				t.Fatalf("before the fault: %d/3 replies, min rtt %v", n, min)
+			}
+			d := labDriver()
+			f := netemOn(t, d, delay, 0)
+			pid := impairerPID(r, f)
+			if impairing := pid > 0; impairing != (p || !hasNetem) {
+				t.Errorf("impairer pid %d, with netem %v and prefer %v", pid, hasNetem, p)
+			}
+			if n, min := pingStats(t, r, 3); n != 3 || min < delay*time.Millisecond {
+				t.Errorf("with delay_ms %d: %d/3 replies, min rtt %v", delay, n, min)
+			}
+			undoneNetem(t, r, d, f, pid)
+			if n, min := pingStats(t, r, 3); n != 3 || min >= delay*time.Millisecond {
+				t.Errorf("after the run: %d/3 replies, min rtt %v", n, min)
+			}
+
+			d = labDriver()
+			f = netemOn(t, d, 0, 100)
+			if n, _ := pingStats(t, r, 3); n != 0 {
+				t.Errorf("with loss_pct 100: %d/3 replies", n)
+			}
+			undoneNetem(t, r, d, f, impairerPID(r, f))
+
+			d = labDriver()
+			f = netemOn(t, d, 1, 0)
+			if n, _ := pingStats(t, r, 5); n != 5 {
+				t.Errorf("with loss_pct 0: %d/5 replies", n)
+			}
+			undoneNetem(t, r, d, f, impairerPID(r, f))
+			if n, _ := pingStats(t, r, 3); n != 3 {
+				t.Errorf("after the runs: %d/3 replies", n)
+			}
+		})
+	}
+}
+
+// impairerPID is the pid of f's impairer, or 0 when none runs.
+func impairerPID(r nsRunner, f *Fault) int {
+	tap, _ := impairNames(f)
+	b, _ := os.ReadFile(filepath.Join(r.rundir, "ovnrun-impair-"+strings.TrimPrefix(tap, "ovnimp")+".pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 // A run killed after its fault leaves the host's record; the next run

@@ -25,11 +25,16 @@ func recordName(id string) string {
 	return strings.NewReplacer("/", "_", "#", "_").Replace(id)
 }
 
-// fault makes f, after recording on the host how to undo it.
+// fault makes f, after recording on the host how to undo it. The record
+// goes again when the fault could not be made: there is nothing to undo.
 func (d *Driver) fault(ctx context.Context, f *Fault) (string, error) {
+	if f.Kind == "netem" {
+		return d.netem(ctx, f)
+	}
 	do, undo := f.commands()
-	script := fmt.Sprintf("set -e\nmkdir -p %s\nprintf '%%s\\n' %s >%s/%s\n%s\n",
-		faultDir, remote.Quote(undo), faultDir, recordName(f.M.ID), do)
+	rec := faultDir + "/" + recordName(f.M.ID)
+	script := fmt.Sprintf("set -e\nmkdir -p %s\nprintf '%%s\\n' %s >%s\nif ! %s; then rm -f %s; exit 1; fi\n",
+		faultDir, remote.Quote(undo), rec, do, rec)
 	r, err := d.hosts.Run(ctx, f.M.Host, remote.Script(script))
 	if err != nil {
 		return "", err

@@ -16,16 +16,28 @@ const DriverName = "check"
 // needs, and in VMs through the VM driver ("libvirt"), which it uses when the
 // run opens it or a lab stands in for it.
 func Registration() engine.Domain {
-	return engine.Domain{Name: "check", Register: Register, Saved: savedKinds, Drivers: []engine.DriverSpec{{
+	return engine.Domain{Name: "check", Register: Register, Saved: savedKinds, Drivers: []engine.DriverSpec{driverSpec(nil)}}
+}
+
+// LabDriver is the check driver of a run in an emulated lab, whose hosts
+// share this machine: on a host whose kernel has no netem, fault "netem"
+// runs impair there (the words of `ovnrun lab impair`, internal/impair).
+// It stands in for the registered one (engine.Options.Overrides).
+func LabDriver(impair []string) engine.DriverSpec { return driverSpec(impair) }
+
+func driverSpec(impair []string) engine.DriverSpec {
+	return engine.DriverSpec{
 		Names: []string{DriverName},
 		Needs: []string{"host"},
 		Uses:  []string{"libvirt"},
 		Open: func(_ context.Context, env *engine.OpenEnv) ([]interp.Driver, interp.Outputs, error) {
 			hosts, _ := env.Drivers["host"].(HostRunner)
 			guests, _ := env.Drivers["libvirt"].(GuestRunner)
-			return []interp.Driver{NewDriver(hosts, guests)}, nil, nil
+			d := NewDriver(hosts, guests)
+			d.impair = impair
+			return []interp.Driver{d}, nil, nil
 		},
-	}}}
+	}
 }
 
 // savedKinds writes the checks into saved plans.

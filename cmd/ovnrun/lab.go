@@ -219,7 +219,7 @@ shell and capture work inside its hosts and VMs. See docs/lab.md.`,
 		},
 	}
 	cmd.AddCommand(newLabUpCommand(c), newLabDownCommand(c), newLabStatusCommand(c),
-		newLabExecCommand(c), newLabShellCommand(c), newLabCaptureCommand(c))
+		newLabExecCommand(c), newLabShellCommand(c), newLabCaptureCommand(c), newLabImpairCommand(c))
 	return cmd
 }
 

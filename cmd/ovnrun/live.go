@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
@@ -79,6 +80,9 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 	}
 	if l := lf.lab.lab; l != nil {
 		l.Configure(&o)
+		// The lab's hosts share this machine: where their kernel has no
+		// netem, fault "netem" runs this executable there instead.
+		o.Overrides = append(o.Overrides, check.LabDriver(impairArgv()))
 	}
 	return o, nil
 }
