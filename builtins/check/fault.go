@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 
@@ -17,14 +18,15 @@ const faultDoc = `Breaks something on a host on purpose, for the checks that fol
 undoes it when the run ends, whether the run passed, failed or was interrupted. kind is one of:
 "stop" (service=: systemctl stop, undone by systemctl start; the lab's systemctl does the same),
 "cut" (dev=: ip link set dev down, undone by up), "kill" (process=: SIGKILL to every process of
-that exact name, undone by systemctl start of service=, which defaults to the process name), and
+that exact name in the host's network namespace, undone by systemctl start of service=, which
+defaults to the process name), and
 "netem" (dev=, delay_ms= and/or loss_pct=, on what dev sends: a tc netem root qdisc, undone by
 deleting it; where the host's kernel has no netem, in an emulated lab only, a tc clsact redirect of
 dev's egress to a userspace impairer, ovnrun lab impair, undone by removing both). The host
 keeps a record of each applied fault (in $OVS_RUNDIR/ovnrun-faults, /var/run/openvswitch by
 default) before the fault is made; a run killed before it could undo it leaves the record, and the
 next run of the runbook that declares faults on that host (--resume included) undoes it when it
-ends. The fault runs on every apply, after the actions before it in its step; the plan shows kind
+ends, or before it makes that fault again. The fault runs on every apply, after the actions before it in its step; the plan shows kind
 and its target, with the ID fault/<host>/<kind>-<target>. See docs/faults.md.`
 
 // Fault is one deliberate change to a host, undone at the end of the run.
@@ -130,15 +132,23 @@ func nonZero(n int) string {
 }
 
 // commands returns the shell commands that make the fault and undo it,
-// of every kind but netem.
-func (f *Fault) commands() (do, undo string) {
+// of every kind but netem, and what the make command does, to show.
+func (f *Fault) commands() (do, undo, show string) {
 	switch f.Kind {
 	case "stop":
-		return "systemctl stop " + f.Service, "systemctl start " + f.Service
+		do = "systemctl stop " + f.Service
+		return do, "systemctl start " + f.Service, do
 	case "cut":
-		return "ip link set dev " + f.Dev + " down", "ip link set dev " + f.Dev + " up"
+		do = "ip link set dev " + f.Dev + " down"
+		return do, "ip link set dev " + f.Dev + " up", do
 	case "kill":
-		return "pkill -KILL -x " + f.Process, "systemctl start " + f.Service
+		// Only the processes in the shell's network namespace: an
+		// emulated lab's hosts are namespaces of one machine, where a
+		// plain pkill would kill every lab's daemons of that name (and
+		// the machine's own). It fails when none was found, as pkill.
+		do = fmt.Sprintf(`{ n=0; me=$(readlink /proc/$$/ns/net); for p in $(pgrep -x %s); do `+
+			`[ "$(readlink /proc/$p/ns/net 2>/dev/null)" = "$me" ] && kill -KILL $p 2>/dev/null && n=$((n+1)); done; [ $n -gt 0 ]; }`, f.Process)
+		return do, "systemctl start " + f.Service, "SIGKILL to " + f.Process + " in the host's network namespace"
 	}
-	return "", "" // netem has scripts of its own (netem.go)
+	return "", "", "" // netem has scripts of its own (netem.go)
 }

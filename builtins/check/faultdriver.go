@@ -31,18 +31,28 @@ func (d *Driver) fault(ctx context.Context, f *Fault) (string, error) {
 	if f.Kind == "netem" {
 		return d.netem(ctx, f)
 	}
-	do, undo := f.commands()
+	do, undo, show := f.commands()
 	rec := faultDir + "/" + recordName(f.M.ID)
-	script := fmt.Sprintf("set -e\nmkdir -p %s\nprintf '%%s\\n' %s >%s\nif ! %s; then rm -f %s; exit 1; fi\n",
-		faultDir, remote.Quote(undo), rec, do, rec)
+	script := fmt.Sprintf("set -e\nmkdir -p %s\n%s\nprintf '%%s\\n' %s >%s\nif ! %s; then rm -f %s; exit 1; fi\n",
+		faultDir, undoLeft(rec), remote.Quote(undo), rec, do, rec)
 	r, err := d.hosts.Run(ctx, f.M.Host, remote.Script(script))
 	if err != nil {
 		return "", err
 	}
 	if err := r.Err(); err != nil {
-		return "", fmt.Errorf("%s: %v\n%s", do, err, indent(r.Stdout+r.Stderr))
+		return "", fmt.Errorf("%s: %v\n%s", show, err, indent(r.Stdout+r.Stderr))
 	}
-	return do + " (undone when the run ends)", nil
+	return show + " (undone when the run ends)", nil
+}
+
+// undoLeft is the script line that undoes the same fault where a run
+// killed while (or after) making it left its record: the fault is then
+// made again from the host's usual state (a killed process runs again
+// before it is killed), and a fault that fails cannot take the killed
+// run's record with it.
+func undoLeft(rec string) string {
+	return fmt.Sprintf(`if [ -f %s ]; then sh %s >&2 || { echo "could not undo the fault a killed run left: $(cat %s)" >&2; exit 1; }; rm -f %s; fi`,
+		rec, rec, rec, rec)
 }
 
 // undoScript undoes every fault the host records, oldest first, keeping

@@ -57,7 +57,7 @@ func impairUndo(f *Fault) string {
 func (d *Driver) netemScript(f *Fault) string {
 	rec := faultDir + "/" + recordName(f.M.ID)
 	var b strings.Builder
-	fmt.Fprintf(&b, "mkdir -p %s || exit 1\n", faultDir)
+	fmt.Fprintf(&b, "mkdir -p %s || exit 1\n%s\n", faultDir, undoLeft(rec))
 	if !d.preferImpair || d.impair == nil {
 		fmt.Fprintf(&b, "printf '%%s\\n' %s >%s || exit 1\n", remote.Quote("tc qdisc del dev "+f.Dev+" root"), rec)
 		fmt.Fprintf(&b, "if err=$(tc qdisc replace dev %s root %s 2>&1); then echo netem; exit 0; fi\nrm -f %s\n", f.Dev, f.qdisc(), rec)

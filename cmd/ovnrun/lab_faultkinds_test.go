@@ -18,7 +18,10 @@ import (
 
 // faultsStep, appended to l3gateway.star, makes the fault -D fault= names;
 // with -D observe=FILE, h1 then writes whether its ovn-controller is active
-// into FILE; with -D gate=FILE, the step then waits for FILE to exist.
+// into FILE; with -D gate=FILE, h1 then creates FILE.waiting and waits for
+// FILE to exist. The gate is h1's, after the observation: a host's actions
+// run in order, each journaled as done before the next starts, so once
+// FILE.waiting exists only the gate (guarded by FILE) is unfinished.
 const faultsStep = `
 FAULT = var("fault", "")
 OBSERVE = var("observe", "")
@@ -35,7 +38,7 @@ def faults():
     if OBSERVE:
         sh(h1, "systemctl is-active ovn-controller >%s 2>&1 || true" % OBSERVE, name = "observe")
     if GATE:
-        sh(h0, "while [ ! -e %s ]; do sleep 0.1; done" % GATE, creates = GATE, name = "gate")
+        sh(h1, "touch %s.waiting; while [ ! -e %s ]; do sleep 0.1; done" % (GATE, GATE), creates = GATE, name = "gate")
 
 step("faults", faults)
 `
@@ -59,9 +62,9 @@ func TestLabFaults(t *testing.T) {
 	dir := t.TempDir()
 	active := func(t *testing.T) bool {
 		t.Helper()
-		_, stderr, code := ovnrun(t, "lab", "exec", name, "h1", "--", "systemctl", "is-active", "ovn-controller")
+		stdout, stderr, code := ovnrun(t, "lab", "exec", name, "h1", "--", "systemctl", "is-active", "ovn-controller")
 		if code != 0 && code != 3 {
-			t.Fatalf("lab exec systemctl is-active: exit %d: %s", code, stderr)
+			t.Fatalf("lab exec systemctl is-active: exit %d: %s%s", code, stdout, stderr)
 		}
 		return code == 0
 	}
@@ -92,28 +95,41 @@ func TestLabFaults(t *testing.T) {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		// The step waits at its gate once the fault is made and observed.
+		// Killed as soon as the step waits at its gate (the fault made and
+		// observed, both journaled as done): the earliest point where the
+		// run is known to be there. Killing once the observation's file
+		// has content, as this test did, can land before the observation
+		// is journaled as done, and --resume then rightly refuses to run
+		// an unguarded command again.
 		for {
-			if b, _ := os.ReadFile(obs); len(b) > 0 {
+			if _, err := os.Stat(gate + ".waiting"); err == nil {
 				break
 			}
 			select {
 			case err := <-exited:
 				t.Fatalf("the run ended before its gate: %v\n%s", err, out.String())
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(time.Millisecond):
 			}
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-exited
+		if b, _ := os.ReadFile(obs); strings.TrimSpace(string(b)) != "inactive" {
+			t.Errorf("during the stop fault, h1's ovn-controller was %q", b)
+		}
 		if active(t) {
-			t.Fatalf("after the killed run, h1's ovn-controller runs: the fault was undone by no one")
+			t.Fatalf("after the killed run, h1's ovn-controller runs: the fault was undone by no one\nkilled run:\n%s", out.String())
 		}
 		if err := os.WriteFile(gate, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		resumed, _ := ovnrunProcess(t, append([]string{"--resume"}, args...)...)
-		if !strings.Contains(resumed, "fault: h1: undone: systemctl start ovn-controller") || !active(t) {
-			t.Errorf("--resume did not undo the killed run's fault:\n%s", resumed)
+		resume := exec.Command(os.Args[0], append([]string{"--resume"}, args...)...)
+		resume.Env = cmd.Env
+		resumed, err := resume.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ovnrun --resume: %v\n%s\nkilled run:\n%s", err, resumed, out.String())
+		}
+		if !strings.Contains(string(resumed), "fault: h1: undone: systemctl start ovn-controller") || !active(t) {
+			t.Errorf("--resume did not undo the killed run's fault:\n%s\nkilled run:\n%s", resumed, out.String())
 		}
 	})
 	t.Run("netem", func(t *testing.T) {
