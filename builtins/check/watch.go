@@ -21,8 +21,11 @@ measure. src and dst are as ping()'s. The watch first waits up to timeout_s seco
 for a reply, as ping() does, so that what a later step breaks was working when it broke; then it
 starts the background ping and the step goes on. Returns a ping_watch to hand to outage(). Put
 the watch, the faults and outage() in three steps, in that order: a step runs the actions of
-different hosts at the same time. A watch that no outage() stops ends by itself after 600 s. The
-plan shows src, dst, interval_ms and timeout_s, with the ID ping_watch/<src>-><dst>.`
+different hosts at the same time. A watch that no outage() stopped (the run failed or was
+interrupted before it) is stopped when the run ends; src's host records each watch (in
+$OVS_RUNDIR/ovnrun-watches), so one left by a run killed outright is stopped by the next run
+that declares a ping_watch() from that host, when it starts that watch again or when it ends. A
+watch's ping ends by itself after 600 s in any case. The plan shows src, dst, interval_ms and timeout_s, with the ID ping_watch/<src>-><dst>.`
 
 const outageDoc = `Stops a ping_watch() and reports the longest outage it saw: the time between the last reply
 before a run of lost echo requests and the first reply after it, read from the replies' ICMP

@@ -17,8 +17,8 @@ import (
 // busybox ping and iputils' print one line per reply with its sequence
 // number.
 
-// watchLimitS bounds a watch's ping (-w), so that a run that dies between
-// ping_watch() and outage() leaves no ping running for long.
+// watchLimitS bounds a watch's ping (-w): the last resort for a watch
+// whose record is lost (watchrecord.go stops the others).
 const watchLimitS = 600
 
 // watchRun is a started watch: where its ping runs and writes.
@@ -40,6 +40,17 @@ func (d *Driver) startWatch(ctx context.Context, w *PingWatch) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A killed run's watch of the same ID: stopped first, as its record
+	// is about to be replaced.
+	left, err := d.watchRecords(ctx, w.M.Host, recordName(w.M.ID))
+	if err != nil {
+		return "", err
+	}
+	for _, rec := range left {
+		if err := d.stopRecorded(ctx, w.M.Host, rec); err != nil {
+			return "", err
+		}
+	}
 	script := fmt.Sprintf(`f=$(mktemp /tmp/ovnrun-ping-watch.XXXXXX) || exit 1
 ping -i %s -w %d %s </dev/null >"$f" 2>&1 &
 echo "$! $f"`, strconv.FormatFloat(float64(w.IntervalMS)/1000, 'f', -1, 64), watchLimitS, remote.Quote(dst))
@@ -52,6 +63,10 @@ echo "$! $f"`, strconv.FormatFloat(float64(w.IntervalMS)/1000, 'f', -1, 64), wat
 		return "", fmt.Errorf("starting the background ping: exit status %d\n%s", r.Status, indent(r.Stdout+r.Stderr))
 	}
 	run.w = w
+	if err := d.recordWatch(ctx, &run, dst); err != nil {
+		d.readWatch(context.WithoutCancel(ctx), &run, true)
+		return "", err
+	}
 	d.mu.Lock()
 	d.watches[w.M.ID] = &run
 	d.mu.Unlock()
@@ -111,6 +126,9 @@ func (d *Driver) outage(ctx context.Context, o *Outage) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := d.removeWatchRecord(ctx, o.M.Host, recordName(o.Watch)); err != nil {
+		return "", err
+	}
 	return judgeOutage(out, interval, o.MaxOutageS)
 }
 
@@ -120,9 +138,7 @@ func (d *Driver) outage(ctx context.Context, o *Outage) (string, error) {
 func (d *Driver) readWatch(ctx context.Context, run *watchRun, stop bool) (string, error) {
 	script := fmt.Sprintf("cat %s", run.file)
 	if stop {
-		script = fmt.Sprintf(`kill -INT %d 2>/dev/null
-i=0; while kill -0 %d 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-cat %s; rm -f %s`, run.pid, run.pid, run.file, run.file)
+		script = fmt.Sprintf("%s\ncat %s; rm -f %s", stopPing(run.pid, run.file), run.file, run.file)
 	}
 	r, err := d.runAt(ctx, run.w.M.Host, run.w.Guest, []string{"sh", "-c", script})
 	if err != nil {
