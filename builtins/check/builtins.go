@@ -23,12 +23,16 @@ func Register(r *interp.Registry) error {
 			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
 		interp.Builtin{Name: "tcp", Signature: `tcp(src, dst, port, expect="success", count=1, backends=[], timeout_s=10)`,
 			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
-		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None)`,
+		interp.Builtin{Name: "trace", Signature: `trace(src, dst, protocol="icmp", dst_port=80, central=None, handled_on=None, settle_s=0)`,
 			Domain: "check", Doc: traceDoc, Fn: traceBuiltin},
 		interp.Builtin{Name: "exec", Signature: `exec(vm, argv, expect_status=0, stdout_contains="", timeout_s=30)`,
 			Domain: "check", Doc: execDoc, Fn: execBuiltin},
 		interp.Builtin{Name: "fault", Signature: `fault(host, kind, service="", dev="", process="", delay_ms=0, loss_pct=0)`,
 			Domain: "check", Doc: faultDoc, Fn: faultBuiltin},
+		interp.Builtin{Name: "ping_watch", Signature: `ping_watch(src, dst, interval_ms=100, timeout_s=10)`,
+			Domain: "check", Doc: pingWatchDoc, Fn: pingWatchBuiltin},
+		interp.Builtin{Name: "outage", Signature: `outage(watch, max_outage_s)`,
+			Domain: "check", Doc: outageDoc, Fn: outageBuiltin},
 	)
 }
 

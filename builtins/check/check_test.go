@@ -51,8 +51,8 @@ func TestDocs(t *testing.T) {
 			t.Errorf("%s: signature %q is not a call of %s", b.Name, b.Signature, b.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "exec,fault,ping,tcp,trace" {
-		t.Errorf("check builtins = %s, want exec,fault,ping,tcp,trace", got)
+	if got := strings.Join(names, ","); got != "exec,fault,outage,ping,ping_watch,tcp,trace" {
+		t.Errorf("check builtins = %s, want exec,fault,outage,ping,ping_watch,tcp,trace", got)
 	}
 }
 

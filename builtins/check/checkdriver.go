@@ -40,6 +40,12 @@ type Driver struct {
 	// faultHosts are the hosts of the run's fault() calls, whose records
 	// Finish undoes.
 	faultHosts map[string]bool
+	// watches are the ping_watch() pings running, by action ID, until
+	// outage() stops them.
+	watches map[string]*watchRun
+	// watchHosts are the hosts of the run's ping_watch() calls, whose
+	// records of pings still running Finish stops (watchrecord.go).
+	watchHosts map[string]bool
 	// impair, in an emulated lab, is how a host runs `ovnrun lab impair`
 	// where its kernel has no netem (LabDriver); nil elsewhere.
 	impair []string
@@ -53,7 +59,8 @@ var _ interp.Driver = (*Driver)(nil)
 // NewDriver returns the check driver. guests may be nil: a ping from a VM
 // is then refused when planned.
 func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
-	return &Driver{hosts: hosts, guests: guests, faultHosts: map[string]bool{}}
+	return &Driver{hosts: hosts, guests: guests, faultHosts: map[string]bool{}, watches: map[string]*watchRun{},
+		watchHosts: map[string]bool{}}
 }
 
 // Name implements interp.Driver.
@@ -79,7 +86,17 @@ func (d *Driver) Plan(ctx context.Context, actions []interp.Action) ([]interp.Ch
 			if d.guests == nil {
 				return nil, noGuestRunner(&a.M)
 			}
-		case *Trace:
+		case *PingWatch:
+			if a.Guest != "" && d.guests == nil {
+				return nil, noGuestRunner(&a.M)
+			}
+			if d.hosts == nil {
+				return nil, fmt.Errorf("ping_watch %s (%s): this run reaches no hosts", a.M.Name, a.M.Pos())
+			}
+			d.mu.Lock()
+			d.watchHosts[a.M.Host] = true
+			d.mu.Unlock()
+		case *Trace, *Outage:
 		case *Fault:
 			if d.hosts == nil {
 				return nil, fmt.Errorf("fault %s (%s): this run reaches no hosts", a.M.Name, a.M.Pos())
@@ -123,6 +140,10 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 			result, err = d.exec(ctx, a)
 		case *Fault:
 			result, err = d.fault(ctx, a)
+		case *PingWatch:
+			result, err = d.startWatch(ctx, a)
+		case *Outage:
+			result, err = d.outage(ctx, a)
 		default:
 			return out, fmt.Errorf("the check driver cannot apply %T", c.Action)
 		}

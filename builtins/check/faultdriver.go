@@ -66,10 +66,12 @@ done
 exit $rc
 `
 
-// Finish implements engine.Finisher: it undoes the faults that the hosts
-// of the run's fault() calls record, made by this run or left by a run
-// that was killed.
+// Finish implements engine.Finisher: it stops the background pings of
+// ping_watch() that are still running (watchrecord.go), then undoes the
+// faults that the hosts of the run's fault() calls record, made by this
+// run or left by a run that was killed.
 func (d *Driver) Finish(ctx context.Context, log io.Writer) error {
+	errs := d.finishWatches(ctx, log)
 	d.mu.Lock()
 	hosts := make([]string, 0, len(d.faultHosts))
 	for h := range d.faultHosts {
@@ -77,7 +79,6 @@ func (d *Driver) Finish(ctx context.Context, log io.Writer) error {
 	}
 	d.mu.Unlock()
 	sort.Strings(hosts)
-	var errs []string
 	for _, h := range hosts {
 		r, err := d.hosts.Run(ctx, h, remote.Script(undoScript))
 		if err == nil {
@@ -98,7 +99,7 @@ func (d *Driver) Finish(ctx context.Context, log io.Writer) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%s\nthe records stay on the hosts; the next run that declares faults there undoes them", strings.Join(errs, "\n"))
+		return fmt.Errorf("%s\nthe records stay on the hosts; the next run that declares faults (or ping_watch()) there undoes them", strings.Join(errs, "\n"))
 	}
 	return nil
 }

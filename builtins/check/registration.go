@@ -41,4 +41,4 @@ func driverSpec(impair []string) engine.DriverSpec {
 }
 
 // savedKinds writes the checks into saved plans.
-var savedKinds = engine.KindCodec(&Ping{}, &TCP{}, &Exec{}, &Trace{}, &Fault{})
+var savedKinds = engine.KindCodec(&Ping{}, &TCP{}, &Exec{}, &Trace{}, &Fault{}, &PingWatch{}, &Outage{})

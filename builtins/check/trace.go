@@ -26,8 +26,10 @@ by default the host whose service() starts ovn-northd, once ovn-northd has caugh
 northbound database (as ovn-nbctl --wait=sb sync waits). The progress line lists, per chassis (named
 by host), the datapaths crossed, the NAT applied and where the packet leaves, and says whether it
 went through a chassis-redirect port to the gateway chassis. handled_on= (a host or a list of
-hosts, in order) makes the check fail unless exactly those hosts process the packet; a trace in
-which the packet is dropped fails too. ovnrun trace RUNBOOK SRC DST runs the same from the command
+hosts, in order) makes the check fail unless exactly those hosts process the packet; with
+settle_s= (seconds, default 0) it is traced again while they differ, for up to that long, as when
+an HA gateway's chassis-redirect port moves once BFD sessions come up or go down. A trace in which
+the packet is dropped fails at once. ovnrun trace RUNBOOK SRC DST runs the same from the command
 line.`
 
 // Trace is an ovn-trace of one packet, run on the host that can read the
@@ -51,6 +53,9 @@ type Trace struct {
 	// HandledOn are the hosts expected to process the packet, in order;
 	// nil when not checked.
 	HandledOn []string
+	// SettleS is how long a trace handled elsewhere than HandledOn is run
+	// again, waiting for the port bindings to settle; 0: not at all.
+	SettleS int
 	// Chassis maps each host of the runbook to its chassis name: a string,
 	// or a *interp.Future when the host does not declare it.
 	Chassis map[string]any
@@ -71,6 +76,9 @@ func (t *Trace) Fields() []interp.Field {
 	if t.HandledOn != nil {
 		f = append(f, interp.F("handled_on", t.HandledOn))
 	}
+	if t.SettleS > 0 {
+		f = append(f, interp.F("settle_s", t.SettleS))
+	}
 	return f
 }
 
@@ -89,6 +97,7 @@ type TraceOptions struct {
 	DstPort   int    // with tcp and udp; 80 when 0
 	Central   string // host to run ovn-trace on; "" for the one starting ovn-northd
 	HandledOn []string
+	SettleS   int // see Trace.SettleS
 }
 
 // NewTrace returns the trace from src to dst in plan, as `ovnrun trace`
@@ -119,8 +128,11 @@ func traceBuiltin(c *interp.Call) (starlark.Value, error) {
 		o                              = TraceOptions{Protocol: "icmp"}
 	)
 	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "protocol?", &o.Protocol, "dst_port?", &o.DstPort,
-		"central?", &centralv, "handled_on?", &handledv); err != nil {
+		"central?", &centralv, "handled_on?", &handledv, "settle_s?", &o.SettleS); err != nil {
 		return nil, err
+	}
+	if o.SettleS < 0 || o.SettleS > 600 {
+		return nil, c.Errorf("settle_s %d is out of range 0..600", o.SettleS)
 	}
 	if err := checkProtocol(&o); err != nil {
 		return nil, c.Errorf("%v", err)
@@ -142,6 +154,9 @@ func traceBuiltin(c *interp.Call) (starlark.Value, error) {
 	}
 	if o.HandledOn, err = hostList(c, handledv); err != nil {
 		return nil, err
+	}
+	if o.SettleS > 0 && o.HandledOn == nil {
+		return nil, c.Errorf("settle_s= waits for handled_on=, which is not given")
 	}
 	t := newTrace(src, dst, checkID(c, "trace", src.Label+"->"+dst.Label))
 	if err := c.Add(t); err != nil {
@@ -234,7 +249,7 @@ func (t *Trace) complete(plan *interp.Plan, ports func(string) (interp.LogicalPo
 	if err != nil {
 		return fmt.Errorf("src: %w", err)
 	}
-	t.Src, t.Port, t.MAC, t.Protocol, t.DstPort, t.HandledOn = src.Label, sp.PortName(), sp.PortMAC(), o.Protocol, o.DstPort, o.HandledOn
+	t.Src, t.Port, t.MAC, t.Protocol, t.DstPort, t.HandledOn, t.SettleS = src.Label, sp.PortName(), sp.PortMAC(), o.Protocol, o.DstPort, o.HandledOn, o.SettleS
 	if !t.MAC.IsSet() {
 		return fmt.Errorf("src: logical port %q has no static MAC address to put in the packet", sp.PortName())
 	}

@@ -59,20 +59,36 @@ func (r *TraceResult) Summary() []string {
 // trace runs t as a check: it fails when the packet is dropped or is
 // not processed by the hosts handled_on= names.
 func (d *Driver) trace(ctx context.Context, t *Trace) (string, error) {
-	r, err := d.RunTrace(ctx, t, false)
-	if err != nil {
-		return "", err
+	settle := time.Duration(t.SettleS) * time.Second
+	deadline := time.Now().Add(settle)
+	for {
+		r, err := d.RunTrace(ctx, t, false)
+		if err != nil {
+			return "", err
+		}
+		summary := r.Summary()
+		text := strings.Join(summary, "\n      ")
+		if len(r.Path.Exits) == 0 {
+			return "", fmt.Errorf("%s\n    %s", summary[0], strings.Join(summary[1:], "\n    "))
+		}
+		hosts := r.Path.Hosts(r.HostOf)
+		if t.HandledOn == nil || slices.Equal(hosts, t.HandledOn) {
+			return text, nil
+		}
+		if !time.Now().Before(deadline) {
+			waited := ""
+			if settle > 0 {
+				waited = fmt.Sprintf(" (traced again for %s)", settle)
+			}
+			return "", fmt.Errorf("handled on %s, expected %s%s: %s\n    %s", strings.Join(hosts, ", "),
+				strings.Join(t.HandledOn, ", "), waited, summary[0], strings.Join(summary[1:], "\n    "))
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	summary := r.Summary()
-	text := strings.Join(summary, "\n      ")
-	if len(r.Path.Exits) == 0 {
-		return "", fmt.Errorf("%s\n    %s", summary[0], strings.Join(summary[1:], "\n    "))
-	}
-	if hosts := r.Path.Hosts(r.HostOf); t.HandledOn != nil && !slices.Equal(hosts, t.HandledOn) {
-		return "", fmt.Errorf("handled on %s, expected %s: %s\n    %s", strings.Join(hosts, ", "),
-			strings.Join(t.HandledOn, ", "), summary[0], strings.Join(summary[1:], "\n    "))
-	}
-	return text, nil
 }
 
 // RunTrace runs ovn-trace for t on its central host and locates the path

@@ -22,6 +22,13 @@ type VMNIC interface {
 	NICDev() string
 }
 
+// DeviceMaker is an action that makes devices on its host (an OVS bridge
+// and its internal port): another action naming one, such as an address on
+// the bridge, does not make it a physical interface.
+type DeviceMaker interface {
+	HostDevices() []string
+}
+
 // Spec is what a lab is built from: the hosts a runbook declares, with
 // their addresses and the interfaces it names on them.
 type Spec struct {
@@ -52,6 +59,7 @@ func SpecFor(plan *interp.Plan) (Spec, error) {
 	s := Spec{Name: NameFor(plan.Runbook), Runbook: plan.Runbook}
 	ifaces := map[string]map[string]bool{} // host -> interface names
 	nics := map[string]map[string]bool{}   // host -> VM NIC devs, made by the VM driver
+	made := map[string]map[string]bool{}   // host -> devices its actions make (OVS bridges)
 	add := func(m map[string]map[string]bool, h, name string) {
 		if name == "" || name == Underlay {
 			return
@@ -72,6 +80,11 @@ func SpecFor(plan *interp.Plan) (Spec, error) {
 			if n, ok := a.(VMNIC); ok {
 				add(nics, h, n.NICDev())
 			}
+			if m, ok := a.(DeviceMaker); ok {
+				for _, name := range m.HostDevices() {
+					add(made, h, name)
+				}
+			}
 		}
 	}
 	for _, h := range plan.HostList() {
@@ -83,7 +96,7 @@ func SpecFor(plan *interp.Plan) (Spec, error) {
 		}
 		hs := HostSpec{Name: h.Name, Address: h.Address}
 		for name := range ifaces[h.Name] {
-			if !nics[h.Name][name] {
+			if !nics[h.Name][name] && !made[h.Name][name] {
 				hs.Ifaces = append(hs.Ifaces, name)
 			}
 		}

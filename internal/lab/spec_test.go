@@ -20,11 +20,13 @@ var (
 	_ InterfaceUser = (*host.Route)(nil)
 	_ InterfaceUser = (*host.IPAddress)(nil)
 	_ VMNIC         = (*virt.Interface)(nil)
+	_ DeviceMaker   = (*host.OVSBridge)(nil)
 )
 
 // TestSpecFor reads a lab's hosts and the physical interfaces from plans:
 // a bridge's ports, a route's and an address's device, but not a VM's NIC
-// that a bridge names, which the VM driver makes.
+// that a bridge names, which the VM driver makes, nor a bridge that an
+// address names, which Open vSwitch makes.
 func TestSpecFor(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -48,9 +50,11 @@ def setup():
     ip_address(o, "192.0.2.2/24", dev = "eth2")
     ip_route(o, "198.51.100.0/24", "192.0.2.1", dev = "eth3")
     ip_route(o, "203.0.113.0/24", "192.0.2.1")
+    bridge(h, "br-tun", ports = ["eth4"])
+    ip_address(h, "192.0.2.9/24", dev = "br-tun")  # on the bridge's internal port
 step("setup", setup)
 `, Spec{Name: "ifaces", Runbook: "ifaces.star", Hosts: []HostSpec{
-			{Name: "h", Address: "10.0.0.1", Ifaces: []string{"eth1"}},
+			{Name: "h", Address: "10.0.0.1", Ifaces: []string{"eth1", "eth4"}},
 			{Name: "o", Address: "10.0.0.2", Ifaces: []string{"eth2", "eth3"}},
 		}}},
 	}
