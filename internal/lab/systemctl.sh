@@ -142,8 +142,7 @@ central_opts() {
 # Connection table names, as ovn-ctl starts it. With a cluster local
 # address the database is a RAFT member: created with create-cluster, or,
 # given a remote address, joined to the member there (ovn-ctl's ports:
-# 6643 for the NB, 6644 for the SB). Only the member that creates the
-# cluster initializes it: a joining one copies the leader's rows.
+# 6643 for the NB, 6644 for the SB).
 ovn_db() {
 	name=ovn$1_db
 	case $1 in
@@ -155,7 +154,9 @@ ovn_db() {
 	eval "local_addr=\${opt_db_$1_cluster_local_addr:-} remote_addr=\${opt_db_$1_cluster_remote_addr:-}"
 	eval "local_port=\${opt_db_$1_cluster_local_port:-$port} remote_port=\${opt_db_$1_cluster_remote_port:-$port}"
 	schema=/usr/share/ovn/$schema.ovsschema
+	created=
 	if [ ! -f "$db" ]; then
+		created=1
 		if [ -z "$local_addr" ]; then
 			ovsdb-tool create "$db" "$schema"
 		elif [ -z "$remote_addr" ]; then
@@ -168,7 +169,12 @@ ovn_db() {
 		--unixctl="$OVN_RUNDIR/$name.ctl" --remote="punix:$OVN_RUNDIR/$name.sock" --remote="db:$table" \
 		--log-file="$OVN_LOGDIR/ovsdb-server-$1.log" -vconsole:off -vsyslog:off || return 1
 	wait_sock "$OVN_RUNDIR/$name.sock" || return 1
-	[ -n "$remote_addr" ] && return 0
+	# A cluster is initialized by the member that creates it, then (its one
+	# member, the leader at once); a joining member, or one starting again
+	# (not rejoined yet), gets the leader's rows.
+	if [ -n "$local_addr" ] && { [ -z "$created" ] || [ -n "$remote_addr" ]; }; then
+		return 0
+	fi
 	ovn-${1}ctl --no-leader-only --db="unix:$OVN_RUNDIR/$name.sock" init
 }
 
