@@ -44,16 +44,16 @@ func TestLabClusterLeaderKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The trace reads the NB from one member's own socket (h2's), which
-	// this test may kill; the pings check the data path after the failover.
-	text, n := replaceOnce(string(src), "    trace(vms[", "    # trace(vms[")
-	text, m := replaceOnce(text, `step("topology", topology)`, fmt.Sprintf(clusterPause, started, goOn)+`step("topology", topology)`)
-	if n+m != 2 {
-		t.Fatalf("runbooks/dgp-cluster.star: the test no longer finds its trace (%d) or topology step (%d)", n, m)
+	paused, m := replaceOnce(string(src), `step("topology", topology)`, fmt.Sprintf(clusterPause, started, goOn)+`step("topology", topology)`)
+	// The trace reads the databases of one member (h2), which this run
+	// may kill; the pings check the data path after the failover. The
+	// runs after it trace on a follower.
+	text, n := replaceOnce(paused, "    trace(vms[", "    # trace(vms[")
+	_, c := replaceOnce(paused, "central = h2)", "")
+	if n+m+c != 3 {
+		t.Fatalf("runbooks/dgp-cluster.star: the test no longer finds its trace (%d), its central (%d) or the topology step (%d)", n, c, m)
 	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, text)
 
 	// The central first: the NB driver of the next run then connects when
 	// it starts (not lazily in the topology step), so the topology step's
@@ -133,13 +133,31 @@ func TestLabClusterLeaderKilled(t *testing.T) {
 	}
 	// Again: the killed member is started and joins as a follower, and h0's
 	// Connection rows are read through h0's own member, a follower now (the
-	// leader was killed, or h0 was not it); the NB needs nothing.
+	// leader was killed, or h0 was not it); the NB needs nothing. The trace
+	// runs on a follower, reading its own member.
+	newLeader, _ := nbLeader(t, l)
+	follower := "h2"
+	if newLeader.Name == "h2" {
+		follower = "h1"
+	}
+	text, _ = replaceOnce(paused, "central = h2)", "central = "+follower+")")
+	writeFile(t, path, text)
 	again, _ := ovnrunProcess(t, "--lab", path)
-	if want := "~ service " + leader.Name + "/ovn-northd"; !strings.Contains(again, want) || !strings.Contains(again, "Step topology: 20 unchanged") {
-		t.Errorf("the run after the kill lacks %q or an unchanged topology:\n%s", want, again)
+	for _, want := range []string{"~ service " + leader.Name + "/ovn-northd", "Step topology: 20 unchanged",
+		"] trace h1/v0 -> 172.16.3.253: run ("} {
+		if !strings.Contains(again, want) {
+			t.Errorf("the run after the kill lacks %q:\n%s", want, again)
+		}
 	}
 	if out, _ := ovnrunProcess(t, "--lab", path); !strings.Contains(out, "\nNo changes.\n") {
 		t.Errorf("the third run plans changes:\n%s", out)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
