@@ -29,7 +29,7 @@ func TestScripts(t *testing.T) {
 // position kept in the message.
 func TestErrorsNameTheCallersLine(t *testing.T) {
 	const head = `load("@stdlib//ovn.star", "distributed_gateway", "dual_stack_switch", "gateway_router", "ha_gateway", "web_tier")
-load("@stdlib//net.star", "cidr_address", "cidr_hosts", "macs")
+load("@stdlib//net.star", "cidr_address", "cidr_hosts", "macs"); load("@stdlib//lab.star", "central")
 h0 = host("h0", address = "192.0.2.1", system_id = "ch0")
 `
 	for _, tc := range []struct{ call, want string }{
@@ -49,6 +49,9 @@ h0 = host("h0", address = "192.0.2.1", system_id = "ch0")
 		{`dual_stack_switch("s", "10.0.0.0/24", "2001:db8::", router = lr("r"), mac = "00:00:00:00:01:00", gateway4 = 300)`, "dual_stack_switch: cidr_host: address 300 is outside 10.0.0.0/24"},
 		{`cidr_address("10.0.0.0/24", 256)`, "cidr_address: cidr_host: address 256 is outside"},
 		{`cidr_hosts("10.0.0.0/24", 1, -1)`, "cidr_hosts: count -1: want 0 or more"},
+		{`central()`, "central: give host, or cluster=[h0, h1, h2]"},
+		{`central(h0, cluster = [h0, host("h1", address = "192.0.2.2")])`, "central: give host or cluster=, not both"},
+		{`central(cluster = [h0])`, "central: cluster: want 2 or more hosts, got 1"},
 		{`macs("02", 1, -1)`, "macs: count -1: want 0 or more"},
 		{`macs("02:00:00:00:00", 255, 2)`, "macs: mac: 256 does not fit"},
 	} {

@@ -125,7 +125,7 @@ func (d *Driver) RunTrace(ctx context.Context, t *Trace, detailed bool) (*TraceR
 		return nil, err
 	}
 	r := &TraceResult{Src: src, Dst: dst, Microflow: Microflow(t, ethDst, src, dst)}
-	out, err := d.output(ctx, central, "ovn-trace", "--summary", r.Microflow)
+	out, err := d.output(ctx, central, "ovn-trace", "--no-leader-only", "--summary", r.Microflow)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (d *Driver) RunTrace(ctx context.Context, t *Trace, detailed bool) (*TraceR
 	r.Path = Locate(root, sb, t.Port)
 	r.hosts = d.chassisHosts(ctx, t, r.Path)
 	if detailed {
-		if r.Detailed, err = d.output(ctx, central, "ovn-trace", "--detailed", r.Microflow); err != nil {
+		if r.Detailed, err = d.output(ctx, central, "ovn-trace", "--no-leader-only", "--detailed", r.Microflow); err != nil {
 			return nil, err
 		}
 	}

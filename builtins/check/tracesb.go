@@ -30,16 +30,21 @@ type PortBinding struct {
 	Options  map[string]string
 }
 
+// The commands run on a central host and read its own databases, which may
+// be followers of a cluster (central(cluster=) in @stdlib//lab.star): they
+// accept any member (--no-leader-only); a follower's rows are replicated
+// from the leader.
+
 // sbQuery prints the Chassis and Port_Binding tables as two JSON documents.
-var sbQuery = []string{"ovn-sbctl", "--format=json", "--columns=_uuid,name", "list", "Chassis",
+var sbQuery = []string{"ovn-sbctl", "--no-leader-only", "--format=json", "--columns=_uuid,name", "list", "Chassis",
 	"--", "--columns=logical_port,type,datapath,chassis,mac,options", "list", "Port_Binding"}
 
 // syncNB waits until ovn-northd has brought the southbound database up to
 // date with the northbound.
-var syncNB = []string{"ovn-nbctl", "--timeout=10", "--wait=sb", "sync"}
+var syncNB = []string{"ovn-nbctl", "--no-leader-only", "--timeout=10", "--wait=sb", "sync"}
 
 // nbQuery prints every logical switch port's dynamic addresses.
-var nbQuery = []string{"ovn-nbctl", "--format=json", "--columns=name,dynamic_addresses", "list", "Logical_Switch_Port"}
+var nbQuery = []string{"ovn-nbctl", "--no-leader-only", "--format=json", "--columns=name,dynamic_addresses", "list", "Logical_Switch_Port"}
 
 // ParseSouthbound reads the output of sbQuery.
 func ParseSouthbound(out string) (*Southbound, error) {

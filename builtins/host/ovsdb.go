@@ -7,6 +7,7 @@ import (
 	pathpkg "path"
 	"time"
 
+	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -105,7 +106,10 @@ func (h *hostState) db(ctx context.Context, k dbKind) (*ovsdbmodel.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.what, err)
 	}
-	db, err := ovsdbmodel.Connect(ctx, []string{tun.Endpoint}, spec.name, spec.tables)
+	// The host's own member of a clustered NB or SB may be a follower:
+	// it reads the replicated rows and forwards writes to the leader.
+	db, err := ovsdbmodel.Connect(ctx, []string{tun.Endpoint}, spec.name, spec.tables,
+		ovsdbmodel.WithClientOptions(client.WithLeaderOnly(false)))
 	if err != nil {
 		tun.Close()
 		return nil, fmt.Errorf("%s at %s: %w", spec.what, sock, err)

@@ -114,21 +114,67 @@ ovs_stop() {
 	stop_pid "$OVS_RUNDIR/ovsdb-server.pid"
 }
 
+# central_opts: OVN_CTL_OPTS of the host's ovn-central defaults file, the
+# lab's /etc/default/ovn-central (under OVN_SYSCONFDIR), which the Debian
+# units hand to ovn-ctl. The shim reads the options of a clustered central:
+# --db-{nb,sb}-cluster-{local,remote}-{addr,port} and
+# --ovn-northd-{nb,sb}-db; it sets opt_NAME for each.
+central_opts() {
+	OVN_CTL_OPTS=
+	f=$OVN_SYSCONFDIR/default/ovn-central
+	# shellcheck disable=SC1090
+	[ -f "$f" ] && . "$f"
+	for o in $OVN_CTL_OPTS; do
+		case $o in
+		--db-nb-cluster-local-addr=* | --db-nb-cluster-remote-addr=* | --db-sb-cluster-local-addr=* | \
+			--db-sb-cluster-remote-addr=* | --db-nb-cluster-local-port=* | --db-nb-cluster-remote-port=* | \
+			--db-sb-cluster-local-port=* | --db-sb-cluster-remote-port=* | --ovn-northd-nb-db=* | --ovn-northd-sb-db=*)
+			k=${o%%=*}
+			k=$(echo "${k#--}" | tr - _)
+			eval "opt_$k=\${o#*=}"
+			;;
+		*) echo "systemctl (ovnrun lab shim): $f: option $o is not supported" >&2; return 1 ;;
+		esac
+	done
+}
+
 # ovn_db nb|sb: one OVN database server, listening on the remotes its
-# Connection table names, as ovn-ctl starts it.
+# Connection table names, as ovn-ctl starts it. With a cluster local
+# address the database is a RAFT member: created with create-cluster, or,
+# given a remote address, joined to the member there (ovn-ctl's ports:
+# 6643 for the NB, 6644 for the SB).
 ovn_db() {
 	name=ovn$1_db
 	case $1 in
-	nb) schema=ovn-nb table=OVN_Northbound,NB_Global,connections ;;
-	sb) schema=ovn-sb table=OVN_Southbound,SB_Global,connections ;;
+	nb) schema=ovn-nb table=OVN_Northbound,NB_Global,connections db_name=OVN_Northbound port=6643 ;;
+	sb) schema=ovn-sb table=OVN_Southbound,SB_Global,connections db_name=OVN_Southbound port=6644 ;;
 	esac
 	alive "$OVN_RUNDIR/$name.pid" && return 0
 	db=$OVN_DBDIR/$name.db
-	[ -f "$db" ] || ovsdb-tool create "$db" "/usr/share/ovn/$schema.ovsschema" || return 1
+	eval "local_addr=\${opt_db_$1_cluster_local_addr:-} remote_addr=\${opt_db_$1_cluster_remote_addr:-}"
+	eval "local_port=\${opt_db_$1_cluster_local_port:-$port} remote_port=\${opt_db_$1_cluster_remote_port:-$port}"
+	schema=/usr/share/ovn/$schema.ovsschema
+	created=
+	if [ ! -f "$db" ]; then
+		created=1
+		if [ -z "$local_addr" ]; then
+			ovsdb-tool create "$db" "$schema"
+		elif [ -z "$remote_addr" ]; then
+			ovsdb-tool create-cluster "$db" "$schema" "tcp:$local_addr:$local_port"
+		else
+			ovsdb-tool join-cluster "$db" "$db_name" "tcp:$local_addr:$local_port" "tcp:$remote_addr:$remote_port"
+		fi || return 1
+	fi
 	ovsdb-server "$db" --detach --no-chdir --pidfile="$OVN_RUNDIR/$name.pid" \
 		--unixctl="$OVN_RUNDIR/$name.ctl" --remote="punix:$OVN_RUNDIR/$name.sock" --remote="db:$table" \
 		--log-file="$OVN_LOGDIR/ovsdb-server-$1.log" -vconsole:off -vsyslog:off || return 1
 	wait_sock "$OVN_RUNDIR/$name.sock" || return 1
+	# A cluster is initialized by the member that creates it, then (its one
+	# member, the leader at once); a joining member, or one starting again
+	# (not rejoined yet), gets the leader's rows.
+	if [ -n "$local_addr" ] && { [ -z "$created" ] || [ -n "$remote_addr" ]; }; then
+		return 0
+	fi
 	ovn-${1}ctl --no-leader-only --db="unix:$OVN_RUNDIR/$name.sock" init
 }
 
@@ -139,10 +185,14 @@ northd_active() {
 northd_start() {
 	northd_active && return 0
 	mkdir -p "$OVN_RUNDIR" "$OVN_DBDIR" "$OVN_LOGDIR"
+	central_opts || return 1
 	ovn_db nb && ovn_db sb || return 1
 	alive "$OVN_RUNDIR/ovn-northd.pid" && return 0
+	# In a cluster every member runs northd on all members' databases (so
+	# it follows their leaders); one at a time is active, by the SB lock.
 	ovn-northd --detach --no-chdir --pidfile="$OVN_RUNDIR/ovn-northd.pid" \
-		--ovnnb-db="unix:$OVN_RUNDIR/ovnnb_db.sock" --ovnsb-db="unix:$OVN_RUNDIR/ovnsb_db.sock" \
+		--ovnnb-db="${opt_ovn_northd_nb_db:-unix:$OVN_RUNDIR/ovnnb_db.sock}" \
+		--ovnsb-db="${opt_ovn_northd_sb_db:-unix:$OVN_RUNDIR/ovnsb_db.sock}" \
 		--log-file="$OVN_LOGDIR/ovn-northd.log" -vconsole:off -vsyslog:off
 }
 
