@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -117,6 +118,10 @@ type NBDriver struct {
 	diffOf *snapshot
 	// unsettled is the last transaction, which the cache may not show yet.
 	unsettled *unsettled
+	// snapMu serialises snapshot: ReadOutput is called from every host's
+	// lane at once (the checks of a step), and the first caller must not
+	// take unsettled while the others read a replica that lags behind it.
+	snapMu sync.Mutex
 	// transactions counts the transactions sent, for tests and the bench.
 	transactions atomic.Int64
 }
