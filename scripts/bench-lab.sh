@@ -45,7 +45,7 @@ for n in "${sizes[@]}"; do
 	echo "== n=$n (load $load0)"
 	start=$(date +%s.%N)
 	status=ok
-	/usr/bin/time -f "%M" -o "$bin/rss" "$bin/ovnrun" --lab -q -D "n=$n" "$runbook" >"$bin/out" 2>&1 || status=FAILED
+	/usr/bin/time -f "%M" -o "$bin/rss" "$bin/ovnrun" --lab -D "n=$n" "$runbook" >"$bin/out" 2>&1 || status=FAILED
 	wall=$(echo "$(date +%s.%N) - $start" | bc)
 	labrss=$(lab_rss_kb)
 	kill "$sampler"
