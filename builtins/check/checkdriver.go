@@ -125,7 +125,13 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	// Options common to iputils and busybox ping: a VM may only have the
 	// latter. -W 1 waits a second for the last reply.
 	argv := []string{"ping", "-c", strconv.Itoa(p.Count), "-i", "0.2", "-W", "1", dst}
-	// timeout_s is for the path, not for the VM's DHCP lease.
+	// timeout_s is for the path, not for binding the destination's port
+	// or for the source VM's DHCP lease.
+	if p.Expect == "success" {
+		if err := waitPortUp(ctx, p.Dst); err != nil {
+			return "", err
+		}
+	}
 	var leased time.Duration
 	if p.Guest != "" {
 		if leased, err = d.waitAddress(ctx, p.M.Host, p.Guest, dst); err != nil {

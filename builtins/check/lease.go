@@ -2,10 +2,13 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
 )
 
 // leaseTimeout bounds how long a check from a VM waits for the VM to have an
@@ -55,4 +58,22 @@ func hasUsableAddress(out string) bool {
 		}
 	}
 	return false
+}
+
+// waitPortUp waits, when dst is a logical switch port's address, until the
+// port is up (its NB up column: a chassis has bound it and installed its
+// flows); the NB driver bounds the wait. Where no driver can tell (a test's
+// outputs, or the address already known from an earlier run's journal)
+// there is nothing to wait for.
+func waitPortUp(ctx context.Context, dst any) error {
+	f, ok := dst.(*interp.Future)
+	if !ok || !strings.HasPrefix(f.From, "logical_switch_port/") {
+		return nil
+	}
+	_, err := interp.Resolve(ctx, interp.NewFuture(f.From, "up"))
+	var unresolved *interp.UnresolvedError
+	if errors.As(err, &unresolved) {
+		return nil
+	}
+	return err
 }

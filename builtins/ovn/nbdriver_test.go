@@ -419,3 +419,40 @@ step("topology", topology)
 		}
 	}
 }
+
+// A check to a port waits for the port to be up: bound by a chassis, its
+// Port_Binding up, which ovn-northd copies into the NB.
+func TestReadOutputUpWaitsForBinding(t *testing.T) {
+	c := daemons.StartCentral(t)
+	d := connect(t, c.NB.Sock)
+	apply(t, d, evaluate(t, "runbooks/test.star", topology, nil))
+	type result struct {
+		v   string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := d.ReadOutput(testCtx(t), "logical_switch_port/vm1", "up")
+		done <- result{v, err}
+	}()
+	if got := nbctl(t, c.NB, "get", "Logical_Switch_Port", "vm1", "up"); got == "true" {
+		t.Fatalf("vm1 is up before any chassis bound it")
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("ReadOutput(up) returned before the port was bound: %q, %v", r.v, r.err)
+	default:
+	}
+	for _, args := range [][]string{
+		{"chassis-add", "ch0", "geneve", "127.0.0.1"},
+		{"lsp-bind", "vm1", "ch0"},
+		{"set", "Port_Binding", "vm1", "up=true"},
+	} {
+		if _, err := c.SBCtl(args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := <-done; r.err != nil || r.v != "true" {
+		t.Errorf("ReadOutput(up) = %q, %v", r.v, r.err)
+	}
+}
