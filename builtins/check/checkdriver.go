@@ -36,20 +36,13 @@ type Driver struct {
 	guests GuestRunner
 }
 
-var (
-	_ interp.Driver  = (*Driver)(nil)
-	_ interp.Checker = (*Driver)(nil)
-)
+var _ interp.Driver = (*Driver)(nil)
 
 // NewDriver returns the check driver. guests may be nil: a ping from a VM
 // is then refused when planned.
 func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
 	return &Driver{hosts: hosts, guests: guests}
 }
-
-// Checks implements interp.Checker: checks wait for replies, ports and
-// leases, so every host's run at once, beyond --parallel.
-func (d *Driver) Checks() bool { return true }
 
 // Name implements interp.Driver.
 func (d *Driver) Name() string { return "check" }
