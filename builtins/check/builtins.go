@@ -42,7 +42,8 @@ guest, through its QEMU guest agent when it runs one, as stock images with qemu-
 through ovnrun's own channel), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
 port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
 a host (its address) or a VM (the address its guest reports). count echo requests (default 3) are sent
-within timeout_s seconds (default 10). expect="success" (the default) passes when replies come back;
+within timeout_s seconds (default 10); from a VM, timeout_s starts once the VM has a global address
+of dst's family (its DHCP lease), which the check first waits for, up to 2 minutes. expect="success" (the default) passes when replies come back;
 expect="failure" passes when none do, to check that an ACL or a missing route blocks traffic. The
 check runs on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s
 and expect, with the ID ping/<src>-><dst> (#2, #3... for repeats).`

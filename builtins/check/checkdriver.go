@@ -167,6 +167,19 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	// Options common to iputils and busybox ping: a VM may only have the
 	// latter. -W 1 waits a second for the last reply.
 	argv := []string{"ping", "-c", strconv.Itoa(p.Count), "-i", "0.2", "-W", "1", dst}
+	// timeout_s is for the path, not for binding the destination's port
+	// or for the source VM's DHCP lease.
+	if p.Expect == "success" {
+		if err := waitPortUp(ctx, p.Dst); err != nil {
+			return "", err
+		}
+	}
+	var leased time.Duration
+	if p.Guest != "" {
+		if leased, err = d.waitAddress(ctx, p.M.Host, p.Guest, dst); err != nil {
+			return "", err
+		}
+	}
 	start := time.Now()
 	deadline := start.Add(time.Duration(p.TimeoutS) * time.Second)
 	for attempt := 1; ; attempt++ {
@@ -184,6 +197,9 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 			s := fmt.Sprintf("%s from %s", summary(r), dst)
 			if attempt > 1 {
 				s += fmt.Sprintf(", after %d attempts in %s", attempt, time.Since(start).Round(10*time.Millisecond))
+			}
+			if leased >= 100*time.Millisecond {
+				s += fmt.Sprintf(" (its address came after %s)", leased.Round(10*time.Millisecond))
 			}
 			return s, nil
 		case time.Now().After(deadline):

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +120,10 @@ type NBDriver struct {
 	unsettled *unsettled
 	// prepared is the transaction Prepare staged for the next Apply.
 	prepared *staged
+	// snapMu serialises snapshot: ReadOutput is called from every host's
+	// lane at once (the checks of a step), and the first caller must not
+	// take unsettled while the others read a replica that lags behind it.
+	snapMu sync.Mutex
 	// transactions counts the transactions sent, for tests and the bench.
 	transactions atomic.Int64
 }

@@ -3,6 +3,7 @@ package ovn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -384,5 +385,74 @@ func TestEverySchema(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Checks on many hosts read a port's dynamic addresses at once, right after
+// the step that created it: each must wait for the transaction to show, not
+// only the first (the others used to read the lagging replica and fail with
+// "is not in the NB"). Each round creates one more port and reads it from 8
+// goroutines, so that a lagging read is met at least once.
+func TestReadOutputConcurrentlyAfterApply(t *testing.T) {
+	c := daemons.StartCentral(t)
+	d := connect(t, c.NB.Sock)
+	for round := range 10 {
+		src := `
+def topology():
+    sw = ls("ls1", subnet="10.1.0.0/16")
+    for i in range(int(var("n", "1"))):
+        lsp(sw, "p%d" % i, mac="0a:00:00:00:00:%d" % (10 + i), ips="dynamic")
+step("topology", topology)
+`
+		apply(t, d, evaluate(t, "test.star", src, map[string]string{"n": fmt.Sprint(round + 1)}))
+		errs := make(chan error, 8)
+		for range cap(errs) {
+			go func() {
+				_, err := d.ReadOutput(testCtx(t), fmt.Sprintf("logical_switch_port/p%d", round), "dynamic_addresses.ipv4")
+				errs <- err
+			}()
+		}
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
+
+// A check to a port waits for the port to be up: bound by a chassis, its
+// Port_Binding up, which ovn-northd copies into the NB.
+func TestReadOutputUpWaitsForBinding(t *testing.T) {
+	c := daemons.StartCentral(t)
+	d := connect(t, c.NB.Sock)
+	apply(t, d, evaluate(t, "runbooks/test.star", topology, nil))
+	type result struct {
+		v   string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := d.ReadOutput(testCtx(t), "logical_switch_port/vm1", "up")
+		done <- result{v, err}
+	}()
+	if got := nbctl(t, c.NB, "get", "Logical_Switch_Port", "vm1", "up"); got == "true" {
+		t.Fatalf("vm1 is up before any chassis bound it")
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("ReadOutput(up) returned before the port was bound: %q, %v", r.v, r.err)
+	default:
+	}
+	for _, args := range [][]string{
+		{"chassis-add", "ch0", "geneve", "127.0.0.1"},
+		{"lsp-bind", "vm1", "ch0"},
+		{"set", "Port_Binding", "vm1", "up=true"},
+	} {
+		if _, err := c.SBCtl(args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := <-done; r.err != nil || r.v != "true" {
+		t.Errorf("ReadOutput(up) = %q, %v", r.v, r.err)
 	}
 }

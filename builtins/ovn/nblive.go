@@ -137,6 +137,8 @@ func newRefColumns(schema *ovsdb.DatabaseSchema) refColumns {
 // snapshot returns the driver's view of the NB, once the cache shows the
 // driver's own last transaction.
 func (d *NBDriver) snapshot(ctx context.Context) (*snapshot, error) {
+	d.snapMu.Lock()
+	defer d.snapMu.Unlock()
 	if u := d.unsettled; u != nil {
 		d.unsettled = nil
 		if err := d.settle(ctx, u.applied, u.deleted); err != nil {

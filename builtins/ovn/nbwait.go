@@ -195,10 +195,12 @@ func dynamicOutputs(v string) map[string]string {
 }
 
 // ReadOutput implements interp.OutputReader: it waits for ovn-northd to
-// assign a port's dynamic addresses.
+// assign a port's dynamic addresses, or, for "up", for the port to be up.
 func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, error) {
 	switch attr {
 	case "dynamic_addresses", "dynamic_addresses.ipv4", "dynamic_addresses.ipv6":
+	case "up":
+		return d.waitUp(ctx, id)
 	default:
 		return "", fmt.Errorf("nb: %s has no output %q", id, attr)
 	}
@@ -230,4 +232,38 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 		return "", fmt.Errorf("nb: %s: dynamic addresses have no %s part", id, strings.TrimPrefix(attr, "dynamic_addresses."))
 	}
 	return value, nil
+}
+
+// upTimeout bounds the wait for a port to be up: a lab of many hypervisors
+// on a small machine binds its ports over tens of seconds.
+const upTimeout = 2 * time.Minute
+
+// waitUp waits until the switch port's up column is true: ovn-northd sets
+// it once the port's Port_Binding is up, that is once a chassis has bound
+// it and installed its flows. An NB whose schema has no up column (before
+// OVN 20.06) has nothing to wait for.
+func (d *NBDriver) waitUp(ctx context.Context, id string) (string, error) {
+	err := poll.Until(ctx, upTimeout, pollEvery, func() (bool, error) {
+		s, err := d.snapshot(ctx)
+		if err != nil {
+			return false, err
+		}
+		r := s.owned[tableSwitchPort.Name][id]
+		if r == nil {
+			return false, fmt.Errorf("nb: %s is not in the NB", id)
+		}
+		v, known := r.cols["up"]
+		if !known {
+			return true, nil
+		}
+		up, ok := v.(*bool)
+		return ok && up != nil && *up, nil
+	})
+	if err == poll.ErrTimeout {
+		return "", fmt.Errorf("nb: %s is not up after %s: has a chassis bound it (is the VM's NIC attached, its iface-id set, ovn-controller running)?", id, upTimeout)
+	}
+	if err != nil {
+		return "", err
+	}
+	return "true", nil
 }

@@ -1,0 +1,79 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
+
+// leaseTimeout bounds how long a check from a VM waits for the VM to have an
+// address before its own timeout_s starts. A lab of many hypervisors on a
+// small machine gives its VMs their DHCP leases over tens of seconds; a
+// check must not spend its timeout on that, nor wait forever for a VM whose
+// port is never bound.
+const leaseTimeout = 2 * time.Minute
+
+// waitAddress waits until the VM has a global address of dst's family (an
+// IPv4 one when dst is a name), as its DHCP lease or its own configuration
+// gives it, and returns how long that took. Before that, every packet it
+// sends fails with "Network is unreachable".
+func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string) (time.Duration, error) {
+	family := "-4"
+	if a, err := netip.ParseAddr(dst); err == nil && a.Is6() && !a.Is4In6() {
+		family = "-6"
+	}
+	argv := []string{"ip", "-o", family, "addr", "show", "scope", "global"}
+	start := time.Now()
+	for {
+		r, err := d.guests.GuestExec(ctx, host, vm, argv)
+		if err != nil {
+			return 0, err
+		}
+		if r.Status == 0 && hasUsableAddress(r.Stdout) {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > leaseTimeout {
+			return 0, fmt.Errorf("%s/%s has no global %s address after %s: has its DHCP lease come (is its port bound to a chassis, its switch given DHCP options)?",
+				host, vm, map[string]string{"-4": "IPv4", "-6": "IPv6"}[family], leaseTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// hasUsableAddress reports whether `ip -o addr show` printed an address
+// that is not still tentative (IPv6 duplicate address detection).
+func hasUsableAddress(out string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, " inet") && !strings.Contains(line, "tentative") {
+			return true
+		}
+	}
+	return false
+}
+
+// waitPortUp waits, when dst is a logical switch port's address, until the
+// port is up (its NB up column: a chassis has bound it and installed its
+// flows); the NB driver bounds the wait. Where no driver can tell (a test's
+// outputs, or the address already known from an earlier run's journal)
+// there is nothing to wait for.
+func waitPortUp(ctx context.Context, dst any) error {
+	f, ok := dst.(*interp.Future)
+	if !ok || !strings.HasPrefix(f.From, "logical_switch_port/") {
+		return nil
+	}
+	_, err := interp.Resolve(ctx, interp.NewFuture(f.From, "up"))
+	var unresolved *interp.UnresolvedError
+	if errors.As(err, &unresolved) {
+		return nil
+	}
+	return err
+}
