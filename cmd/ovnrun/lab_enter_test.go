@@ -18,7 +18,8 @@ import (
 // VMs) and works inside it: lab status lists what can be named, lab exec
 // runs in a host (with its daemons' environment) and in a VM and passes
 // the exit status through, lab capture -w writes a pcap of the packets a
-// ping inside the lab sends.
+// ping inside the lab sends, and lab shell on a host and a VM, driven
+// through a pty, passes a command's output and its exit status through.
 func TestLabWorkInside(t *testing.T) {
 	labhost.RequireLab(t)
 	path, name := labRunbook(t, "l3gateway")
@@ -73,6 +74,10 @@ func TestLabWorkInside(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, `has no VM "nope"`) || !strings.Contains(stderr, vm) {
 			t.Errorf("lab exec on a VM that is not: exit %d, %s", code, stderr)
 		}
+	})
+	t.Run("shell", func(t *testing.T) {
+		testShellOnHost(t, name, h0.Name)
+		testShellOnHost(t, name, vm)
 	})
 	t.Run("capture", func(t *testing.T) {
 		pcap := filepath.Join(t.TempDir(), "lab0.pcap")
