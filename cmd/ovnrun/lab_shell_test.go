@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // `ovnrun lab shell` driven as a user at a terminal drives it: ovnrun runs
@@ -52,6 +53,14 @@ func startOnPTY(t *testing.T, args ...string) *shellSession {
 			}
 		}
 	}()
+	// A shell that never shows what a test waits for would hold the test
+	// until go test's -timeout panics with no word of the terminal: before
+	// that, ovnrun is killed, the terminal closes, and the test fails
+	// showing what it got.
+	if d, ok := t.Deadline(); ok {
+		guard := time.AfterFunc(time.Until(d)*9/10, func() { cmd.Process.Kill() })
+		t.Cleanup(func() { guard.Stop() })
+	}
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
 			s.cmd.Process.Kill()
