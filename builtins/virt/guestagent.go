@@ -59,13 +59,19 @@ func agentRequest(execute string, args any) string {
 // it returns when the command has exited or ctx ends (the command then
 // goes on in the guest: the agent cannot stop it).
 func (h *hostState) agentExec(ctx context.Context, dom libvirt.Domain, argv []string, res *remote.Result) error {
+	return runThroughAgent(ctx, func(req string, v any) error { return h.agent(ctx, dom, req, v) }, argv, res)
+}
+
+// runThroughAgent runs argv with guest-exec, polls guest-exec-status
+// until it has exited, and fills res; ask sends one agent command.
+func runThroughAgent(ctx context.Context, ask func(req string, v any) error, argv []string, res *remote.Result) error {
 	var started struct {
 		Return struct {
 			PID int `json:"pid"`
 		} `json:"return"`
 	}
 	req := agentRequest("guest-exec", guestExecArgs{Path: argv[0], Arg: append([]string{}, argv[1:]...), CaptureOutput: true})
-	if err := h.agent(ctx, dom, req, &started); err != nil {
+	if err := ask(req, &started); err != nil {
 		return err
 	}
 	var st struct {
@@ -73,7 +79,7 @@ func (h *hostState) agentExec(ctx context.Context, dom libvirt.Domain, argv []st
 	}
 	status := agentRequest("guest-exec-status", map[string]int{"pid": started.Return.PID})
 	err := poll.Until(ctx, time.Hour, pollEvery, func() (bool, error) {
-		err := h.agent(ctx, dom, status, &st)
+		err := ask(status, &st)
 		return err == nil && st.Return.Exited, err
 	})
 	if err != nil {
@@ -110,6 +116,11 @@ func (h *hostState) agent(ctx context.Context, dom libvirt.Domain, req string, v
 		answer, err = l.QEMUDomainAgentCommand(dom, req, agentWait, 0)
 		return err
 	})
+	return decodeAgentAnswer(answer, err, v)
+}
+
+// decodeAgentAnswer decodes the answer of an agent command into v.
+func decodeAgentAnswer(answer libvirt.OptString, err error, v any) error {
 	if err != nil {
 		return fmt.Errorf("guest agent: %w", err)
 	}

@@ -18,7 +18,8 @@ import (
 // VMs) and works inside it: lab status lists what can be named, lab exec
 // runs in a host (with its daemons' environment) and in a VM and passes
 // the exit status through, lab capture -w writes a pcap of the packets a
-// ping inside the lab sends.
+// ping inside the lab sends, and lab shell on a host and a VM, driven
+// through a pty, passes a command's output and its exit status through.
 func TestLabWorkInside(t *testing.T) {
 	labhost.RequireLab(t)
 	path, name := labRunbook(t, "l3gateway")
@@ -74,46 +75,61 @@ func TestLabWorkInside(t *testing.T) {
 			t.Errorf("lab exec on a VM that is not: exit %d, %s", code, stderr)
 		}
 	})
+	t.Run("shell", func(t *testing.T) {
+		testShellOnHost(t, name, h0.Name)
+		testShellOnHost(t, name, vm)
+	})
 	t.Run("capture", func(t *testing.T) {
-		pcap := filepath.Join(t.TempDir(), "lab0.pcap")
-		cmd := exec.Command(os.Args[0], "lab", "capture", "-w", pcap, "-c", "4", name, h0.Name, lab.Underlay, "--", "icmp")
-		cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// tcpdump says it listens once its capture is open.
-		sc := bufio.NewScanner(stderr)
-		var said []string
-		for sc.Scan() && !strings.Contains(sc.Text(), "listening on") {
-			said = append(said, sc.Text())
-		}
-		if _, _, code := ovnrun(t, "lab", "exec", name, h0.Name, "--", "ping", "-c", "2", "-i", "0.2", h1.Address); code != 0 {
-			t.Errorf("ping %s from %s: exit %d", h1.Address, h0.Name, code)
-		}
-		for sc.Scan() {
-			said = append(said, sc.Text())
-		}
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("lab capture: %v\n%s", err, strings.Join(said, "\n"))
-		}
-		data, err := os.ReadFile(pcap)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A pcap file: its magic number, then 4 packets after the 24-byte header.
-		if len(data) < 24 || binary.LittleEndian.Uint32(data) != 0xa1b2c3d4 && binary.BigEndian.Uint32(data) != 0xa1b2c3d4 {
-			t.Fatalf("%s is no pcap (%d bytes)", pcap, len(data))
-		}
-		n := 0
-		for off := 24; off+16 <= len(data); n++ {
-			off += 16 + int(binary.LittleEndian.Uint32(data[off+8:]))
-		}
+		n := capturePackets(t, []string{"-c", "4", name, h0.Name, lab.Underlay, "--", "icmp"}, func() {
+			if _, _, code := ovnrun(t, "lab", "exec", name, h0.Name, "--", "ping", "-c", "2", "-i", "0.2", h1.Address); code != 0 {
+				t.Errorf("ping %s from %s: exit %d", h1.Address, h0.Name, code)
+			}
+		})
 		if n != 4 {
-			t.Errorf("%s holds %d packets, want the 4 of two pings", pcap, n)
+			t.Errorf("the pcap holds %d packets, want the 4 of two pings", n)
 		}
 	})
+}
+
+// capturePackets runs lab capture -w with args, runs during once tcpdump
+// listens, and returns how many packets the pcap file holds once the
+// capture has ended.
+func capturePackets(t *testing.T, args []string, during func()) int {
+	t.Helper()
+	pcap := filepath.Join(t.TempDir(), "capture.pcap")
+	cmd := exec.Command(os.Args[0], append([]string{"lab", "capture", "-w", pcap}, args...)...)
+	cmd.Env = append(os.Environ(), "OVNRUN_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// tcpdump says it listens once its capture is open.
+	sc := bufio.NewScanner(stderr)
+	var said []string
+	for sc.Scan() && !strings.Contains(sc.Text(), "listening on") {
+		said = append(said, sc.Text())
+	}
+	during()
+	for sc.Scan() {
+		said = append(said, sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("lab capture: %v\n%s", err, strings.Join(said, "\n"))
+	}
+	data, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pcap file: its magic number, then packets after the 24-byte header.
+	if len(data) < 24 || binary.LittleEndian.Uint32(data) != 0xa1b2c3d4 && binary.BigEndian.Uint32(data) != 0xa1b2c3d4 {
+		t.Fatalf("%s is no pcap (%d bytes)", pcap, len(data))
+	}
+	n := 0
+	for off := 24; off+16 <= len(data); n++ {
+		off += 16 + int(binary.LittleEndian.Uint32(data[off+8:]))
+	}
+	return n
 }

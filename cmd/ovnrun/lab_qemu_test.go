@@ -79,8 +79,9 @@ var noChanges = regexp.MustCompile(`\n\d+ command\(s\) will run\.\nNo changes\.\
 // their NICs are hot-plugged into br-int, OVN's DHCP gives them addresses,
 // and the verify step's pings, and an exec() appended to the runbook, run
 // inside them through their QEMU guest agent (qemu-ga in the kit, as on a
-// stock image). Then a second run changes nothing, --destroy removes the
-// domains, and lab down leaves nothing.
+// stock image). Then a second run changes nothing, lab exec, capture and
+// shell work inside the guests, --destroy removes the domains, and lab
+// down leaves nothing.
 func TestLabSeedQEMU(t *testing.T) {
 	labhost.RequireLab(t)
 	libvirttest.Require(t)
@@ -132,6 +133,12 @@ step("guest", guest)
 			t.Errorf("lab status lacks %q:\n%s", want, stdout)
 		}
 	}
+	for _, want := range []string{"to name in ovnrun lab exec, shell and capture: h0, h1, outside, h0/v0, h0/v1, h1/v0, h1/v1\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("lab status lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Run("inside", func(t *testing.T) { testInsideQEMUGuests(t, name) })
 	if _, stderr, code := ovnrun(t, "--lab", "--lab-vms=ns", "--dry-run", path); code != exitFailure || !strings.Contains(stderr, "its VMs are qemu, not ns") {
 		t.Errorf("--lab-vms=ns on a lab with QEMU guests: exit %d, %s", code, stderr)
 	}

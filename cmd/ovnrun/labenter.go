@@ -15,7 +15,8 @@ import (
 )
 
 // `ovnrun lab exec|shell|capture`: work inside a lab that is up, in a
-// host's namespace or a namespace VM's (docs/lab.md). Each names the lab
+// host's namespace, a namespace VM's or a QEMU guest (labguest.go;
+// docs/lab.md). Each names the lab
 // (a runbook or a lab name) first, or not at all when one lab alone is up.
 
 // labPlace finds the lab and the host or VM that args (`[LAB] HOST[/VM]`)
@@ -60,10 +61,12 @@ func runAt(p lab.Place, argv []string, stdin io.Reader, stdout, stderr io.Writer
 func newLabExecCommand(c *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "exec [RUNBOOK|LAB] HOST[/VM] -- CMD...",
-		Short: "run a command in a lab host's namespace or in a namespace VM",
+		Short: "run a command in a lab host's namespace or in a VM",
 		Long: `ovnrun lab exec - run CMD in the network namespace of a lab host (with the environment its
 sshd gives, so ovs-vsctl and ovn-nbctl reach its daemons) or of a namespace VM (HOST/VM).
-Its exit status is ovnrun's. The lab may be left out when it is the only one up.`,
+In a QEMU guest (--lab-vms=qemu) CMD runs through the guest's QEMU guest agent (guest-exec):
+its output comes when it has exited, and it reads no input. Its exit status is ovnrun's
+(128+N when signal N killed it). The lab may be left out when it is the only one up.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
@@ -78,10 +81,14 @@ Its exit status is ovnrun's. The lab may be left out when it is the only one up.
 func newLabShellCommand(c *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "shell [RUNBOOK|LAB] HOST[/VM]",
-		Short: "an interactive shell in a lab host's namespace or in a namespace VM",
+		Short: "an interactive shell in a lab host's namespace or in a VM",
 		Long: `ovnrun lab shell - an interactive shell (bash, else sh) in the network namespace of a lab host,
-with its sshd's environment, or of a namespace VM (HOST/VM); its prompt names where it is.
-QEMU guests have no shell here: log in to them over their network from their host.`,
+with its sshd's environment, or of a namespace VM (HOST/VM); its prompt names where it is, and
+its exit status is ovnrun's.
+A QEMU guest's shell is its serial console, attached raw to the terminal: Ctrl-] leaves it (as
+in telnet and virsh console) and the guest's shell goes on, to be attached again. When nothing
+reads the guest's console (the guest kit runs no getty), ovnrun starts a shell there through
+the guest's agent; a stock image shows its own login prompt.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 1 || len(args) > 2 {
@@ -107,7 +114,13 @@ func labRun(c *cli, verb string, args, argv []string) int {
 		stdin = c.stdin
 	}
 	var code int
-	if err == nil {
+	switch {
+	case err != nil:
+	case p.Guest != "" && verb == "lab shell":
+		err = guestShell(c, l, p)
+	case p.Guest != "":
+		code, err = guestExec(p, argv, c.stdout, c.stderr)
+	default:
 		code, err = runAt(p, argv, stdin, c.stdout, c.stderr)
 	}
 	if err != nil {
@@ -122,10 +135,13 @@ func newLabCaptureCommand(c *cli) *cobra.Command {
 	var count int
 	cmd := &cobra.Command{
 		Use:   "capture [flags] [RUNBOOK|LAB] HOST[/VM] DEV [-- FILTER...]",
-		Short: "capture packets on a device of a lab host or namespace VM (tcpdump)",
+		Short: "capture packets on a device of a lab host or VM (tcpdump)",
 		Long: `ovnrun lab capture - capture packets with tcpdump on device DEV of a lab host or namespace
 VM (ovnrun lab status lists the devices), as pcap: to stdout, so that it pipes into
-wireshark -k -i -, or with -w into FILE. Words after -- are a tcpdump filter.`,
+wireshark -k -i -, or with -w into FILE. Words after -- are a tcpdump filter.
+On a QEMU guest (HOST/VM, DEV its NIC such as eth0, or the tap itself) tcpdump runs on the
+host side of that NIC: the tap libvirt plugged into the host's br-int, found by the NIC's MAC.
+It sees what the guest sends and receives, not what stays inside the guest.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filter := []string(nil)
@@ -152,6 +168,9 @@ func labCapture(c *cli, args []string, dev, file string, count int, filter []str
 		return exitFailure
 	}
 	_, p, err := labPlace(args)
+	if err == nil && p.Guest != "" {
+		dev, err = guestTap(p, dev)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -2,12 +2,14 @@ package lab
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // Working inside a lab that is up: `ovnrun lab exec|shell|capture` name a
-// host ("h1") or a namespace VM on it ("h1/v0"); Place is where that is.
+// host ("h1") or a VM on it ("h1/v0"), a namespace VM or a QEMU guest;
+// Place is where that is.
 
 // Place is a host or a namespace VM of a lab, as a command entering it
 // needs it.
@@ -18,6 +20,10 @@ type Place struct {
 	// its sshd gives SSH sessions (its OVS and OVN directories, the
 	// systemctl shim), a VM's only a PATH with the lab's commands.
 	Env []string
+	// Guest is the domain of a QEMU guest, "" for a host or a namespace
+	// VM: NS and Env are then its host's, and LibvirtSocket the socket
+	// of its host's libvirtd (guest.go).
+	Guest, LibvirtSocket string
 }
 
 // Place returns the host or VM that name (HOST or HOST/VM) designates, or
@@ -32,8 +38,10 @@ func (l *Lab) Place(name string) (Place, error) {
 		return Place{Name: name, NS: h.NS, Env: HostEnv(h.Dir)}, nil
 	}
 	if l.VMKind() == VMsQEMU {
-		return Place{}, fmt.Errorf("lab %s: %s is a QEMU guest: lab exec, shell and capture enter hosts and namespace VMs only; "+
-			"capture on the guest's tap device on %s, or log in to the guest over its network", l.Name, name, hostName)
+		if !slices.Contains(l.guestNames(h), vm) {
+			return Place{}, fmt.Errorf("lab %s has no VM %q on %s: it has %s", l.Name, vm, hostName, strings.Join(l.Names(), ", "))
+		}
+		return Place{Name: name, NS: h.NS, Env: HostEnv(h.Dir), Guest: vm, LibvirtSocket: l.LibvirtSocket(h)}, nil
 	}
 	ns := l.VMNS(hostName, vm)
 	if !NamespaceMounted(ns) {
@@ -42,14 +50,19 @@ func (l *Lab) Place(name string) (Place, error) {
 	return Place{Name: name, NS: ns, Env: []string{"PATH=" + l.BinDir() + ":/usr/sbin:/usr/bin:/sbin:/bin"}}, nil
 }
 
-// Names lists what Place accepts: every host, then every namespace VM as
-// HOST/VM.
+// Names lists what Place accepts: every host, then every VM as HOST/VM.
 func (l *Lab) Names() []string {
 	var out []string
 	for _, h := range l.Hosts {
 		out = append(out, h.Name)
 	}
 	for _, h := range l.Hosts {
+		if l.VMKind() == VMsQEMU {
+			for _, vm := range l.guestNames(h) {
+				out = append(out, h.Name+"/"+vm)
+			}
+			continue
+		}
 		for _, ns := range Namespaces(h.NS + "+") {
 			out = append(out, h.Name+"/"+strings.TrimPrefix(ns, h.NS+"+"))
 		}
@@ -58,7 +71,7 @@ func (l *Lab) Names() []string {
 }
 
 // Command is the argv that runs argv at p, through `ip netns exec` (which
-// passes the command's exit status through).
+// passes the command's exit status through); for a QEMU guest, on its host.
 func (p Place) Command(argv []string) []string {
 	out := append([]string{"ip", "netns", "exec", p.NS, "env"}, p.Env...)
 	return append(out, argv...)

@@ -114,20 +114,39 @@ func (l *Lab) startLibvirtd(h *Host) error {
 // the console logs libvirt keeps, whether each runs, and the addresses the
 // guest kit reported on its console.
 func (l *Lab) guests(h *Host) []string {
-	logs, _ := filepath.Glob(filepath.Join(l.libvirt(h).LogDir(), "qemu", "*-console.log"))
-	sort.Strings(logs)
-	sshd, _ := readPID(filepath.Join(h.Dir, "sshd.pid"))
 	var out []string
-	for _, f := range logs {
-		name := strings.TrimSuffix(filepath.Base(f), "-console.log")
+	for _, name := range l.guestNames(h) {
 		state := "not running"
-		// libvirt's pidfile of the guest, in the host's own /run.
-		if pid, ok := readPID(fmt.Sprintf("/proc/%d/root/run/libvirt/qemu/%s.pid", sshd, name)); ok && !Gone(pid) {
+		if l.guestRuns(h, name) {
 			state = "running"
 		}
-		out = append(out, fmt.Sprintf("vm %s: QEMU guest, %s, %s", name, state, consoleAddresses(f)))
+		out = append(out, fmt.Sprintf("vm %s: QEMU guest, %s, %s", name, state, consoleAddresses(l.consoleLog(h, name))))
 	}
 	return out
+}
+
+// guestNames lists host h's QEMU guests, sorted: those libvirt keeps a
+// console log of.
+func (l *Lab) guestNames(h *Host) []string {
+	logs, _ := filepath.Glob(l.consoleLog(h, "*"))
+	sort.Strings(logs)
+	var out []string
+	for _, f := range logs {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), "-console.log"))
+	}
+	return out
+}
+
+func (l *Lab) consoleLog(h *Host, vm string) string {
+	return filepath.Join(l.libvirt(h).LogDir(), "qemu", vm+"-console.log")
+}
+
+// guestRuns reports whether guest vm of host h runs, by libvirt's pidfile
+// of it in the host's own /run.
+func (l *Lab) guestRuns(h *Host, vm string) bool {
+	sshd, _ := readPID(filepath.Join(h.Dir, "sshd.pid"))
+	pid, ok := readPID(fmt.Sprintf("/proc/%d/root/run/libvirt/qemu/%s.pid", sshd, vm))
+	return ok && !Gone(pid)
 }
 
 // consoleAddresses reads the last address the guest kit reported for each
