@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +83,8 @@ func noGuestRunner(m *interp.Meta) error {
 }
 
 // Apply implements interp.Driver. A check always runs. Its output
-// ResultOutput is what it found ("3/3 replies, rtt avg 0.61 ms", or a
+// ResultOutput is what it found ("3 sent, 3 received, 0% loss, rtt avg
+// 0.61 ms", or a
 // trace's path by chassis), which the progress line shows.
 func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	out := interp.Outcomes{}
@@ -113,46 +113,76 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 	return out, nil
 }
 
-// ping runs the check. Expecting success, it pings until replies come back
-// or timeout_s has passed: a VM may still be waiting for its DHCP lease, or
-// the first packets of a path wait for ARP, so early failures are retried.
-// Expecting failure, one round of count requests must get no reply.
+// ping runs the check. Expecting success, it first pings once at a time
+// until a reply comes back or timeout_s has passed: a VM may still be
+// waiting for its DHCP lease, or the first packets of a path wait for ARP,
+// so early failures are retried. Then count requests are sent, and their
+// loss is judged against max_loss (pingloss.go). Expecting failure, one
+// round of count requests must get no reply.
 func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	dst, err := destination(ctx, p.Dst)
 	if err != nil {
 		return "", err
 	}
-	// Options common to iputils and busybox ping: a VM may only have the
-	// latter. -W 1 waits a second for the last reply.
-	argv := []string{"ping", "-c", strconv.Itoa(p.Count), "-i", "0.2", "-W", "1", dst}
-	start := time.Now()
-	deadline := start.Add(time.Duration(p.TimeoutS) * time.Second)
-	for attempt := 1; ; attempt++ {
-		r, err := d.run(ctx, p, argv)
+	if p.Expect == "failure" {
+		r, err := d.run(ctx, p, pingArgv(p.Count, dst))
 		if err != nil {
 			return "", err
 		}
-		replied := r.Status == 0
-		switch {
-		case p.Expect == "failure" && replied:
+		if r.Status == 0 {
 			return "", fmt.Errorf("replies came back from %s, expected none (%s)\n%s", dst, summary(r), indent(r.Stdout+r.Stderr))
-		case p.Expect == "failure":
-			return fmt.Sprintf("no reply from %s, as expected", dst), nil
-		case replied:
-			s := fmt.Sprintf("%s from %s", summary(r), dst)
-			if attempt > 1 {
-				s += fmt.Sprintf(", after %d attempts in %s", attempt, time.Since(start).Round(10*time.Millisecond))
-			}
-			return s, nil
-		case time.Now().After(deadline):
-			return "", fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
+		}
+		return fmt.Sprintf("no reply from %s, as expected", dst), nil
+	}
+	start := time.Now()
+	attempts, err := d.firstReply(ctx, p, dst)
+	if err != nil {
+		return "", err
+	}
+	waited := time.Since(start)
+	r, err := d.run(ctx, p, pingArgv(p.Count, dst))
+	if err != nil {
+		return "", err
+	}
+	st := parseStats(r.Stdout)
+	if err := judgeLoss(st, p.Count, p.MaxLoss); err != nil {
+		return "", fmt.Errorf("to %s after the first reply: %w:\n%s", dst, err, indent(r.Stdout+r.Stderr))
+	}
+	s := fmt.Sprintf("%s from %s", st, dst)
+	if attempts > 1 {
+		s += fmt.Sprintf(", first reply after %d attempts in %s", attempts, waited.Round(10*time.Millisecond))
+	}
+	return s, nil
+}
+
+// firstReply pings dst once at a time until a reply comes back, and
+// returns how many attempts that took.
+func (d *Driver) firstReply(ctx context.Context, p *Ping, dst string) (int, error) {
+	deadline := time.Now().Add(time.Duration(p.TimeoutS) * time.Second)
+	for attempt := 1; ; attempt++ {
+		r, err := d.run(ctx, p, pingArgv(1, dst))
+		if err != nil {
+			return attempt, err
+		}
+		if r.Status == 0 {
+			return attempt, nil
+		}
+		if time.Now().After(deadline) {
+			return attempt, fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
 		}
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return attempt, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// pingArgv sends count requests to dst with options common to iputils and
+// busybox ping, since a VM may only have the latter. -W 1 waits a second
+// for the last reply.
+func pingArgv(count int, dst string) []string {
+	return []string{"ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "1", dst}
 }
 
 // run runs argv where the ping runs: in the guest, or on the host.
@@ -178,27 +208,6 @@ func destination(ctx context.Context, dst any) (string, error) {
 		return v, nil
 	}
 	return "", fmt.Errorf("destination of type %T", dst)
-}
-
-// The statistics lines of iputils' and busybox' ping. Numbers are bounded:
-// the summary goes into a progress line and the journal.
-var (
-	countsRE = regexp.MustCompile(`(?m)^(\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received`)
-	rttRE    = regexp.MustCompile(`(?m)^(?:rtt|round-trip) min/avg/max(?:/mdev)? = [\d.]{1,16}/([\d.]{1,16})/`)
-)
-
-// summary reads "3/3 replies, rtt avg 0.61 ms" from iputils' or busybox'
-// ping output; without statistics, the exit status.
-func summary(r *remote.Result) string {
-	m := countsRE.FindStringSubmatch(r.Stdout)
-	if m == nil {
-		return "exit status " + strconv.Itoa(r.Status)
-	}
-	s := fmt.Sprintf("%s/%s replies", m[2], m[1])
-	if rtt := rttRE.FindStringSubmatch(r.Stdout); rtt != nil {
-		s += ", rtt avg " + rtt[1] + " ms"
-	}
-	return s
 }
 
 func indent(s string) string {
