@@ -29,10 +29,18 @@ type GuestRunner interface {
 	GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error)
 }
 
+// ChassisSync is implemented by the NB driver of a run that has one: it
+// waits until every chassis has installed the flows for what the
+// Southbound holds now (ovn-nbctl --wait=hv sync), at most timeout.
+type ChassisSync interface {
+	SyncChassis(ctx context.Context, timeout time.Duration) (time.Duration, error)
+}
+
 // Driver is the interp.Driver of "check" actions.
 type Driver struct {
-	hosts  HostRunner
-	guests GuestRunner
+	hosts   HostRunner
+	guests  GuestRunner
+	chassis ChassisSync
 }
 
 var _ interp.Driver = (*Driver)(nil)
@@ -41,6 +49,13 @@ var _ interp.Driver = (*Driver)(nil)
 // is then refused when planned.
 func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
 	return &Driver{hosts: hosts, guests: guests}
+}
+
+// WithChassisSync makes pings wait for s between their first reply and the
+// requests whose loss counts (see ping). It returns d.
+func (d *Driver) WithChassisSync(s ChassisSync) *Driver {
+	d.chassis = s
+	return d
 }
 
 // Name implements interp.Driver.
@@ -116,9 +131,10 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 // ping runs the check. Expecting success, it first pings once at a time
 // until a reply comes back or timeout_s has passed: a VM may still be
 // waiting for its DHCP lease, or the first packets of a path wait for ARP,
-// so early failures are retried. Then count requests are sent, and their
-// loss is judged against max_loss (pingloss.go). Expecting failure, one
-// round of count requests must get no reply.
+// so early failures are retried. Then, in a run with an NB, it waits until
+// every chassis has installed its flows (syncChassis). Then count requests
+// are sent, and their loss is judged against max_loss (pingloss.go).
+// Expecting failure, one round of count requests must get no reply.
 func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	dst, err := destination(ctx, p.Dst)
 	if err != nil {
@@ -140,19 +156,48 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 		return "", err
 	}
 	waited := time.Since(start)
+	unsynced, err := d.syncChassis(ctx, p)
+	if err != nil {
+		return "", err
+	}
 	r, err := d.run(ctx, p, pingArgv(p.Count, dst))
 	if err != nil {
 		return "", err
 	}
 	st := parseStats(r.Stdout)
 	if err := judgeLoss(st, p.Count, p.MaxLoss); err != nil {
-		return "", fmt.Errorf("to %s after the first reply: %w:\n%s", dst, err, indent(r.Stdout+r.Stderr))
+		return "", fmt.Errorf("to %s after the first reply%s: %w:\n%s", dst, unsynced, err, indent(r.Stdout+r.Stderr))
 	}
 	s := fmt.Sprintf("%s from %s", st, dst)
 	if attempts > 1 {
 		s += fmt.Sprintf(", first reply after %d attempts in %s", attempts, waited.Round(10*time.Millisecond))
 	}
-	return s, nil
+	return s + unsynced, nil
+}
+
+// syncChassis waits, at most timeout_s, until every chassis has installed
+// the flows for what the Southbound holds now. The first reply may have
+// come before them: a router that did not know the next hop's MAC holds
+// the packet in ovn-controller (pinctrl), sends an ARP request, and sends
+// the packet on once the MAC_Binding it learnt is in the Southbound; the
+// flow that uses that binding comes after. A request sent in between goes
+// to ovn-controller again and is held until its main loop next wakes,
+// which can be seconds: lost, for ping. Without an NB in the run there is
+// nothing to wait for. A chassis that does not answer (its ovn-controller
+// killed) does not fail the check: the loss is judged all the same, and
+// the returned note says the flows were not confirmed.
+func (d *Driver) syncChassis(ctx context.Context, p *Ping) (string, error) {
+	if d.chassis == nil {
+		return "", nil
+	}
+	_, err := d.chassis.SyncChassis(ctx, time.Duration(p.TimeoutS)*time.Second)
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
+		return fmt.Sprintf(" (the chassis' flows were not confirmed: %v)", err), nil
+	}
+	return "", nil
 }
 
 // firstReply pings dst once at a time until a reply comes back, and

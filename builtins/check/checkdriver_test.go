@@ -2,9 +2,11 @@ package check
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/remote"
@@ -150,6 +152,58 @@ func TestPing(t *testing.T) {
 				if strings.Join(ran, "\n") != strings.Join(tc.argvs, "\n") {
 					t.Errorf("commands run:\n%s\nwant\n%s", strings.Join(ran, "\n"), strings.Join(tc.argvs, "\n"))
 				}
+			}
+		})
+	}
+}
+
+// syncer stands in for the NB driver's SyncChassis: it records, among the
+// runner's commands, when it was called, and fails with err.
+type syncer struct {
+	r       *runner
+	err     error
+	timeout time.Duration
+}
+
+func (s *syncer) SyncChassis(_ context.Context, timeout time.Duration) (time.Duration, error) {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	s.r.argvs = append(s.r.argvs, []string{"sync"})
+	s.timeout = timeout
+	return 0, s.err
+}
+
+// TestPingWaitsForChassis: with an NB in the run, the requests whose loss
+// counts go out only after every chassis has installed its flows, which
+// the first reply may have come before; a chassis that does not confirm
+// is noted, and the loss is judged all the same.
+func TestPingWaitsForChassis(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"confirmed", nil, "ms from 172.16.3.253, first reply after 2 attempts in "},
+		{"not confirmed", errors.New("nb: NB_Global hv_cfg did not reach nb_cfg 7 within 10s"),
+			"ms (the chassis' flows were not confirmed: nb: NB_Global hv_cfg did not reach nb_cfg 7 within 10s)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &runner{results: []*remote.Result{{Status: 1}, {Stdout: busyboxOK}}}
+			s := &syncer{r: r, err: tc.err}
+			out, err := apply(t, NewDriver(r, r).WithChassisSync(s), ping("v0", mustIP(t, "172.16.3.253"), 10, "success"))
+			if err != nil || !strings.Contains(out, tc.want) || (tc.err == nil) == strings.Contains(out, "not confirmed") {
+				t.Fatalf("got error %v, output:\n%s\nwant %q", err, out, tc.want)
+			}
+			var ran []string
+			for _, a := range r.argvs {
+				ran = append(ran, strings.Join(a, " "))
+			}
+			want := "ping -c 1 -i 0.2 -W 1 172.16.3.253\nping -c 1 -i 0.2 -W 1 172.16.3.253\nsync\nping -c 3 -i 0.2 -W 1 172.16.3.253"
+			if strings.Join(ran, "\n") != want {
+				t.Errorf("commands run:\n%s\nwant\n%s", strings.Join(ran, "\n"), want)
+			}
+			if s.timeout != 10*time.Second {
+				t.Errorf("waited at most %s for the chassis, want timeout_s", s.timeout)
 			}
 		})
 	}
