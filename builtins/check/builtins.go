@@ -37,7 +37,8 @@ through ovnrun's own channel), or a host handle or name (it runs on the host). d
 port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
 a host (its address) or a VM (the address its guest reports). expect="success" (the default) first
 waits for one reply, pinging again for up to timeout_s seconds (default 10) while a VM waits for its
-DHCP lease or a path for ARP; then count echo requests (default 3) are sent, and the check passes
+DHCP lease or a path for ARP; in a run with an NB, it then waits (up to timeout_s more) until every
+chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then count echo requests (default 3) are sent, and the check passes
 when no more than max_loss percent of them (default 0: every one must answer; 0..100) go
 unanswered. Its result shows them: "3 sent, 3 received, 0% loss, rtt avg 0.61 ms". expect="failure"
 passes when none of count requests gets a reply, to check that an ACL or a missing route blocks
