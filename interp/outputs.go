@@ -50,8 +50,8 @@ type PrefixReader interface {
 }
 
 // ResultOutput names the output in which a command action reports what it
-// found, in one line ("3/3 replies, rtt avg 0.61 ms"); the progress line of
-// the command shows it.
+// found, in one line ("3 sent, 3 received, 0% loss, rtt avg 0.61 ms");
+// the progress line of the command shows it.
 const ResultOutput = "result"
 
 // Preflighter is implemented by drivers that can refuse a whole run before

@@ -18,6 +18,9 @@ type Ping struct {
 	Count    int
 	TimeoutS int
 	Expect   string // "success" or "failure"
+	// MaxLoss is the percentage (0..100) of the count requests sent after
+	// the first reply that may go unanswered.
+	MaxLoss int
 }
 
 // Fields implements interp.Action.
@@ -28,7 +31,17 @@ func (p *Ping) Fields() []interp.Field {
 		interp.F("count", p.Count),
 		interp.F("timeout_s", p.TimeoutS),
 		interp.F("expect", p.Expect),
+		interp.F("max_loss", p.maxLossField()),
 	}
+}
+
+// maxLossField leaves the default 0 unset, so that plans of runbooks that
+// do not set it read as before.
+func (p *Ping) maxLossField() any {
+	if p.MaxLoss == 0 {
+		return nil
+	}
+	return p.MaxLoss
 }
 
 // TCP connects from a VM to a port, Count times, and succeeds when the

@@ -19,7 +19,7 @@ import (
 // Register adds the check domain's builtins to r.
 func Register(r *interp.Registry) error {
 	return r.RegisterAll(
-		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success")`,
+		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success", max_loss=0)`,
 			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
 		interp.Builtin{Name: "tcp", Signature: `tcp(src, dst, port, expect="success", count=1, backends=[], timeout_s=10)`,
 			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
@@ -41,12 +41,17 @@ host (ping 172.16.3.253) and back (ping 172.16.2.2). src is a VM handle (the pin
 guest, through its QEMU guest agent when it runs one, as stock images with qemu-guest-agent do, else
 through ovnrun's own channel), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
 port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
-a host (its address) or a VM (the address its guest reports). count echo requests (default 3) are sent
-within timeout_s seconds (default 10); from a VM, timeout_s starts once the VM has a global address
-of dst's family (its DHCP lease), which the check first waits for, up to 2 minutes. expect="success" (the default) passes when replies come back;
-expect="failure" passes when none do, to check that an ACL or a missing route blocks traffic. The
-check runs on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s
-and expect, with the ID ping/<src>-><dst> (#2, #3... for repeats).`
+a host (its address) or a VM (the address its guest reports). From a VM, the check first waits (up to
+2 minutes) for the VM to have a global address of dst's family (its DHCP lease); to a switch port, for
+the port to be up. expect="success" (the default) then waits for one reply, pinging again for up to
+timeout_s seconds (default 10) while ARP finds a path; in a run with an NB, it then waits (up to
+timeout_s more) until every chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then
+count echo requests (default 3) are sent, and the check passes when no more than max_loss percent of
+them (default 0: every one must answer; 0..100) go unanswered. Its result shows them: "3 sent, 3
+received, 0% loss, rtt avg 0.61 ms". expect="failure" passes when none of count requests gets a reply,
+to check that an ACL or a missing route blocks traffic; max_loss does not apply to it. The check runs
+on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s, expect and
+max_loss when set, with the ID ping/<src>-><dst> (#2, #3... for repeats).`
 
 func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
@@ -54,8 +59,10 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		count      = 3
 		timeout    = 10
 		expect     = "success"
+		maxLoss    = 0
 	)
-	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "count?", &count, "timeout_s?", &timeout, "expect?", &expect); err != nil {
+	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "count?", &count, "timeout_s?", &timeout, "expect?", &expect,
+		"max_loss?", &maxLoss); err != nil {
 		return nil, err
 	}
 	switch {
@@ -65,6 +72,10 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, c.Errorf("timeout_s %d is out of range 1..3600", timeout)
 	case expect != "success" && expect != "failure":
 		return nil, c.Errorf("expect %q: want success or failure", expect)
+	case maxLoss < 0 || maxLoss > 100:
+		return nil, c.Errorf("max_loss %d is out of range 0..100 (percent)", maxLoss)
+	case maxLoss != 0 && expect == "failure":
+		return nil, c.Errorf("max_loss applies to expect=\"success\" only: expect=\"failure\" wants no reply at all")
 	}
 	src, err := resolveSource(c, srcv)
 	if err != nil {
@@ -74,7 +85,7 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect}
+	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect, MaxLoss: maxLoss}
 	a.M = interp.Meta{Kind: "ping", Name: src.label + " -> " + dst.label, Mode: interp.Command,
 		Driver: "check", Host: src.host.Name, ID: checkID(c, "ping", src.label+"->"+dst.label)}
 	for _, d := range []string{src.dep, dst.dep} {

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,10 +30,18 @@ type GuestRunner interface {
 	GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error)
 }
 
+// ChassisSync is implemented by the NB driver of a run that has one: it
+// waits until every chassis has installed the flows for what the
+// Southbound holds now (ovn-nbctl --wait=hv sync), at most timeout.
+type ChassisSync interface {
+	SyncChassis(ctx context.Context, timeout time.Duration) (time.Duration, error)
+}
+
 // Driver is the interp.Driver of "check" actions.
 type Driver struct {
-	hosts  HostRunner
-	guests GuestRunner
+	hosts   HostRunner
+	guests  GuestRunner
+	chassis ChassisSync
 
 	mu sync.Mutex
 	// faultHosts are the hosts of the run's fault() calls, whose records
@@ -61,6 +68,13 @@ var _ interp.Driver = (*Driver)(nil)
 func NewDriver(hosts HostRunner, guests GuestRunner) *Driver {
 	return &Driver{hosts: hosts, guests: guests, faultHosts: map[string]bool{}, watches: map[string]*watchRun{},
 		watchHosts: map[string]bool{}}
+}
+
+// WithChassisSync makes pings wait for s between their first reply and the
+// requests whose loss counts (see ping). It returns d.
+func (d *Driver) WithChassisSync(s ChassisSync) *Driver {
+	d.chassis = s
+	return d
 }
 
 // Name implements interp.Driver.
@@ -120,7 +134,8 @@ func noGuestRunner(m *interp.Meta) error {
 }
 
 // Apply implements interp.Driver. A check always runs. Its output
-// ResultOutput is what it found ("3/3 replies, rtt avg 0.61 ms", or a
+// ResultOutput is what it found ("3 sent, 3 received, 0% loss, rtt avg
+// 0.61 ms", or a
 // trace's path by chassis), which the progress line shows.
 func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Outcomes, error) {
 	out := interp.Outcomes{}
@@ -155,18 +170,18 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 	return out, nil
 }
 
-// ping runs the check. Expecting success, it pings until replies come back
-// or timeout_s has passed: a VM may still be waiting for its DHCP lease, or
-// the first packets of a path wait for ARP, so early failures are retried.
+// ping runs the check. Expecting success, it first pings once at a time
+// until a reply comes back or timeout_s has passed: a VM may still be
+// waiting for its DHCP lease, or the first packets of a path wait for ARP,
+// so early failures are retried. Then, in a run with an NB, it waits until
+// every chassis has installed its flows (syncChassis). Then count requests
+// are sent, and their loss is judged against max_loss (pingloss.go).
 // Expecting failure, one round of count requests must get no reply.
 func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	dst, err := destination(ctx, p.Dst)
 	if err != nil {
 		return "", err
 	}
-	// Options common to iputils and busybox ping: a VM may only have the
-	// latter. -W 1 waits a second for the last reply.
-	argv := []string{"ping", "-c", strconv.Itoa(p.Count), "-i", "0.2", "-W", "1", dst}
 	// timeout_s is for the path, not for binding the destination's port
 	// or for the source VM's DHCP lease.
 	if p.Expect == "success" {
@@ -180,37 +195,97 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 			return "", err
 		}
 	}
-	start := time.Now()
-	deadline := start.Add(time.Duration(p.TimeoutS) * time.Second)
-	for attempt := 1; ; attempt++ {
-		r, err := d.run(ctx, p, argv)
+	if p.Expect == "failure" {
+		r, err := d.run(ctx, p, pingArgv(p.Count, dst))
 		if err != nil {
 			return "", err
 		}
-		replied := r.Status == 0
-		switch {
-		case p.Expect == "failure" && replied:
+		if r.Status == 0 {
 			return "", fmt.Errorf("replies came back from %s, expected none (%s)\n%s", dst, summary(r), indent(r.Stdout+r.Stderr))
-		case p.Expect == "failure":
-			return fmt.Sprintf("no reply from %s, as expected", dst), nil
-		case replied:
-			s := fmt.Sprintf("%s from %s", summary(r), dst)
-			if attempt > 1 {
-				s += fmt.Sprintf(", after %d attempts in %s", attempt, time.Since(start).Round(10*time.Millisecond))
-			}
-			if leased >= 100*time.Millisecond {
-				s += fmt.Sprintf(" (its address came after %s)", leased.Round(10*time.Millisecond))
-			}
-			return s, nil
-		case time.Now().After(deadline):
-			return "", fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
+		}
+		return fmt.Sprintf("no reply from %s, as expected", dst), nil
+	}
+	start := time.Now()
+	attempts, err := d.firstReply(ctx, p, dst)
+	if err != nil {
+		return "", err
+	}
+	waited := time.Since(start)
+	unsynced, err := d.syncChassis(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	r, err := d.run(ctx, p, pingArgv(p.Count, dst))
+	if err != nil {
+		return "", err
+	}
+	st := parseStats(r.Stdout)
+	if err := judgeLoss(st, p.Count, p.MaxLoss); err != nil {
+		return "", fmt.Errorf("to %s after the first reply%s: %w:\n%s", dst, unsynced, err, indent(r.Stdout+r.Stderr))
+	}
+	s := fmt.Sprintf("%s from %s", st, dst)
+	if attempts > 1 {
+		s += fmt.Sprintf(", first reply after %d attempts in %s", attempts, waited.Round(10*time.Millisecond))
+	}
+	if leased >= 100*time.Millisecond {
+		s += fmt.Sprintf(" (its address came after %s)", leased.Round(10*time.Millisecond))
+	}
+	return s + unsynced, nil
+}
+
+// syncChassis waits, at most timeout_s, until every chassis has installed
+// the flows for what the Southbound holds now. The first reply may have
+// come before them: a router that did not know the next hop's MAC holds
+// the packet in ovn-controller (pinctrl), sends an ARP request, and sends
+// the packet on once the MAC_Binding it learnt is in the Southbound; the
+// flow that uses that binding comes after. A request sent in between goes
+// to ovn-controller again and is held until its main loop next wakes,
+// which can be seconds: lost, for ping. Without an NB in the run there is
+// nothing to wait for. A chassis that does not answer (its ovn-controller
+// killed) does not fail the check: the loss is judged all the same, and
+// the returned note says the flows were not confirmed.
+func (d *Driver) syncChassis(ctx context.Context, p *Ping) (string, error) {
+	if d.chassis == nil {
+		return "", nil
+	}
+	_, err := d.chassis.SyncChassis(ctx, time.Duration(p.TimeoutS)*time.Second)
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
+		return fmt.Sprintf(" (the chassis' flows were not confirmed: %v)", err), nil
+	}
+	return "", nil
+}
+
+// firstReply pings dst once at a time until a reply comes back, and
+// returns how many attempts that took.
+func (d *Driver) firstReply(ctx context.Context, p *Ping, dst string) (int, error) {
+	deadline := time.Now().Add(time.Duration(p.TimeoutS) * time.Second)
+	for attempt := 1; ; attempt++ {
+		r, err := d.run(ctx, p, pingArgv(1, dst))
+		if err != nil {
+			return attempt, err
+		}
+		if r.Status == 0 {
+			return attempt, nil
+		}
+		if time.Now().After(deadline) {
+			return attempt, fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
 		}
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return attempt, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// pingArgv sends count requests to dst with options common to iputils and
+// busybox ping, since a VM may only have the latter. -W 1 waits a second
+// for the last reply.
+func pingArgv(count int, dst string) []string {
+	return []string{"ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "1", dst}
 }
 
 // run runs argv where the ping runs: in the guest, or on the host.
@@ -236,27 +311,6 @@ func destination(ctx context.Context, dst any) (string, error) {
 		return v, nil
 	}
 	return "", fmt.Errorf("destination of type %T", dst)
-}
-
-// The statistics lines of iputils' and busybox' ping. Numbers are bounded:
-// the summary goes into a progress line and the journal.
-var (
-	countsRE = regexp.MustCompile(`(?m)^(\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received`)
-	rttRE    = regexp.MustCompile(`(?m)^(?:rtt|round-trip) min/avg/max(?:/mdev)? = [\d.]{1,16}/([\d.]{1,16})/`)
-)
-
-// summary reads "3/3 replies, rtt avg 0.61 ms" from iputils' or busybox'
-// ping output; without statistics, the exit status.
-func summary(r *remote.Result) string {
-	m := countsRE.FindStringSubmatch(r.Stdout)
-	if m == nil {
-		return "exit status " + strconv.Itoa(r.Status)
-	}
-	s := fmt.Sprintf("%s/%s replies", m[2], m[1])
-	if rtt := rttRE.FindStringSubmatch(r.Stdout); rtt != nil {
-		s += ", rtt avg " + rtt[1] + " ms"
-	}
-	return s
 }
 
 func indent(s string) string {

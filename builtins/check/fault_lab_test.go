@@ -138,9 +138,9 @@ var (
 	received = regexp.MustCompile(`(\d+) (?:packets )?received`)
 )
 
-// pingStats pings h1 from h0 n times and returns the replies and the
+// pingFromH0 pings h1 from h0 n times and returns the replies and the
 // smallest round trip (0 without replies).
-func pingStats(t *testing.T, r nsRunner, n int) (replies int, min time.Duration) {
+func pingFromH0(t *testing.T, r nsRunner, n int) (replies int, min time.Duration) {
 	t.Helper()
 	res, err := r.Run(context.Background(), "h0", remote.Script(fmt.Sprintf("ping -c %d -i 0.2 -W 1 10.7.0.2", n)))
 	if err != nil {
@@ -227,7 +227,7 @@ func TestFaultNetem(t *testing.T) {
 				d.impair, d.preferImpair = []string{os.Args[0], "lab", "impair"}, p
 				return d
 			}
-			if n, min := pingStats(t, r, 3); n != 3 || min >= delay*time.Millisecond {
+			if n, min := pingFromH0(t, r, 3); n != 3 || min >= delay*time.Millisecond {
 				t.Fatalf("before the fault: %d/3 replies, min rtt %v", n, min)
 			}
 			d := labDriver()
@@ -236,28 +236,28 @@ func TestFaultNetem(t *testing.T) {
 			if impairing := pid > 0; impairing != (p || !hasNetem) {
 				t.Errorf("impairer pid %d, with netem %v and prefer %v", pid, hasNetem, p)
 			}
-			if n, min := pingStats(t, r, 3); n != 3 || min < delay*time.Millisecond {
+			if n, min := pingFromH0(t, r, 3); n != 3 || min < delay*time.Millisecond {
 				t.Errorf("with delay_ms %d: %d/3 replies, min rtt %v", delay, n, min)
 			}
 			undoneNetem(t, r, d, f, pid)
-			if n, min := pingStats(t, r, 3); n != 3 || min >= delay*time.Millisecond {
+			if n, min := pingFromH0(t, r, 3); n != 3 || min >= delay*time.Millisecond {
 				t.Errorf("after the run: %d/3 replies, min rtt %v", n, min)
 			}
 
 			d = labDriver()
 			f = netemOn(t, d, 0, 100)
-			if n, _ := pingStats(t, r, 3); n != 0 {
+			if n, _ := pingFromH0(t, r, 3); n != 0 {
 				t.Errorf("with loss_pct 100: %d/3 replies", n)
 			}
 			undoneNetem(t, r, d, f, impairerPID(r, f))
 
 			d = labDriver()
 			f = netemOn(t, d, 1, 0)
-			if n, _ := pingStats(t, r, 5); n != 5 {
+			if n, _ := pingFromH0(t, r, 5); n != 5 {
 				t.Errorf("with loss_pct 0: %d/5 replies", n)
 			}
 			undoneNetem(t, r, d, f, impairerPID(r, f))
-			if n, _ := pingStats(t, r, 3); n != 3 {
+			if n, _ := pingFromH0(t, r, 3); n != 3 {
 				t.Errorf("after the runs: %d/3 replies", n)
 			}
 		})

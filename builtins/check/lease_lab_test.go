@@ -53,7 +53,7 @@ func TestPingWaitsForAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "3/3 replies") || g.probes < 2 {
+	if !strings.Contains(out, "3 sent, 3 received, 0% loss") || g.probes < 2 {
 		t.Errorf("after %d looks for the address: %s", g.probes, out)
 	}
 }

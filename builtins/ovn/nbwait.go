@@ -102,31 +102,13 @@ func (t *txn) addWait() (int, error) {
 // chassis) reaches the nb_cfg our transaction set, like ovn-nbctl --wait,
 // and logs the time waited.
 func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult) error {
-	if len(sel.Rows) != 1 {
-		return fmt.Errorf("nb: --wait: reading NB_Global nb_cfg returned %d rows", len(sel.Rows))
-	}
-	var want int
-	switch v := sel.Rows[0]["nb_cfg"].(type) {
-	case float64:
-		want = int(v)
-	case int:
-		want = v
-	default:
-		return fmt.Errorf("nb: --wait: NB_Global nb_cfg is %T", v)
+	want, err := selectedCfg(sel)
+	if err != nil {
+		return fmt.Errorf("nb: --wait: %w", err)
 	}
 	column := d.cfg.Wait + "_cfg"
 	start := time.Now()
-	err := poll.Until(ctx, nbWaitTimeout, pollEvery, func() (bool, error) {
-		rep, err := d.currentReplica(ctx)
-		if err != nil {
-			return false, err
-		}
-		for _, g := range rep.State().Tables["NB_Global"] {
-			got, _ := g.Cols[column].(int)
-			return got >= want, nil
-		}
-		return false, nil
-	})
+	err = d.reachCfg(ctx, column, want, nbWaitTimeout)
 	waited := time.Since(start).Round(100 * time.Microsecond)
 	if err == poll.ErrTimeout {
 		who := "ovn-northd"
@@ -140,6 +122,37 @@ func (d *NBDriver) waitProcessed(ctx context.Context, sel ovsdb.OperationResult)
 	}
 	fmt.Fprintf(d.cfg.Log, "nb: waited %s for %s (%s reached nb_cfg %d)\n", waited, map[string]string{"sb": "ovn-northd", "hv": "the chassis"}[d.cfg.Wait], column, want)
 	return nil
+}
+
+// selectedCfg reads nb_cfg from the select of NB_Global after its increment.
+func selectedCfg(sel ovsdb.OperationResult) (int, error) {
+	if len(sel.Rows) != 1 {
+		return 0, fmt.Errorf("reading NB_Global nb_cfg returned %d rows", len(sel.Rows))
+	}
+	switch v := sel.Rows[0]["nb_cfg"].(type) {
+	case float64:
+		return int(v), nil
+	case int:
+		return v, nil
+	default:
+		return 0, fmt.Errorf("NB_Global nb_cfg is %T", v)
+	}
+}
+
+// reachCfg waits until NB_Global's column (sb_cfg, hv_cfg) is at least
+// want; poll.ErrTimeout when timeout passes first.
+func (d *NBDriver) reachCfg(ctx context.Context, column string, want int, timeout time.Duration) error {
+	return poll.Until(ctx, timeout, pollEvery, func() (bool, error) {
+		rep, err := d.currentReplica(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, g := range rep.State().Tables["NB_Global"] {
+			got, _ := g.Cols[column].(int)
+			return got >= want, nil
+		}
+		return false, nil
+	})
 }
 
 // outputs returns the outputs of applied actions that are already known:

@@ -70,7 +70,7 @@ func ovnrunProcess(t testing.TB, args ...string) (string, time.Duration) {
 	return out.String(), took
 }
 
-var pingLine = regexp.MustCompile(`(?m)^  \[[^]]+\] ping .*: run \(.*\): (\d+)/\d+ replies`)
+var pingLine = regexp.MustCompile(`(?m)^  \[[^]]+\] ping .*: run \(.*\): \d+ sent, (\d+) received`)
 
 // checkPings fails t unless the output reports n pings that got replies.
 func checkPings(t testing.TB, out string, n int) {
