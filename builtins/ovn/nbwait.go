@@ -219,15 +219,7 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 	}
 	var value string
 	var found bool
-	err := poll.Until(ctx, outputTimeout, pollEvery, func() (bool, error) {
-		s, err := d.snapshot(ctx)
-		if err != nil {
-			return false, err
-		}
-		r := s.owned[tableSwitchPort.Name][id]
-		if r == nil {
-			return false, fmt.Errorf("nb: %s is not in the NB", id)
-		}
+	err := d.pollPort(ctx, id, outputTimeout, func(r *liveRow) (bool, error) {
 		v, ok := r.cols["dynamic_addresses"].(*string)
 		if !ok || v == nil || *v == "" {
 			return false, nil
@@ -247,6 +239,22 @@ func (d *NBDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 	return value, nil
 }
 
+// pollPort calls done with this runbook's switch port id, as the NB holds
+// it, until done says so, errs or timeout passes (poll.ErrTimeout).
+func (d *NBDriver) pollPort(ctx context.Context, id string, timeout time.Duration, done func(*liveRow) (bool, error)) error {
+	return poll.Until(ctx, timeout, pollEvery, func() (bool, error) {
+		s, err := d.snapshot(ctx)
+		if err != nil {
+			return false, err
+		}
+		r := s.owned[tableSwitchPort.Name][id]
+		if r == nil {
+			return false, fmt.Errorf("nb: %s is not in the NB", id)
+		}
+		return done(r)
+	})
+}
+
 // upTimeout bounds the wait for a port to be up: a lab of many hypervisors
 // on a small machine binds its ports over tens of seconds.
 const upTimeout = 2 * time.Minute
@@ -256,15 +264,7 @@ const upTimeout = 2 * time.Minute
 // it and installed its flows. An NB whose schema has no up column (before
 // OVN 20.06) has nothing to wait for.
 func (d *NBDriver) waitUp(ctx context.Context, id string) (string, error) {
-	err := poll.Until(ctx, upTimeout, pollEvery, func() (bool, error) {
-		s, err := d.snapshot(ctx)
-		if err != nil {
-			return false, err
-		}
-		r := s.owned[tableSwitchPort.Name][id]
-		if r == nil {
-			return false, fmt.Errorf("nb: %s is not in the NB", id)
-		}
+	err := d.pollPort(ctx, id, upTimeout, func(r *liveRow) (bool, error) {
 		v, known := r.cols["up"]
 		if !known {
 			return true, nil
