@@ -126,6 +126,8 @@ type NBDriver struct {
 	snapMu sync.Mutex
 	// transactions counts the transactions sent, for tests and the bench.
 	transactions atomic.Int64
+	// syncs shares SyncChassis among concurrent checks.
+	syncs syncFlights
 }
 
 var (

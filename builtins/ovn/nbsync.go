@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
@@ -21,7 +22,15 @@ import (
 // Southbound rows the chassis wrote themselves before the call (the
 // MAC_Binding a first ping taught them) are covered too. It returns the
 // time waited.
+//
+// Concurrent callers share one increment (syncFlights): a step's checks
+// all sync at once, and each increment is waited for by every chassis.
 func (d *NBDriver) SyncChassis(ctx context.Context, timeout time.Duration) (time.Duration, error) {
+	return d.syncs.do(ctx, timeout, d.syncChassisOnce)
+}
+
+// syncChassisOnce is one increment of nb_cfg and the wait for hv_cfg.
+func (d *NBDriver) syncChassisOnce(ctx context.Context, timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
 	s, err := d.snapshot(ctx)
 	if err != nil {
@@ -70,4 +79,79 @@ func (l *LazyNB) SyncChassis(ctx context.Context, timeout time.Duration) (time.D
 		return 0, err
 	}
 	return d.SyncChassis(ctx, timeout)
+}
+
+// syncFlights lets concurrent SyncChassis calls share one sync. A caller
+// joins the next sync to start, never one already under way: that one
+// incremented nb_cfg before the caller asked, so it may not cover what the
+// caller saw (a MAC_Binding its first reply taught a chassis). Callers that
+// ask while a sync runs all share the one after it.
+type syncFlights struct {
+	mu      sync.Mutex
+	next    *syncFlight // the sync the next caller joins; nil: none yet
+	running bool        // a goroutine is running syncs
+	// syncs counts the syncs run, for tests.
+	syncs int
+}
+
+// syncFlight is one sync and its outcome, shared by its callers.
+type syncFlight struct {
+	done chan struct{}
+	// ctx is cancelled once every caller has given up waiting: the first
+	// caller's values, not its cancellation, since the others still wait.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration // the longest of its callers'
+	callers int           // still waiting
+	err     error
+}
+
+// do runs fn, or joins the next run of it, and returns once that run
+// has ended or ctx is done, with the time this caller waited.
+func (f *syncFlights) do(ctx context.Context, timeout time.Duration, fn func(context.Context, time.Duration) (time.Duration, error)) (time.Duration, error) {
+	start := time.Now()
+	f.mu.Lock()
+	fl := f.next
+	if fl == nil {
+		fl = &syncFlight{done: make(chan struct{})}
+		fl.ctx, fl.cancel = context.WithCancel(context.WithoutCancel(ctx))
+		f.next = fl
+	}
+	fl.timeout = max(fl.timeout, timeout)
+	fl.callers++
+	if !f.running {
+		f.running = true
+		go f.run(fn)
+	}
+	f.mu.Unlock()
+	select {
+	case <-fl.done:
+		return time.Since(start), fl.err
+	case <-ctx.Done():
+		f.mu.Lock()
+		if fl.callers--; fl.callers == 0 {
+			fl.cancel()
+		}
+		f.mu.Unlock()
+		return time.Since(start), ctx.Err()
+	}
+}
+
+// run runs fn for the waiting syncs one after another until none is waiting.
+func (f *syncFlights) run(fn func(context.Context, time.Duration) (time.Duration, error)) {
+	for {
+		f.mu.Lock()
+		fl := f.next
+		f.next = nil
+		if fl == nil {
+			f.running = false
+			f.mu.Unlock()
+			return
+		}
+		f.syncs++
+		f.mu.Unlock()
+		_, fl.err = fn(fl.ctx, fl.timeout)
+		fl.cancel()
+		close(fl.done)
+	}
 }

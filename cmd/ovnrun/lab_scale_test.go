@@ -24,5 +24,12 @@ func TestLabScale(t *testing.T) {
 		}
 	}
 	t.Logf("runbooks/scale.star -D n=4 from nothing to verified pings: %s", took.Round(10*time.Millisecond))
+	// The underlay carries IPv4 only: an IPv6 link-local address on br-lab
+	// floods every other host's ovs-vswitchd with its DAD, router
+	// solicitations and MLD reports (docs/speed.md, "Lab at scale").
+	stdout, stderr, code := ovnrun(t, "lab", "exec", name, "hv0", "--", "ip", "-6", "-o", "addr", "show", "dev", "br-lab")
+	if code != 0 || stdout != "" {
+		t.Errorf("hv0's br-lab: exit %d, IPv6 addresses %q, stderr %q; want none", code, stdout, stderr)
+	}
 	checkDown(t, path, name)
 }

@@ -95,6 +95,11 @@ lab_underlay() {
 	mac=$(ip -o link show dev "$dev" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	ovs-vsctl --may-exist add-br br-lab -- set Bridge br-lab datapath_type=netdev other-config:hwaddr="\"$mac\"" \
 		-- --may-exist add-port br-lab "$dev" || return 1
+	# The underlay is IPv4 (above). With IPv6 up, br-lab's link-local
+	# address sends duplicate address detection, router solicitations and
+	# MLD reports, which the lab's bridge floods to every other host's
+	# br-lab: each a miss in ovs-vswitchd there, n^2 in all.
+	echo 1 >/proc/sys/net/ipv6/conf/br-lab/disable_ipv6 || return 1
 	ip link set br-lab up || return 1
 	while read -r kind x; do
 		case $kind in
