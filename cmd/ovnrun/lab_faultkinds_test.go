@@ -134,7 +134,7 @@ func TestLabFaults(t *testing.T) {
 	})
 	t.Run("netem", func(t *testing.T) {
 		out, _ := ovnrunProcess(t, "--lab", "--only", "faults", "-D", "fault=netem", path)
-		m := regexp.MustCompile(`replies, rtt avg ([0-9.]+) ms`).FindStringSubmatch(out)
+		m := regexp.MustCompile(`loss, rtt avg ([0-9.]+) ms`).FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("no ping round trip in:\n%s", out)
 		}
