@@ -79,6 +79,17 @@ func Split(src string) ([]Chunk, error) {
 // builtins newRegistry returns plus the test helpers.
 func Run(t *testing.T, pattern string, newRegistry func() (*interp.Registry, error), opts interp.Options) {
 	t.Helper()
+	eachChunk(t, pattern, func(file string, c Chunk) {
+		t.Run(fmt.Sprintf("%s:%d", filepath.Base(file), c.Start), func(t *testing.T) {
+			_, err := evaluate(t, file, c, newRegistry, opts)
+			check(t, file, c, err)
+		})
+	})
+}
+
+// eachChunk calls fn with every chunk of the files matching pattern.
+func eachChunk(t *testing.T, pattern string, fn func(file string, c Chunk)) {
+	t.Helper()
 	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no script tests match %s", pattern)
@@ -93,21 +104,24 @@ func Run(t *testing.T, pattern string, newRegistry func() (*interp.Registry, err
 			t.Fatalf("%s: %v", file, err)
 		}
 		for _, c := range chunks {
-			t.Run(fmt.Sprintf("%s:%d", filepath.Base(file), c.Start), func(t *testing.T) {
-				reg, err := newRegistry()
-				if err != nil {
-					t.Fatal(err)
-				}
-				o := opts
-				o.Registry = reg
-				var ev *interp.Eval
-				o.OnStart = func(e *interp.Eval) { ev = e }
-				o.Predeclared = predeclared(func() *interp.Plan { return ev.Plan() })
-				_, err = interp.Evaluate(file, []byte(c.Src), o)
-				check(t, file, c, err)
-			})
+			fn(file, c)
 		}
 	}
+}
+
+// evaluate evaluates chunk c of file with a registry of its own and the
+// script tests' predeclared helpers.
+func evaluate(t *testing.T, file string, c Chunk, newRegistry func() (*interp.Registry, error), opts interp.Options) (*interp.Plan, error) {
+	t.Helper()
+	reg, err := newRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Registry = reg
+	var ev *interp.Eval
+	opts.OnStart = func(e *interp.Eval) { ev = e }
+	opts.Predeclared = predeclared(func() *interp.Plan { return ev.Plan() })
+	return interp.Evaluate(file, []byte(c.Src), opts)
 }
 
 // Plans evaluates, as Run does, every chunk of the files matching pattern
@@ -115,40 +129,17 @@ func Run(t *testing.T, pattern string, newRegistry func() (*interp.Registry, err
 // action the script tests declare goes through (saved plans).
 func Plans(t *testing.T, pattern string, newRegistry func() (*interp.Registry, error), opts interp.Options) []*interp.Plan {
 	t.Helper()
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no script tests match %s", pattern)
-	}
 	var plans []*interp.Plan
-	for _, file := range files {
-		src, err := os.ReadFile(file)
+	eachChunk(t, pattern, func(file string, c Chunk) {
+		if c.WantErr != nil {
+			return
+		}
+		p, err := evaluate(t, file, c, newRegistry, opts)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s:%d: %s", file, c.Start, detail(err))
 		}
-		chunks, err := Split(string(src))
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		for _, c := range chunks {
-			if c.WantErr != nil {
-				continue
-			}
-			reg, err := newRegistry()
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := opts
-			o.Registry = reg
-			var ev *interp.Eval
-			o.OnStart = func(e *interp.Eval) { ev = e }
-			o.Predeclared = predeclared(func() *interp.Plan { return ev.Plan() })
-			p, err := interp.Evaluate(file, []byte(c.Src), o)
-			if err != nil {
-				t.Fatalf("%s:%d: %s", file, c.Start, detail(err))
-			}
-			plans = append(plans, p)
-		}
-	}
+		plans = append(plans, p)
+	})
 	return plans
 }
 
