@@ -82,6 +82,12 @@ func withMaxLoss(p *Ping, pct int) *Ping {
 func apply(t *testing.T, d *Driver, p interp.Action) (string, error) {
 	t.Helper()
 	ctx := interp.WithOutputs(context.Background(), interp.Outputs{"logical_switch_port/h1_v0_vnet2": {"dynamic_addresses.ipv4": "172.16.2.2"}})
+	return applyIn(ctx, d, p)
+}
+
+// applyIn plans and applies one check with ctx's outputs and returns the
+// progress it printed.
+func applyIn(ctx context.Context, d *Driver, p interp.Action) (string, error) {
 	steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{p}}}
 	drivers := map[string]interp.Driver{"check": d}
 	planned, err := engine.PlanChanges(ctx, drivers, steps)

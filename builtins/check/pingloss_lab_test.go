@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -50,21 +49,14 @@ ping(v0, "10.1.1.2", count = 4, max_loss = 50)
 			if !ok {
 				t.Fatalf("no action %s", tc.id)
 			}
-			drivers := map[string]interp.Driver{"check": d}
-			steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{a}}}
-			planned, err := engine.PlanChanges(context.Background(), drivers, steps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var progress strings.Builder
-			err = engine.ApplyChanges(context.Background(), drivers, planned, &progress)
-			got := progress.String()
+			progress, err := applyIn(context.Background(), d, a)
+			got := progress
 			if err != nil {
 				got = err.Error()
 			}
 			t.Log(got)
 			if (err != nil) != tc.fail || !strings.Contains(got, tc.want) {
-				t.Errorf("got error %v, output:\n%s\nwant %q", err, progress.String(), tc.want)
+				t.Errorf("got error %v, output:\n%s\nwant %q", err, progress, tc.want)
 			}
 			if tc.fail && !strings.Contains(got, "more than max_loss=") {
 				t.Errorf("the error does not name max_loss: %s", got)

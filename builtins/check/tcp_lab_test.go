@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ovnrun/ovnrun/engine"
 	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/internal/labhost"
 	"github.com/ovnrun/ovnrun/interp"
@@ -160,21 +159,14 @@ tcp(v0, "10.1.1.2", 7006, timeout_s = 1)
 			if !ok {
 				t.Fatalf("no action %s", tc.id)
 			}
-			drivers := map[string]interp.Driver{"check": d}
-			steps := []*interp.Step{{Name: "verify", Actions: []interp.Action{a}}}
-			planned, err := engine.PlanChanges(ctx, drivers, steps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var progress strings.Builder
-			err = engine.ApplyChanges(ctx, drivers, planned, &progress)
-			got := progress.String()
+			progress, err := applyIn(ctx, d, a)
+			got := progress
 			if err != nil {
 				got = err.Error()
 			}
 			t.Log(got)
 			if (err != nil) != tc.fail || !strings.Contains(got, tc.want) {
-				t.Errorf("got error %v, output:\n%s\nwant %q", err, progress.String(), tc.want)
+				t.Errorf("got error %v, output:\n%s\nwant %q", err, progress, tc.want)
 			}
 			for _, vm := range []string{"v1", "v2"} {
 				if pids := lab.PIDsIn(l.VMNS("h0", vm)); len(pids) > 0 {
