@@ -110,9 +110,9 @@ type NBDriver struct {
 	// refCols and roots are what the server's schema says of references.
 	refCols refColumns
 	roots   map[string]bool
-	// last is the latest snapshot, reused while the cache is unchanged;
-	// diffs memoises comparisons against it. The engine calls a driver
-	// from one goroutine at a time.
+	// last is the latest snapshot, reused while the cache is unchanged
+	// (taken under snapMu); diffs memoises comparisons against it, for
+	// Plan, Prepare and Apply, which the engine calls one at a time.
 	last   *snapshot
 	diffs  map[interp.Action]*rowPlan
 	diffOf *snapshot
