@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -250,6 +251,9 @@ func down(name string) error {
 	}
 	saveQEMUProbes(filepath.Join(BaseDir(), name))
 	if err := os.RemoveAll(filepath.Join(BaseDir(), name)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := fitNeighbours(0, io.Discard); err != nil { // put back what this lab raised
 		errs = append(errs, err)
 	}
 	// Leave no empty directory behind either (only removes empty ones).

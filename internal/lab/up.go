@@ -68,6 +68,9 @@ func Up(spec Spec, log io.Writer) (l *Lab, created bool, err error) {
 	if err := down(spec.Name); err != nil { // what a failed lab up left
 		return nil, false, err
 	}
+	if err := fitNeighbours(len(spec.Hosts), log); err != nil {
+		return nil, false, err
+	}
 	start := time.Now()
 	l, err = build(spec)
 	if err != nil {
