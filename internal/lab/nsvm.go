@@ -383,12 +383,13 @@ func (d *VMDriver) startDHCP(a *virt.Interface, vmNS string) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command("ip", "netns", "exec", vmNS, bb, "udhcpc", "-f", "-i", a.Dev, "-s", d.lab.dhcpScript(),
+	cmd := exec.Command(bb, "udhcpc", "-f", "-i", a.Dev, "-s", d.lab.dhcpScript(),
 		"-p", d.dhcpPidfile(a), "-t", "1000000", "-T", "1")
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	// Started from a thread in the VM's namespace, which it inherits.
+	if err := InNamespace(vmNS, cmd.Start); err != nil {
 		return fmt.Errorf("start the DHCP client: %w", err)
 	}
 	// Reap it if it dies while this run lasts; it outlives the run.
@@ -403,12 +404,26 @@ func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string
 	if !NamespaceMounted(ns) {
 		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
 	}
-	args := append([]string{"netns", "exec", ns, "env", "PATH=" + d.lab.BinDir() + ":/usr/sbin:/usr/bin:/sbin:/bin"}, argv...)
-	cmd := exec.CommandContext(ctx, "ip", args...)
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("VM %s on %s: no command to run", vm, host)
+	}
+	path := d.lab.BinDir() + ":/usr/sbin:/usr/bin:/sbin:/bin"
+	bin, err := lookPathIn(path, argv[0])
+	if err != nil { // as a shell says it, with its status
+		return &remote.Result{Host: host + "/" + vm, Cmd: remote.Argv(argv...).String(), Stderr: err.Error() + "\n", Status: 127}, nil
+	}
+	// Started from a thread inside the VM's namespace, which the child
+	// inherits: one process, where `ip netns exec ... env` made three and
+	// a mount namespace, for every ping attempt and lease poll.
+	cmd := exec.CommandContext(ctx, bin, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Env = []string{"PATH=" + path}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err = InNamespace(ns, cmd.Start); err == nil {
+		err = cmd.Wait()
+	}
 	res := &remote.Result{Host: host + "/" + vm, Cmd: remote.Argv(argv...).String(), Stdout: stdout.String(),
 		Stderr: stderr.String(), Duration: time.Since(start)}
 	var exit *exec.ExitError
@@ -421,6 +436,21 @@ func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string
 		return nil, err
 	}
 	return res, nil
+}
+
+// lookPathIn finds name in the directories of path (a PATH value), as the
+// shell of the VM would.
+func lookPathIn(path, name string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: command not found", name)
 }
 
 // vmWait bounds waiting for a VM's DHCP lease.
@@ -438,13 +468,14 @@ func (d *VMDriver) ReadOutput(ctx context.Context, id, attr string) (string, err
 	ns := d.lab.VMNS(vm[0], vm[1])
 	deadline := time.Now().Add(vmWait)
 	for {
-		out, err := Output("ip", "-n", ns, "-o", "-4", "addr", "show", "scope", "global")
+		addrs, err := namespaceAddrs(ns)
 		if err != nil {
 			return "", err
 		}
-		if f := strings.Fields(out); len(f) >= 4 {
-			addr, _, _ := strings.Cut(f[3], "/")
-			return addr, nil
+		for _, a := range addrs {
+			if a.Is4() {
+				return a.String(), nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("VM %s on %s has no IPv4 address after %s: did OVN answer its DHCP requests?", vm[1], vm[0], vmWait)

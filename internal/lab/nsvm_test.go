@@ -91,3 +91,104 @@ func TestVMDriverHalfMadeVM(t *testing.T) {
 		t.Errorf("second plan: %s, want unchanged", c.Op)
 	}
 }
+
+// TestNamespaceAddrs reads a namespace's usable global addresses in
+// process, as a check waiting for a lease does: not the link-local ones,
+// not an IPv6 address still in duplicate address detection, and each
+// family's own.
+func TestNamespaceAddrs(t *testing.T) {
+	require(t)
+	ns := fmt.Sprintf("t%d-addrs", os.Getpid())
+	if err := AddNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { RemoveNamespace(ns) })
+	got := func() []string {
+		t.Helper()
+		addrs, err := namespaceAddrs(ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range addrs {
+			out = append(out, a.String())
+		}
+		return out
+	}
+	if a := got(); len(a) != 0 {
+		t.Errorf("a namespace with only lo: %v, want none", a)
+	}
+	if err := batch(ns, []string{
+		"link add nic0 type veth peer name peer0", "link set nic0 up", "link set peer0 up",
+		"addr add 10.9.8.7/24 dev nic0",
+		"addr add 169.254.1.1/16 dev nic0 scope link",
+		"addr add fd00::7/64 dev nic0 nodad",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if a := strings.Join(got(), " "); a != "10.9.8.7 fd00::7" {
+		t.Errorf("addresses %q, want %q", a, "10.9.8.7 fd00::7")
+	}
+	// Tentative: an address under duplicate address detection (a second or
+	// so on a link with a carrier); read it straight away.
+	if err := batch(ns, []string{"link add nic1 type veth peer name peer1", "link set nic1 up", "link set peer1 up",
+		"addr add fd00:1::1/64 dev nic1"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Output("ip", "-n", ns, "-6", "-o", "addr", "show", "dev", "nic1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := strings.Join(got(), " ")
+	if strings.Contains(out, "tentative") && strings.Contains(a, "fd00:1::1") {
+		t.Errorf("a tentative address was read as usable: %q (ip says %q)", a, out)
+	}
+}
+
+// TestTxOff turns TX checksumming off on a veth in a namespace, as the lab
+// does for every veth its packets cross, and ethtool itself reads it back
+// (a packet crossing the userspace datapath with a partial checksum is
+// dropped by the kernel that receives it).
+func TestTxOff(t *testing.T) {
+	require(t)
+	if _, err := LookPath("ethtool"); err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("t%d-txoff", os.Getpid())
+	if err := AddNamespace(ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { RemoveNamespace(ns) })
+	if err := batch(ns, []string{"link add nic0 type veth peer name nic1"}); err != nil {
+		t.Fatal(err)
+	}
+	tx := func(dev string) string {
+		t.Helper()
+		out, err := Output("ip", "netns", "exec", ns, "ethtool", "-k", dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(line, "tx-checksumming: "); ok {
+				return v
+			}
+		}
+		t.Fatalf("ethtool -k %s has no tx-checksumming:\n%s", dev, out)
+		return ""
+	}
+	if v := tx("nic0"); v != "on" {
+		t.Fatalf("a new veth's tx-checksumming is %q, want on to start with", v)
+	}
+	if err := txOff(ns, "nic0"); err != nil {
+		t.Fatal(err)
+	}
+	if v := tx("nic0"); v != "off" {
+		t.Errorf("tx-checksumming %q after txOff, want off", v)
+	}
+	if v := tx("nic1"); v != "on" {
+		t.Errorf("the other end's tx-checksumming %q, want it left on", v)
+	}
+	if err := txOff(ns, "nosuch"); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("txOff of a missing device: %v, want an error naming it", err)
+	}
+}

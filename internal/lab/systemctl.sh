@@ -100,17 +100,22 @@ lab_underlay() {
 	# MLD reports, which the lab's bridge floods to every other host's
 	# br-lab: each a miss in ovs-vswitchd there, n^2 in all.
 	echo 1 >/proc/sys/net/ipv6/conf/br-lab/disable_ipv6 || return 1
-	ip link set br-lab up || return 1
-	while read -r kind x; do
-		case $kind in
-		addr) ip addr replace "$x" dev br-lab ;;
-		route) ip route replace "$x" dev br-lab ;;
-		esac || return 1
-	done <"$conf"
-	# The kernel must not also take the underlay's packets from $dev, nor
-	# answer ARP there: br-lab does, through ovs-vswitchd.
-	ip addr flush dev "$dev" && ip link set "$dev" arp off &&
-		echo 1 >"/proc/sys/net/ipv4/conf/$dev/rp_filter" &&
+	# One ip process for it all: a host has a route for each lab member
+	# outside its subnet. The kernel must not also take the underlay's
+	# packets from $dev, nor answer ARP there: br-lab does, through
+	# ovs-vswitchd.
+	{
+		echo "link set br-lab up"
+		while read -r kind x; do
+			case $kind in
+			addr) echo "addr replace $x dev br-lab" ;;
+			route) echo "route replace $x dev br-lab" ;;
+			esac
+		done <"$conf"
+		echo "addr flush dev $dev"
+		echo "link set $dev arp off"
+	} | ip -batch - || return 1
+	echo 1 >"/proc/sys/net/ipv4/conf/$dev/rp_filter" &&
 		echo 1 >"/proc/sys/net/ipv6/conf/$dev/disable_ipv6"
 }
 
