@@ -202,7 +202,7 @@ func ApplyChanges(ctx context.Context, drivers map[string]interp.Driver, planned
 		// What each change actually did, as its lane reports it: the step's
 		// summary counts that, not the plan's guess.
 		done := slices.Clone(st.Changes)
-		errs := lanes.Each(parallel, len(stepLanes), func(i int) error {
+		errs := eachLane(parallel, drivers, stepLanes, func(i int) error {
 			return r.applyLane(ctx, drivers, stepLanes[i], done, out)
 		})
 		if err := errors.Join(errs...); err != nil {
@@ -215,6 +215,42 @@ func ApplyChanges(ctx context.Context, drivers map[string]interp.Driver, planned
 	}
 	t.done = true
 	return nil
+}
+
+// eachLane calls fn for every lane, at most parallel at once, except the
+// lanes that only check (interp.Checker): those all run at once beside
+// them, since they wait rather than configure.
+func eachLane(parallel int, drivers map[string]interp.Driver, ls []*lane, fn func(i int) error) []error {
+	var checks, others []int
+	for i, l := range ls {
+		if l.checksOnly(drivers) {
+			checks = append(checks, i)
+		} else {
+			others = append(others, i)
+		}
+	}
+	errs := make([]error, len(ls))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for j, err := range lanes.Each(len(checks), len(checks), func(j int) error { return fn(checks[j]) }) {
+			errs[checks[j]] = err
+		}
+	})
+	for j, err := range lanes.Each(parallel, len(others), func(j int) error { return fn(others[j]) }) {
+		errs[others[j]] = err
+	}
+	wg.Wait()
+	return errs
+}
+
+func (l *lane) checksOnly(drivers map[string]interp.Driver) bool {
+	for _, b := range l.batches {
+		c, ok := drivers[b.driver].(interp.Checker)
+		if !ok || !c.Checks() {
+			return false
+		}
+	}
+	return true
 }
 
 // lane is the changes of one step on one target, cut into batches.

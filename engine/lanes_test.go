@@ -231,3 +231,19 @@ func TestRunParallelOption(t *testing.T) {
 		t.Errorf("with Parallel -1: %v, want it refused", err)
 	}
 }
+
+// checkLaneDriver is a laneDriver whose actions only check (interp.Checker).
+type checkLaneDriver struct{ laneDriver }
+
+func (d *checkLaneDriver) Checks() bool { return true }
+
+// Checks wait rather than configure: --parallel does not bound their lanes,
+// so that many hosts' pings wait for their ports and leases at once.
+func TestCheckLanesBeyondParallel(t *testing.T) {
+	d := &checkLaneDriver{laneDriver{name: "check", meet: make(chan struct{}), wait: 5 * time.Second}}
+	drivers := map[string]interp.Driver{"check": d}
+	planned := planStep(t, drivers, hostAct("check", "h0", "a", interp.Command), hostAct("check", "h1", "b", interp.Command))
+	if err := ApplyChanges(WithParallel(context.Background(), 1), drivers, planned, nil); err != nil {
+		t.Fatalf("%v: with WithParallel(1), the two hosts' checks did not run at once", err)
+	}
+}

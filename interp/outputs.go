@@ -54,6 +54,15 @@ type PrefixReader interface {
 // the progress line of the command shows it.
 const ResultOutput = "result"
 
+// Checker is implemented by drivers whose actions only observe and mostly
+// wait (for a port, a lease, replies), such as the check driver. --parallel
+// bounds how many hosts are configured at once; a lane of a step made only
+// of a Checker's changes is not counted in that bound, so that many hosts'
+// checks wait at once rather than in turns.
+type Checker interface {
+	Checks() bool
+}
+
 // Preflighter is implemented by drivers that can refuse a whole run before
 // anything is applied, such as the NB driver refusing rows ovnrun did not
 // create. The engine calls Preflight with every change of the driver, all

@@ -61,7 +61,10 @@ type Driver struct {
 	preferImpair bool
 }
 
-var _ interp.Driver = (*Driver)(nil)
+var (
+	_ interp.Driver  = (*Driver)(nil)
+	_ interp.Checker = (*Driver)(nil)
+)
 
 // NewDriver returns the check driver. guests may be nil: a ping from a VM
 // is then refused when planned.
@@ -76,6 +79,10 @@ func (d *Driver) WithChassisSync(s ChassisSync) *Driver {
 	d.chassis = s
 	return d
 }
+
+// Checks implements interp.Checker: checks wait for replies, ports and
+// leases, so every host's run at once, beyond --parallel.
+func (d *Driver) Checks() bool { return true }
 
 // Name implements interp.Driver.
 func (d *Driver) Name() string { return "check" }

@@ -42,7 +42,7 @@ func addLiveFlags(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.owner, "owner", "", "act as owner `NAME`: the tag of the NB rows and VMs this run creates, prunes and destroys (default: the runbook's lab(), else its base name and a hash of its path)")
 	fs.BoolVar(&f.noPrune, "no-prune", false, "keep the NB rows, VMs and host settings this owner created that the runbook no longer declares (apply deletes or undoes them)")
 	fs.StringVar(&f.wait, "wait", "none", "after each NB transaction, wait for `sb|hv|none`: ovn-northd (sb), every chassis (hv), or nothing")
-	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default)")
+	fs.IntVar(&f.parallel, "parallel", interp.DefaultParallel, "configure at most `N` hosts at once (0: the default); checks are not counted")
 	addJournalFlags(fs, &f.journalFlags)
 	addHostFlags(fs, &f.hosts)
 	addLabFlags(fs, &f.lab)
