@@ -1,6 +1,10 @@
 package check
 
-import "github.com/ovnrun/ovnrun/interp"
+import (
+	"time"
+
+	"github.com/ovnrun/ovnrun/interp"
+)
 
 // Ping sends ICMP echo requests from a host or a VM to an address and
 // succeeds when the replies match what is expected: the lab's end-to-end
@@ -21,6 +25,9 @@ type Ping struct {
 	// MaxLoss is the percentage (0..100) of the count requests sent after
 	// the first reply that may go unanswered.
 	MaxLoss int
+	// WaitS bounds the waits for the destination port to be up and the
+	// source VM's address, in seconds; 0 is the default (defaultWait).
+	WaitS int `json:",omitempty"`
 }
 
 // Fields implements interp.Action.
@@ -32,7 +39,24 @@ func (p *Ping) Fields() []interp.Field {
 		interp.F("timeout_s", p.TimeoutS),
 		interp.F("expect", p.Expect),
 		interp.F("max_loss", p.maxLossField()),
+		interp.F("wait_s", p.waitField()),
 	}
+}
+
+// waitField leaves the default unset, so that plans read as before.
+func (p *Ping) waitField() any {
+	if p.WaitS == 0 {
+		return nil
+	}
+	return p.WaitS
+}
+
+// wait is how long the ping waits for its port and its source's address.
+func (p *Ping) wait() time.Duration {
+	if p.WaitS == 0 {
+		return defaultWait
+	}
+	return time.Duration(p.WaitS) * time.Second
 }
 
 // maxLossField leaves the default 0 unset, so that plans of runbooks that

@@ -11,6 +11,8 @@
 package check
 
 import (
+	"time"
+
 	"go.starlark.net/starlark"
 
 	"github.com/ovnrun/ovnrun/interp"
@@ -19,7 +21,7 @@ import (
 // Register adds the check domain's builtins to r.
 func Register(r *interp.Registry) error {
 	return r.RegisterAll(
-		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success", max_loss=0)`,
+		interp.Builtin{Name: "ping", Signature: `ping(src, dst, count=3, timeout_s=10, expect="success", max_loss=0, wait_s=120)`,
 			Domain: "check", Doc: pingDoc, Fn: pingBuiltin},
 		interp.Builtin{Name: "tcp", Signature: `tcp(src, dst, port, expect="success", count=1, backends=[], timeout_s=10)`,
 			Domain: "check", Doc: tcpDoc, Fn: tcpBuiltin},
@@ -42,10 +44,12 @@ guest, through its QEMU guest agent when it runs one, as stock images with qemu-
 through ovnrun's own channel), or a host handle or name (it runs on the host). dst is an IP address string, a logical switch
 port (its IPv4 address; a dynamic address is resolved at apply time and shown as (known after apply)),
 a host (its address) or a VM (the address its guest reports). From a VM, the check first waits (up to
-2 minutes) for the VM to have a global address of dst's family (its DHCP lease); to a switch port, for
-the port to be up. expect="success" (the default) then waits for one reply, pinging again for up to
-timeout_s seconds (default 10) while ARP finds a path; in a run with an NB, it then waits (up to
-timeout_s more) until every chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then
+wait_s seconds, default 120) for the VM to have a global address of dst's family (its DHCP lease); to
+a switch port, as long for the port to be up (a lab of 128 hypervisors on two cores binds its ports
+over minutes). In a run with an NB, expect="success" (the default) then waits (up to timeout_s)
+until every chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then for one reply,
+pinging again for up to timeout_s seconds (default 10) while ARP finds a path; then for every chassis
+again (a router may have learnt a MAC from the first packet); then
 count echo requests (default 3) are sent, and the check passes when no more than max_loss percent of
 them (default 0: every one must answer; 0..100) go unanswered. Its result shows them: "3 sent, 3
 received, 0% loss, rtt avg 0.61 ms". expect="failure" passes when none of count requests gets a reply,
@@ -60,9 +64,10 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		timeout    = 10
 		expect     = "success"
 		maxLoss    = 0
+		wait       = int(defaultWait / time.Second)
 	)
 	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "count?", &count, "timeout_s?", &timeout, "expect?", &expect,
-		"max_loss?", &maxLoss); err != nil {
+		"max_loss?", &maxLoss, "wait_s?", &wait); err != nil {
 		return nil, err
 	}
 	switch {
@@ -74,6 +79,8 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, c.Errorf("expect %q: want success or failure", expect)
 	case maxLoss < 0 || maxLoss > 100:
 		return nil, c.Errorf("max_loss %d is out of range 0..100 (percent)", maxLoss)
+	case wait < 1 || wait > 3600:
+		return nil, c.Errorf("wait_s %d is out of range 1..3600", wait)
 	case maxLoss != 0 && expect == "failure":
 		return nil, c.Errorf("max_loss applies to expect=\"success\" only: expect=\"failure\" wants no reply at all")
 	}
@@ -86,6 +93,9 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, err
 	}
 	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect, MaxLoss: maxLoss}
+	if wait != int(defaultWait/time.Second) {
+		a.WaitS = wait
+	}
 	a.M = interp.Meta{Kind: "ping", Name: src.label + " -> " + dst.label, Mode: interp.Command,
 		Driver: "check", Host: src.host.Name, ID: checkID(c, "ping", src.label+"->"+dst.label)}
 	for _, d := range []string{src.dep, dst.dep} {

@@ -11,18 +11,19 @@ import (
 	"github.com/ovnrun/ovnrun/interp"
 )
 
-// leaseTimeout bounds how long a check from a VM waits for the VM to have an
-// address before its own timeout_s starts. A lab of many hypervisors on a
-// small machine gives its VMs their DHCP leases over tens of seconds; a
-// check must not spend its timeout on that, nor wait forever for a VM whose
-// port is never bound.
-const leaseTimeout = 2 * time.Minute
+// defaultWait bounds, unless a ping says otherwise (wait_s), how long a
+// check waits for the destination's port to be up and for its VM to have
+// an address, before its own timeout_s starts. A lab of many hypervisors on
+// a small machine binds its ports and gives its VMs their DHCP leases over
+// tens of seconds (minutes at 128); a check must not spend its timeout on
+// that, nor wait forever for a port that is never bound.
+const defaultWait = 2 * time.Minute
 
 // waitAddress waits until the VM has a global address of dst's family (an
 // IPv4 one when dst is a name), as its DHCP lease or its own configuration
 // gives it, and returns how long that took. Before that, every packet it
 // sends fails with "Network is unreachable".
-func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string) (time.Duration, error) {
+func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string, limit time.Duration) (time.Duration, error) {
 	family := "-4"
 	if a, err := netip.ParseAddr(dst); err == nil && a.Is6() && !a.Is4In6() {
 		family = "-6"
@@ -37,9 +38,9 @@ func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string) (time.Du
 		if ok {
 			return time.Since(start), nil
 		}
-		if time.Since(start) > leaseTimeout {
+		if time.Since(start) > limit {
 			return 0, fmt.Errorf("%s/%s has no global %s address after %s: has its DHCP lease come (is its port bound to a chassis, its switch given DHCP options)?",
-				host, vm, map[string]string{"-4": "IPv4", "-6": "IPv6"}[family], leaseTimeout)
+				host, vm, map[string]string{"-4": "IPv4", "-6": "IPv6"}[family], limit)
 		}
 		select {
 		case <-ctx.Done():
@@ -94,14 +95,16 @@ func hasUsableAddress(out string) bool {
 
 // waitPortUp waits, when dst is a logical switch port's address, until the
 // port is up (its NB up column: a chassis has bound it and installed its
-// flows); the NB driver bounds the wait. Where no driver can tell (a test's
-// outputs, or the address already known from an earlier run's journal)
-// there is nothing to wait for.
-func waitPortUp(ctx context.Context, dst any) error {
+// flows), at most limit: the NB driver waits until the context's deadline.
+// Where no driver can tell (a test's outputs, or the address already known
+// from an earlier run's journal) there is nothing to wait for.
+func waitPortUp(ctx context.Context, dst any, limit time.Duration) error {
 	f, ok := dst.(*interp.Future)
 	if !ok || !strings.HasPrefix(f.From, "logical_switch_port/") {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	_, err := interp.Resolve(ctx, interp.NewFuture(f.From, "up"))
 	var unresolved *interp.UnresolvedError
 	if errors.As(err, &unresolved) {

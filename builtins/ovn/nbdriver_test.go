@@ -456,3 +456,22 @@ func TestReadOutputUpWaitsForBinding(t *testing.T) {
 		t.Errorf("ReadOutput(up) = %q, %v", r.v, r.err)
 	}
 }
+
+// A ping's wait_s bounds the wait for its port to be up through the
+// context's deadline, below the default two minutes as above them: a port
+// that no chassis binds is reported after the caller's bound.
+func TestReadOutputUpUntilDeadline(t *testing.T) {
+	c := daemons.StartCentral(t)
+	d := connect(t, c.NB.Sock)
+	apply(t, d, evaluate(t, "runbooks/test.star", topology, nil))
+	ctx, cancel := context.WithTimeout(testCtx(t), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := d.ReadOutput(ctx, "logical_switch_port/vm1", "up")
+	if err == nil || !strings.Contains(err.Error(), "logical_switch_port/vm1 is not up after ") || strings.Contains(err.Error(), "after 2m") {
+		t.Errorf("ReadOutput(up) of a port no chassis binds, with a 700ms deadline: %v", err)
+	}
+	if took := time.Since(start); took >= upTimeout {
+		t.Errorf("it took %s, the default bound", took)
+	}
+}

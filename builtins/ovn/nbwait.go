@@ -2,6 +2,7 @@ package ovn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -255,16 +256,22 @@ func (d *NBDriver) pollPort(ctx context.Context, id string, timeout time.Duratio
 	})
 }
 
-// upTimeout bounds the wait for a port to be up: a lab of many hypervisors
-// on a small machine binds its ports over tens of seconds.
+// upTimeout bounds the wait for a port to be up when the caller's context
+// has no deadline: a lab of many hypervisors on a small machine binds its
+// ports over tens of seconds.
 const upTimeout = 2 * time.Minute
 
 // waitUp waits until the switch port's up column is true: ovn-northd sets
 // it once the port's Port_Binding is up, that is once a chassis has bound
-// it and installed its flows. An NB whose schema has no up column (before
-// OVN 20.06) has nothing to wait for.
+// it and installed its flows; until the context's deadline (a ping's
+// wait_s), else upTimeout. An NB whose schema has no up column (before OVN
+// 20.06) has nothing to wait for.
 func (d *NBDriver) waitUp(ctx context.Context, id string) (string, error) {
-	err := d.pollPort(ctx, id, upTimeout, func(r *liveRow) (bool, error) {
+	timeout := upTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	err := d.pollPort(ctx, id, timeout, func(r *liveRow) (bool, error) {
 		v, known := r.cols["up"]
 		if !known {
 			return true, nil
@@ -272,8 +279,9 @@ func (d *NBDriver) waitUp(ctx context.Context, id string) (string, error) {
 		up, ok := v.(*bool)
 		return ok && up != nil && *up, nil
 	})
-	if err == poll.ErrTimeout {
-		return "", fmt.Errorf("nb: %s is not up after %s: has a chassis bound it (is the VM's NIC attached, its iface-id set, ovn-controller running)?", id, upTimeout)
+	if err == poll.ErrTimeout || errors.Is(err, context.DeadlineExceeded) {
+		return "", fmt.Errorf("nb: %s is not up after %s: has a chassis bound it (is the VM's NIC attached, its iface-id set, ovn-controller running)?",
+			id, timeout.Round(100*time.Millisecond))
 	}
 	if err != nil {
 		return "", err
