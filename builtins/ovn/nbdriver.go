@@ -397,7 +397,7 @@ type staged struct {
 
 // stage compares changes with snap and builds their transaction.
 func (d *NBDriver) stage(ctx context.Context, snap *snapshot, changes []interp.Change) (*staged, error) {
-	st := &staged{changes: changes, snap: snap, tx: newTxn(d, snap), ops: map[string]interp.Op{}}
+	st := &staged{changes: changes, snap: snap, tx: newTxn(d, snap, len(changes)), ops: make(map[string]interp.Op, len(changes))}
 	for _, c := range changes {
 		id := c.Action.Meta().ID
 		if c.Op == interp.OpDelete {

@@ -60,9 +60,12 @@ type refChange struct {
 	action      interp.Action
 }
 
-func newTxn(d *NBDriver, s *snapshot) *txn {
-	return &txn{d: d, snap: s, newRow: map[string]string{}, newNamed: map[string]string{},
-		insertAt: map[string]int{}, refs: map[refKey]*refChange{}, globalAt: -1, indexed: map[string]bool{}}
+// newTxn starts a transaction of up to n changes: the maps and the rows a
+// bulk build fills are sized once for them (11,000 rows grown one insert at
+// a time rehash each map a dozen times).
+func newTxn(d *NBDriver, s *snapshot, n int) *txn {
+	return &txn{d: d, snap: s, rows: make([]*rowPlan, 0, n), newRow: make(map[string]string, n), newNamed: make(map[string]string, n),
+		insertAt: make(map[string]int, n), refs: map[refKey]*refChange{}, globalAt: -1, indexed: map[string]bool{}}
 }
 
 // add takes one compared row into the transaction.
