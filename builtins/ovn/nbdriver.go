@@ -242,6 +242,10 @@ func (d *NBDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp.
 	if err != nil {
 		return nil, err
 	}
+	if d.diffOf != snap {
+		// diff memoizes a comparison per action: sized once for all of them.
+		d.diffOf, d.diffs = snap, make(map[interp.Action]*rowPlan, len(actions))
+	}
 	out := make([]interp.Change, len(actions))
 	for i, a := range actions {
 		rp, err := d.diff(ctx, snap, a)
