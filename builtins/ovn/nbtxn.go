@@ -261,9 +261,12 @@ func (t *txn) row(w *desired, columns []string, insert bool) (ovsdb.Row, error) 
 	ts := t.d.db.Schema().Table(w.spec.Name)
 	row := make(ovsdb.Row, len(columns)+1) // +1: the name, set by insert
 	for _, c := range columns {
-		cs := ts.Column(c)
 		v := w.cols[c]
-		if cs == nil || (insert && v == nil) {
+		if insert && v == nil {
+			continue // most columns of an insert: no schema look-up for them
+		}
+		cs := ts.Column(c)
+		if cs == nil {
 			continue
 		}
 		switch r := v.(type) {
