@@ -10,6 +10,7 @@ import (
 	"net"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -82,7 +83,7 @@ func (t *txn) add(rp *rowPlan) error {
 		return nil
 	}
 	if rp.live == nil {
-		named := fmt.Sprintf("ovnrun%d", len(t.newRow))
+		named := "ovnrun" + strconv.Itoa(len(t.newRow))
 		t.newRow[rp.want.action.Meta().ID] = named
 		if rp.want.name != "" {
 			t.newNamed[tableName{rp.want.spec.Name, rp.want.name}] = named
