@@ -152,7 +152,9 @@ var lspTypes = map[string]bool{"": true, "router": true, "localport": true, "ext
 // lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=,
 // port_security=, enabled=, ha_chassis_group=, external_ids=)
 func lspBuiltin(c *interp.Call) (starlark.Value, error) {
-	var (
+	// The arguments are unpacked into one struct: Unpack takes pointers, so
+	// fifteen variables would be fifteen heap allocations per port.
+	var a struct {
 		swv, dhcpv4, dhcpv6, parent starlark.Value
 		haGroup                     starlark.Value
 		name                        interp.Name
@@ -163,13 +165,16 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 		options, externalIDs        interp.StringMap
 		portSecurity                interp.StringList
 		enabled, tagv               starlark.Value
-	)
-	if err := c.Unpack(2, "switch", &swv, "name", &name, "mac?", &mac, "ips?", &ips, "addresses?", &addresses,
-		"type?", &typ, "options?", &options, "parent?", &parent, "tag?", &tagv, "dhcpv4?", &dhcpv4, "dhcpv6?", &dhcpv6,
-		"port_security?", &portSecurity, "enabled?", &enabled, "ha_chassis_group?", &haGroup,
-		"external_ids?", &externalIDs); err != nil {
+	}
+	if err := c.Unpack(2, "switch", &a.swv, "name", &a.name, "mac?", &a.mac, "ips?", &a.ips, "addresses?", &a.addresses,
+		"type?", &a.typ, "options?", &a.options, "parent?", &a.parent, "tag?", &a.tagv, "dhcpv4?", &a.dhcpv4, "dhcpv6?", &a.dhcpv6,
+		"port_security?", &a.portSecurity, "enabled?", &a.enabled, "ha_chassis_group?", &a.haGroup,
+		"external_ids?", &a.externalIDs); err != nil {
 		return nil, err
 	}
+	swv, dhcpv4, dhcpv6, parent, haGroup := a.swv, a.dhcpv4, a.dhcpv6, a.parent, a.haGroup
+	name, mac, ips, addresses, typ := a.name, a.mac, a.ips, a.addresses, a.typ
+	options, externalIDs, portSecurity, enabled, tagv := a.options, a.externalIDs, a.portSecurity, a.enabled, a.tagv
 	if !lspTypes[typ] {
 		if typ == "localnet" {
 			return nil, c.Errorf(`type "localnet": use localnet(switch, name, network_name=) instead`)
