@@ -186,9 +186,12 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols := map[string]any{"type": typ, "options": options, "external_ids": externalIDs}
 	p := newRow(tableSwitchPort, string(name), nil, sw.a.M.ID)
 	p.link(switchPorts, sw.name)
+	// The columns go straight into the row, made canonical in place below:
+	// copying them from a map of their own cost a map insert each.
+	cols := p.Cols
+	cols["type"], cols["options"], cols["external_ids"] = typ, options, externalIDs
 	if len(addresses) > 0 {
 		if mac.IsSet() || mac.router || ips.dynamic || ips.unknown || len(ips.ips) > 0 {
 			return nil, c.Errorf("addresses= is the whole addresses column; give it or mac=/ips=, not both")
@@ -257,7 +260,7 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 		}
 	}
 	for k, v := range cols {
-		p.Cols[k] = canon(v)
+		cols[k] = canon(v)
 	}
 	if haGroup != nil {
 		// ovn-northd reads the column of external ports only.
