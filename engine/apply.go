@@ -285,14 +285,30 @@ func splitLanes(drivers map[string]interp.Driver, st interp.StepChanges) ([]*lan
 		}
 		n := len(l.batches)
 		alone := m.Mode == interp.Command
-		if n == 0 || alone || l.batches[n-1].driver != m.Driver || l.batches[n-1].command() {
+		if n == 0 || alone || l.batches[n-1].driver != m.Driver || commandAt(st.Changes, l.batches[n-1].index) {
 			l.batches = append(l.batches, batch{driver: m.Driver})
 			n++
 		}
-		l.batches[n-1].changes = append(l.batches[n-1].changes, c)
 		l.batches[n-1].index = append(l.batches[n-1].index, i)
 	}
+	// The changes are copied once each batch's size is known: appended one
+	// at a time, a bulk step's 11,000 changes were copied over and over.
+	for _, l := range lanes {
+		for k := range l.batches {
+			b := &l.batches[k]
+			b.changes = make([]interp.Change, len(b.index))
+			for j, i := range b.index {
+				b.changes[j] = st.Changes[i]
+			}
+		}
+	}
 	return lanes, nil
+}
+
+// commandAt reports whether the changes at index are one command: a batch
+// of its own (batch.command before the batch holds its changes).
+func commandAt(changes []interp.Change, index []int) bool {
+	return len(index) == 1 && changes[index[0]].Action.Meta().Mode == interp.Command
 }
 
 // hashWhileApplying starts computing the journal hashes of b's actions,

@@ -284,16 +284,16 @@ func looksTorn(line []byte) bool {
 }
 
 func encodeRecord(r journalRecord) ([]byte, error) {
-	return appendRecord(nil, r)
+	return appendRecord(nil, r, nil)
 }
 
 // appendRecord appends r's line to buf. A bulk step writes thousands of
 // lines at once after its transaction, so each goes straight into the one
 // buffer: no per-line allocation, the checksum in hex by hand.
-func appendRecord(buf []byte, r journalRecord) ([]byte, error) {
+func appendRecord(buf []byte, r journalRecord, tt *timeTexts) ([]byte, error) {
 	buf = append(buf, recordPrefix...)
 	start := len(buf)
-	buf = r.appendJSON(buf)
+	buf = r.appendJSON(buf, tt)
 	if n := len(buf) - start; n > maxRecord-64 { // room for the wrapping
 		return buf[:start-len(recordPrefix)], fmt.Errorf("%s record of %d bytes is longer than a journal holds", r.Type, n)
 	}
@@ -386,9 +386,10 @@ func (j *Journal) write(rs ...journalRecord) error {
 		return j.err
 	}
 	buf := make([]byte, 0, 320*len(rs)) // an NB action's line is ~300 bytes
+	var tt timeTexts
 	for _, r := range rs {
 		var err error
-		if buf, err = appendRecord(buf, r); err != nil {
+		if buf, err = appendRecord(buf, r, &tt); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // order, empty ones left out. A bulk step journals thousands of records
 // after its transaction, where json.Marshal's reflection was ~25 ms of an
 // 11,000-row build; decodeRecord still reads them with encoding/json.
-func (r *journalRecord) appendJSON(b []byte) []byte {
+// Times are written through tt when not nil.
+func (r *journalRecord) appendJSON(b []byte, tt *timeTexts) []byte {
 	b = append(b, `{"type":`...)
 	b = jsontext.AppendString(b, r.Type)
 	if r.Format != 0 {
@@ -21,7 +22,7 @@ func (r *journalRecord) appendJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(r.Format), 10)
 	}
 	b = appendMember(b, "run", r.Run)
-	b = appendTime(b, "time", r.Time)
+	b = tt.appendTime(b, "time", r.Time)
 	b = appendMember(b, "runbook", r.Runbook)
 	if r.Pid != 0 {
 		b = append(b, `,"pid":`...)
@@ -44,8 +45,8 @@ func (r *journalRecord) appendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = appendTime(b, "start", r.Start)
-	b = appendTime(b, "end", r.End)
+	b = tt.appendTime(b, "start", r.Start)
+	b = tt.appendTime(b, "end", r.End)
 	b = appendMember(b, "status", r.Status)
 	b = appendMember(b, "error", r.Error)
 	if len(r.Holds) > 0 {
@@ -73,13 +74,41 @@ func appendMember(b []byte, key, v string) []byte {
 
 // appendTime writes t as time.Time's MarshalJSON does (RFC 3339 with
 // nanoseconds); the zero time is left out (omitzero).
-func appendTime(b []byte, key string, t time.Time) []byte {
+func (tt *timeTexts) appendTime(b []byte, key string, t time.Time) []byte {
 	if t.IsZero() {
 		return b
 	}
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, `":"`...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = tt.format(b, t)
 	return append(b, '"')
+}
+
+// timeTexts remembers the text of the last two times written: the
+// records of a batch share their start and end, and formatting them
+// afresh for each of 11,000 records was most of encoding them.
+type timeTexts struct {
+	t    [2]time.Time
+	text [2][]byte
+	last int
+}
+
+// format appends t as RFC 3339 with nanoseconds; a nil tt formats it.
+func (tt *timeTexts) format(b []byte, t time.Time) []byte {
+	if tt == nil {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	for i := range tt.t {
+		// == and not Equal: the same instant in another location is
+		// written differently.
+		if tt.text[i] != nil && tt.t[i] == t {
+			return append(b, tt.text[i]...)
+		}
+	}
+	n := len(b)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	tt.last = 1 - tt.last
+	tt.t[tt.last], tt.text[tt.last] = t, append(tt.text[tt.last][:0], b[n:]...)
+	return b
 }

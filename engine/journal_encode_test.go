@@ -24,8 +24,12 @@ func TestAppendJSONLikeEncodingJSON(t *testing.T) {
 		{Type: "outputs", ID: "vm:v0", Outputs: map[string]string{"ip": "10.0.0.5"}},
 		{Type: "x"},
 	}
+	var tt timeTexts // shared, as by the records of one write
 	for _, r := range recs {
-		got := r.appendJSON(nil)
+		got := r.appendJSON(nil, nil)
+		if cached := r.appendJSON(nil, &tt); string(cached) != string(got) {
+			t.Errorf("with remembered times:\n got %s\nwant %s", cached, got)
+		}
 		want, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)

@@ -379,7 +379,7 @@ func TestRecordChecksumDigits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := r.appendJSON(nil)
+		b := r.appendJSON(nil, nil)
 		want := fmt.Sprintf(`{"rec":%s,"crc32c":"%08x"}`+"\n", b, crc32.Checksum(b, castagnoli))
 		if string(line) != want {
 			t.Fatalf("line = %q, want %q", line, want)

@@ -105,6 +105,7 @@ func TestLanesBatchByHostDriverAndCommand(t *testing.T) {
 		hostAct("ovs", "h0", "ids", interp.Resource),
 		hostAct("host", "h0", "sh1", interp.Command),
 		hostAct("host", "h0", "sh2", interp.Command),
+		hostAct("host", "h0", "svc4", interp.Resource), // a batch after a command
 		hostAct("host", "h1", "svc3", interp.Resource),
 		hostAct("nb", "", "ls2", interp.Resource),
 	)
@@ -127,7 +128,7 @@ func TestLanesBatchByHostDriverAndCommand(t *testing.T) {
 			h0 = append(h0, b)
 		}
 	}
-	if got, want := strings.Join(h0, " "), "svc1+svc2 sh1 sh2"; got != want {
+	if got, want := strings.Join(h0, " "), "svc1+svc2 sh1 sh2 svc4"; got != want {
 		t.Errorf("h0 host batches %q, want %q: commands go alone, in order", got, want)
 	}
 	// Other lanes record as they finish, between a command's start and

@@ -25,14 +25,15 @@ type Pruner interface {
 // declares. Nothing is appended when there is nothing to prune. Drivers the
 // run does not open (no action of theirs is declared) are not asked.
 func withPrune(ctx context.Context, order []string, ds map[string]interp.Driver, plan *interp.Plan, planned []interp.StepChanges) ([]interp.StepChanges, error) {
-	var actions []interp.Action
-	declared := map[string]bool{}
+	n := 0
 	for _, s := range plan.Steps {
-		for _, a := range s.Actions {
-			actions = append(actions, a)
-			declared[a.Meta().ID] = true
-		}
+		n += len(s.Actions)
 	}
+	actions := make([]interp.Action, 0, n)
+	for _, s := range plan.Steps {
+		actions = append(actions, s.Actions...)
+	}
+	var declared map[string]bool // built for the first Destroyer that is no Pruner
 	var changes []interp.Change
 	for _, name := range order {
 		if p, ok := ds[name].(Pruner); ok {
@@ -50,6 +51,12 @@ func withPrune(ctx context.Context, order []string, ds map[string]interp.Driver,
 		cs, err := d.PlanDestroy(ctx, actions)
 		if err != nil {
 			return nil, err
+		}
+		if declared == nil {
+			declared = make(map[string]bool, len(actions))
+			for _, a := range actions {
+				declared[a.Meta().ID] = true
+			}
 		}
 		for _, c := range cs {
 			if m := c.Action.Meta(); !declared[m.ID] {

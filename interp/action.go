@@ -117,11 +117,19 @@ func FormatValue(v any) string {
 	case string:
 		return strconv.Quote(v) // as %q, without fmt's cost per value
 	case []string:
-		q := make([]string, len(v))
-		for i, s := range v {
-			q[i] = strconv.Quote(s)
+		// Appended in one buffer: a port's addresses are one of these.
+		n := 2
+		for _, s := range v {
+			n += len(s) + 4 // quotes and separator, escapes aside
 		}
-		return "[" + strings.Join(q, ", ") + "]"
+		b := append(make([]byte, 0, n), '[')
+		for i, s := range v {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendQuote(b, s)
+		}
+		return string(append(b, ']'))
 	case StringMap:
 		return FormatValue(map[string]string(v))
 	case map[string]string:

@@ -23,3 +23,19 @@ func TestIntMapField(t *testing.T) {
 		t.Error("IsEmpty: a map of ints is empty when it has no keys")
 	}
 }
+
+// A list prints as its quoted strings, escapes and all.
+func TestListField(t *testing.T) {
+	for _, tc := range []struct {
+		v    []string
+		want string
+	}{
+		{nil, "[]"},
+		{[]string{"0a:00:00:00:00:01 dynamic"}, `["0a:00:00:00:00:01 dynamic"]`},
+		{[]string{"x\"y", "\n", "\u00e9", "\xff"}, `["x\"y", "\n", "é", "\xff"]`},
+	} {
+		if got := FormatValue(tc.v); got != tc.want {
+			t.Errorf("FormatValue(%q) = %s, want %s", tc.v, got, tc.want)
+		}
+	}
+}

@@ -18,15 +18,14 @@ import (
 type MAC struct{ text string }
 
 // ParseMAC validates s as xx:xx:xx:xx:xx:xx.
+// It reads s in place (no split): every port declares and checks one.
 func ParseMAC(s string) (MAC, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 6 {
-		return MAC{}, fmt.Errorf("invalid MAC address %q: want six colon-separated hex bytes", s)
+	ok := len(s) == 17
+	for i := 0; ok && i < len(s); i += 3 {
+		ok = isHex(s[i]) && isHex(s[i+1]) && (i+2 == len(s) || s[i+2] == ':')
 	}
-	for _, p := range parts {
-		if len(p) != 2 || !isHex(p[0]) || !isHex(p[1]) {
-			return MAC{}, fmt.Errorf("invalid MAC address %q: want six colon-separated hex bytes", s)
-		}
+	if !ok {
+		return MAC{}, fmt.Errorf("invalid MAC address %q: want six colon-separated hex bytes", s)
 	}
 	return MAC{strings.ToLower(s)}, nil
 }

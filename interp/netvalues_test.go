@@ -14,6 +14,9 @@ func TestParseNetworkValues(t *testing.T) {
 		{"mac", "04-ac-10-ff-01-94", "", "invalid MAC"},
 		{"mac", "04:ac:10:ff:01:9", "", "invalid MAC"},
 		{"mac", "04:ac:10:ff:01:9g", "", "invalid MAC"},
+		{"mac", "04:ac:10:ff:01:94:", "", "invalid MAC"},
+		{"mac", "04:ac:10:ff:0194:", "", "invalid MAC"},
+		{"mac", "04:ac:10:ff:01:94:00", "", "invalid MAC"},
 		{"ip", "172.16.1.254", "172.16.1.254", ""},
 		{"ip", "2001:db8:1::0", "2001:db8:1::0", ""}, // kept as written
 		{"ip", "fe80::1%eth0", "", "invalid IP"},

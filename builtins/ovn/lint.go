@@ -54,16 +54,22 @@ func portAddresses(st *state, p *Row) []string {
 			}
 			continue
 		}
-		f := strings.Fields(entry)
-		if len(f) == 0 || entry == "unknown" || entry == "dynamic" {
+		if entry == "unknown" || entry == "dynamic" {
 			continue
 		}
-		if m, err := interp.ParseMAC(f[0]); err == nil {
-			out = append(out, m.String())
-		}
-		for _, x := range f[1:] {
-			if ip, err := netip.ParseAddr(x); err == nil {
-				out = append(out, ip.String())
+		// Read in place, and "dynamic" passed over unparsed: every port of
+		// a bulk build has "MAC dynamic", and a failed parse allocates.
+		first := true
+		for x := range strings.FieldsSeq(entry) {
+			if first {
+				first = false
+				if m, err := interp.ParseMAC(x); err == nil {
+					out = append(out, m.String())
+				}
+			} else if x != "dynamic" {
+				if ip, err := netip.ParseAddr(x); err == nil {
+					out = append(out, ip.String())
+				}
 			}
 		}
 	}

@@ -48,6 +48,11 @@ func (d *NBDriver) PlanPrune(ctx context.Context, declared []interp.Action) ([]i
 	if err != nil {
 		return nil, err
 	}
+	if len(destroyTables(s)) == 0 {
+		// Nothing of this runbook's is in the NB (a first apply): nothing
+		// to prune, and no need to index 11,000 declared actions to say so.
+		return nil, nil
+	}
 	names := map[string]bool{} // table + "\x00" + name of declared rows of named tables
 	for _, a := range declared {
 		if r, ok := a.(*Row); ok && r.T.named() {

@@ -37,14 +37,15 @@ type linkChange struct {
 // never changes), so Plan, Preflight and Apply of an unchanged NB compare
 // each action once.
 func (d *NBDriver) diff(ctx context.Context, s *snapshot, a interp.Action) (*rowPlan, error) {
-	memo := !usesFuture(a)
-	if memo && d.diffOf == s {
+	// Only actions without futures are memoised, so a memoised one needs
+	// no look through its columns again.
+	if d.diffOf == s {
 		if rp := d.diffs[a]; rp != nil {
 			return rp, nil
 		}
 	}
 	rp, err := d.compare(ctx, s, a)
-	if err != nil || !memo {
+	if err != nil || usesFuture(a) {
 		return rp, err
 	}
 	if d.diffOf != s {

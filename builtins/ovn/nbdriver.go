@@ -242,6 +242,10 @@ func (d *NBDriver) Plan(ctx context.Context, actions []interp.Action) ([]interp.
 	if err != nil {
 		return nil, err
 	}
+	if d.diffOf != snap {
+		// diff memoizes a comparison per action: sized once for all of them.
+		d.diffOf, d.diffs = snap, make(map[interp.Action]*rowPlan, len(actions))
+	}
 	out := make([]interp.Change, len(actions))
 	for i, a := range actions {
 		rp, err := d.diff(ctx, snap, a)
@@ -397,7 +401,7 @@ type staged struct {
 
 // stage compares changes with snap and builds their transaction.
 func (d *NBDriver) stage(ctx context.Context, snap *snapshot, changes []interp.Change) (*staged, error) {
-	st := &staged{changes: changes, snap: snap, tx: newTxn(d, snap), ops: map[string]interp.Op{}}
+	st := &staged{changes: changes, snap: snap, tx: newTxn(d, snap, len(changes)), ops: make(map[string]interp.Op, len(changes))}
 	for _, c := range changes {
 		id := c.Action.Meta().ID
 		if c.Op == interp.OpDelete {

@@ -202,7 +202,7 @@ func TestConcurrentSameNameSwitchFailsTheStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := newTxn(d, s)
+	tx := newTxn(d, s, 0)
 	for _, a := range p.Steps[0].Actions {
 		rp, err := d.diff(testCtx(t), s, a)
 		if err != nil {
@@ -390,7 +390,7 @@ func TestNBGlobalRace(t *testing.T) {
 	if err != nil || s.global != nil {
 		t.Fatalf("snapshot: global %v, err %v", s.global, err)
 	}
-	tx := newTxn(d, s)
+	tx := newTxn(d, s, 0)
 	for _, a := range p.Steps[0].Actions {
 		rp, err := d.diff(testCtx(t), s, a)
 		if err != nil {

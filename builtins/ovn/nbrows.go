@@ -109,8 +109,11 @@ func (d *NBDriver) scalarDefaults(w *desired) {
 		return
 	}
 	for _, c := range w.spec.Columns {
+		if w.cols[c] != nil {
+			continue
+		}
 		cs := ts.Column(c)
-		if w.cols[c] != nil || cs == nil {
+		if cs == nil {
 			continue
 		}
 		switch cs.Type {
@@ -184,8 +187,11 @@ func (d *NBDriver) hasColumns(w *desired) bool {
 func (d *NBDriver) checkEnums(w *desired) error {
 	ts := d.db.Schema().Table(w.spec.Name)
 	for _, c := range w.spec.Columns {
+		if w.cols[c] == nil {
+			continue // most columns of a row: no schema look-up for them
+		}
 		cs := ts.Column(c)
-		if cs == nil || cs.TypeObj == nil || w.cols[c] == nil ||
+		if cs == nil || cs.TypeObj == nil ||
 			(cs.TypeObj.Key == nil || cs.TypeObj.Key.Enum == nil) && (cs.TypeObj.Value == nil || cs.TypeObj.Value.Enum == nil) {
 			continue
 		}

@@ -152,7 +152,9 @@ var lspTypes = map[string]bool{"": true, "router": true, "localport": true, "ext
 // lsp(switch, name, mac=, ips=, addresses=, type=, options=, parent=, tag=, dhcpv4=, dhcpv6=,
 // port_security=, enabled=, ha_chassis_group=, external_ids=)
 func lspBuiltin(c *interp.Call) (starlark.Value, error) {
-	var (
+	// The arguments are unpacked into one struct: Unpack takes pointers, so
+	// fifteen variables would be fifteen heap allocations per port.
+	var a struct {
 		swv, dhcpv4, dhcpv6, parent starlark.Value
 		haGroup                     starlark.Value
 		name                        interp.Name
@@ -163,13 +165,16 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 		options, externalIDs        interp.StringMap
 		portSecurity                interp.StringList
 		enabled, tagv               starlark.Value
-	)
-	if err := c.Unpack(2, "switch", &swv, "name", &name, "mac?", &mac, "ips?", &ips, "addresses?", &addresses,
-		"type?", &typ, "options?", &options, "parent?", &parent, "tag?", &tagv, "dhcpv4?", &dhcpv4, "dhcpv6?", &dhcpv6,
-		"port_security?", &portSecurity, "enabled?", &enabled, "ha_chassis_group?", &haGroup,
-		"external_ids?", &externalIDs); err != nil {
+	}
+	if err := c.Unpack(2, "switch", &a.swv, "name", &a.name, "mac?", &a.mac, "ips?", &a.ips, "addresses?", &a.addresses,
+		"type?", &a.typ, "options?", &a.options, "parent?", &a.parent, "tag?", &a.tagv, "dhcpv4?", &a.dhcpv4, "dhcpv6?", &a.dhcpv6,
+		"port_security?", &a.portSecurity, "enabled?", &a.enabled, "ha_chassis_group?", &a.haGroup,
+		"external_ids?", &a.externalIDs); err != nil {
 		return nil, err
 	}
+	swv, dhcpv4, dhcpv6, parent, haGroup := a.swv, a.dhcpv4, a.dhcpv6, a.parent, a.haGroup
+	name, mac, ips, addresses, typ := a.name, a.mac, a.ips, a.addresses, a.typ
+	options, externalIDs, portSecurity, enabled, tagv := a.options, a.externalIDs, a.portSecurity, a.enabled, a.tagv
 	if !lspTypes[typ] {
 		if typ == "localnet" {
 			return nil, c.Errorf(`type "localnet": use localnet(switch, name, network_name=) instead`)
@@ -181,9 +186,12 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols := map[string]any{"type": typ, "options": options, "external_ids": externalIDs}
 	p := newRow(tableSwitchPort, string(name), nil, sw.a.M.ID)
 	p.link(switchPorts, sw.name)
+	// The columns go straight into the row, made canonical in place below:
+	// copying them from a map of their own cost a map insert each.
+	cols := p.Cols
+	cols["type"], cols["options"], cols["external_ids"] = typ, options, externalIDs
 	if len(addresses) > 0 {
 		if mac.IsSet() || mac.router || ips.dynamic || ips.unknown || len(ips.ips) > 0 {
 			return nil, c.Errorf("addresses= is the whole addresses column; give it or mac=/ips=, not both")
@@ -252,7 +260,7 @@ func lspBuiltin(c *interp.Call) (starlark.Value, error) {
 		}
 	}
 	for k, v := range cols {
-		p.Cols[k] = canon(v)
+		cols[k] = canon(v)
 	}
 	if haGroup != nil {
 		// ovn-northd reads the column of external ports only.

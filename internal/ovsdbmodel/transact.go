@@ -133,6 +133,14 @@ type result struct {
 // parseResults decodes the result array; null entries (operations not run
 // after an earlier one failed) are zero results.
 func parseResults(data []byte) ([]ovsdb.OperationResult, error) {
+	if out, ok := parseResultsPlain(data); ok {
+		return out, nil
+	}
+	return parseResultsJSON(data)
+}
+
+// parseResultsJSON is parseResults through encoding/json, for any results.
+func parseResultsJSON(data []byte) ([]ovsdb.OperationResult, error) {
 	var raw []*result
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("transact reply: %w", err)
