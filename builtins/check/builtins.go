@@ -46,16 +46,15 @@ port (its IPv4 address; a dynamic address is resolved at apply time and shown as
 a host (its address) or a VM (the address its guest reports). From a VM, the check first waits (up to
 wait_s seconds, default 120) for the VM to have a global address of dst's family (its DHCP lease); to
 a switch port, as long for the port to be up (a lab of 128 hypervisors on two cores binds its ports
-over minutes). In a run with an NB, expect="success" (the default) then waits (up to timeout_s)
-until every chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then for one reply,
-pinging again for up to timeout_s seconds (default 10) while ARP finds a path; then for every chassis
-again (a router may have learnt a MAC from the first packet); then
+over minutes). expect="success" (the default) then waits for one reply, pinging again for up to
+timeout_s seconds (default 10) while ARP finds a path; in a run with an NB, it then waits (up to
+timeout_s more) until every chassis has installed its flows, as ovn-nbctl --wait=hv sync does; then
 count echo requests (default 3) are sent, and the check passes when no more than max_loss percent of
 them (default 0: every one must answer; 0..100) go unanswered. Its result shows them: "3 sent, 3
 received, 0% loss, rtt avg 0.61 ms". expect="failure" passes when none of count requests gets a reply,
 to check that an ACL or a missing route blocks traffic; max_loss does not apply to it. The check runs
-on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s, expect and
-max_loss when set, with the ID ping/<src>-><dst> (#2, #3... for repeats).`
+on every apply after the VM and port it names; the plan shows src, dst, count, timeout_s, expect, and
+max_loss and wait_s when set, with the ID ping/<src>-><dst> (#2, #3... for repeats).`
 
 func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 	var (
