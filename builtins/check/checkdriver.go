@@ -182,10 +182,10 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 // until a reply comes back or timeout_s has passed: the first packets of a
 // path wait for ARP, so early failures are retried. Then, in a run with an
 // NB, it waits until every chassis has installed its flows (syncChassis).
-// (Syncing before the first request too was tried: at 128 hypervisors
-// every sync round costs each chassis an update of every other's nb_cfg,
-// and twice the rounds left the machine at a load of 200.) Then count requests
-// are sent, and their loss is judged against max_loss (pingloss.go).
+// (Syncing before the first request too was tried: at 128 hypervisors a
+// sync round wakes every ovn-controller, and twice the rounds left the
+// machine at a load of 200.) Then count requests are sent, and their loss
+// is judged against max_loss (pingloss.go).
 // Expecting failure, one round of count requests must get no reply.
 func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	dst, err := destination(ctx, p.Dst)
