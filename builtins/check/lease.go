@@ -52,9 +52,8 @@ func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string, limit ti
 
 // GuestAddresser is implemented by guest runners that can list a VM's
 // usable global addresses without running a command in it (the lab's
-// namespace VMs): a check polls them while it waits for a lease, and with
-// many checks waiting at once a process per poll was a good part of a
-// small machine.
+// namespace VMs): a check polls them ten times a second while it waits
+// for a lease, with every host's checks at once.
 type GuestAddresser interface {
 	GuestAddresses(ctx context.Context, host, vm string) ([]netip.Addr, error)
 }
