@@ -11,8 +11,6 @@
 package check
 
 import (
-	"time"
-
 	"go.starlark.net/starlark"
 
 	"github.com/ovnrun/ovnrun/interp"
@@ -63,7 +61,7 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		timeout    = 10
 		expect     = "success"
 		maxLoss    = 0
-		wait       = int(defaultWait / time.Second)
+		wait       = defaultWaitS
 	)
 	if err := c.Unpack(2, "src", &srcv, "dst", &dstv, "count?", &count, "timeout_s?", &timeout, "expect?", &expect,
 		"max_loss?", &maxLoss, "wait_s?", &wait); err != nil {
@@ -92,7 +90,7 @@ func pingBuiltin(c *interp.Call) (starlark.Value, error) {
 		return nil, err
 	}
 	a := &Ping{Src: src.label, Guest: src.guest, Dst: dst.addr, Count: count, TimeoutS: timeout, Expect: expect, MaxLoss: maxLoss}
-	if wait != int(defaultWait/time.Second) {
+	if wait != defaultWaitS {
 		a.WaitS = wait
 	}
 	a.M = interp.Meta{Kind: "ping", Name: src.label + " -> " + dst.label, Mode: interp.Command,

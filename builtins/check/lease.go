@@ -17,7 +17,10 @@ import (
 // a small machine binds its ports and gives its VMs their DHCP leases over
 // tens of seconds (minutes at 128); a check must not spend its timeout on
 // that, nor wait forever for a port that is never bound.
-const defaultWait = 2 * time.Minute
+const defaultWait = defaultWaitS * time.Second
+
+// defaultWaitS is defaultWait in ping's wait_s.
+const defaultWaitS = 120
 
 // waitAddress waits until the VM has a global address of dst's family (an
 // IPv4 one when dst is a name), as its DHCP lease or its own configuration
@@ -28,10 +31,9 @@ func (d *Driver) waitAddress(ctx context.Context, host, vm, dst string, limit ti
 	if a, err := netip.ParseAddr(dst); err == nil && a.Is6() && !a.Is4In6() {
 		family = "-6"
 	}
-	argv := []string{"ip", "-o", family, "addr", "show", "scope", "global"}
 	start := time.Now()
 	for {
-		ok, err := d.hasAddress(ctx, host, vm, family, argv)
+		ok, err := d.hasAddress(ctx, host, vm, family)
 		if err != nil {
 			return 0, err
 		}
@@ -60,8 +62,8 @@ type GuestAddresser interface {
 
 // hasAddress reports whether the VM has a usable global address of the
 // family ("-4" or "-6"), through GuestAddresser where the guests offer it,
-// else by running argv (`ip -o addr`) in the VM.
-func (d *Driver) hasAddress(ctx context.Context, host, vm, family string, argv []string) (bool, error) {
+// else by running `ip -o addr` in the VM.
+func (d *Driver) hasAddress(ctx context.Context, host, vm, family string) (bool, error) {
 	if ga, ok := d.guests.(GuestAddresser); ok {
 		addrs, err := ga.GuestAddresses(ctx, host, vm)
 		if err != nil {
@@ -74,7 +76,7 @@ func (d *Driver) hasAddress(ctx context.Context, host, vm, family string, argv [
 		}
 		return false, nil
 	}
-	r, err := d.guests.GuestExec(ctx, host, vm, argv)
+	r, err := d.guests.GuestExec(ctx, host, vm, []string{"ip", "-o", family, "addr", "show", "scope", "global"})
 	if err != nil {
 		return false, err
 	}
