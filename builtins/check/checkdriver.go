@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -178,15 +177,16 @@ func (d *Driver) Apply(ctx context.Context, changes []interp.Change) (interp.Out
 }
 
 // ping runs the check. Expecting success, it waits for the destination
-// port to be up and the source VM's address, then pings once at a time
-// until a reply comes back or timeout_s has passed: the first packets of a
-// path wait for ARP, so early failures are retried. Then, in a run with an
-// NB, it waits until every chassis has installed its flows (syncChassis).
-// (Syncing before the first request too was tried: at 128 hypervisors a
-// sync round wakes every ovn-controller, and twice the rounds left the
-// machine at a load of 200.) Then count requests are sent, and their loss
-// is judged against max_loss (pingloss.go).
+// port to be up and the source VM's address, then sends one request at a
+// time until a reply comes back or timeout_s has passed: the first packets
+// of a path wait for ARP, so early failures are retried. Then, in a run
+// with an NB, it waits until every chassis has installed its flows
+// (syncChassis). (Syncing before the first request too was tried: at 128
+// hypervisors a sync round wakes every ovn-controller, and twice the
+// rounds left the machine at a load of 200.) Then count requests are sent,
+// and their loss is judged against max_loss (pingloss.go).
 // Expecting failure, one round of count requests must get no reply.
+// The requests are sent by whichever echoer the source offers (echo.go).
 func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	dst, err := destination(ctx, p.Dst)
 	if err != nil {
@@ -205,18 +205,23 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 			return "", err
 		}
 	}
+	e, err := d.echoer(p, dst)
+	if err != nil {
+		return "", err
+	}
+	defer e.close()
 	if p.Expect == "failure" {
-		r, err := d.run(ctx, p, pingArgv(p.Count, dst))
+		st, out, err := e.round(ctx, p.Count, time.Second)
 		if err != nil {
 			return "", err
 		}
-		if r.Status == 0 {
-			return "", fmt.Errorf("replies came back from %s, expected none (%s)\n%s", dst, summary(r), indent(r.Stdout+r.Stderr))
+		if st.Received > 0 {
+			return "", fmt.Errorf("replies came back from %s, expected none (%s)\n%s", dst, st, indent(out))
 		}
 		return fmt.Sprintf("no reply from %s, as expected", dst), nil
 	}
 	start := time.Now()
-	attempts, err := d.firstReply(ctx, p, dst)
+	attempts, rtt, err := e.first(ctx, time.Duration(p.TimeoutS)*time.Second)
 	if err != nil {
 		return "", err
 	}
@@ -225,13 +230,12 @@ func (d *Driver) ping(ctx context.Context, p *Ping) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r, err := d.run(ctx, p, pingArgv(p.Count, dst))
+	st, out, err := e.round(ctx, p.Count, roundWait(rtt, p.TimeoutS))
 	if err != nil {
 		return "", err
 	}
-	st := parseStats(r.Stdout)
 	if err := judgeLoss(st, p.Count, p.MaxLoss); err != nil {
-		return "", fmt.Errorf("to %s after the first reply%s: %w:\n%s", dst, unsynced, err, indent(r.Stdout+r.Stderr))
+		return "", fmt.Errorf("to %s after the first reply%s: %w:\n%s", dst, unsynced, err, indent(out))
 	}
 	s := fmt.Sprintf("%s from %s", st, dst)
 	if attempts > 1 {
@@ -266,36 +270,6 @@ func (d *Driver) syncChassis(ctx context.Context, p *Ping) (string, error) {
 		return fmt.Sprintf(" (the chassis' flows were not confirmed: %v)", err), nil
 	}
 	return "", nil
-}
-
-// firstReply pings dst once at a time until a reply comes back, and
-// returns how many attempts that took.
-func (d *Driver) firstReply(ctx context.Context, p *Ping, dst string) (int, error) {
-	deadline := time.Now().Add(time.Duration(p.TimeoutS) * time.Second)
-	for attempt := 1; ; attempt++ {
-		r, err := d.run(ctx, p, pingArgv(1, dst))
-		if err != nil {
-			return attempt, err
-		}
-		if r.Status == 0 {
-			return attempt, nil
-		}
-		if time.Now().After(deadline) {
-			return attempt, fmt.Errorf("no reply from %s within %ds (%d attempts); the last said:\n%s", dst, p.TimeoutS, attempt, indent(r.Stdout+r.Stderr))
-		}
-		select {
-		case <-ctx.Done():
-			return attempt, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// pingArgv sends count requests to dst with options common to iputils and
-// busybox ping, since a VM may only have the latter. -W 1 waits a second
-// for the last reply.
-func pingArgv(count int, dst string) []string {
-	return []string{"ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "1", dst}
 }
 
 // run runs argv where the ping runs: in the guest, or on the host.

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -326,5 +327,34 @@ func TestExec(t *testing.T) {
 	}
 	if _, err := apply(t, NewDriver(&runner{}, nil), execCheck(0, "")); err == nil || !strings.Contains(err.Error(), "no driver of this run can run commands inside VMs") {
 		t.Errorf("without a guest runner: %v", err)
+	}
+}
+
+// TestReplyWaits: a first reply's single requests wait a second each at
+// first, then longer, for a reply that may come late on a loaded machine;
+// a round waits four round trips of the first reply, within [1 s,
+// timeout_s].
+func TestReplyWaits(t *testing.T) {
+	var got []int
+	for attempt := 1; attempt <= 8; attempt++ {
+		got = append(got, replyWait(attempt))
+	}
+	if fmt.Sprint(got) != "[1 1 1 2 4 8 8 8]" {
+		t.Errorf("replyWait(1..8) = %v", got)
+	}
+	for _, tc := range []struct {
+		rtt      time.Duration
+		timeoutS int
+		want     time.Duration
+	}{
+		{0, 10, time.Second},
+		{time.Millisecond, 10, time.Second},
+		{2 * time.Second, 10, 8 * time.Second},
+		{5 * time.Second, 10, 10 * time.Second},
+		{5 * time.Second, 0, time.Second},
+	} {
+		if got := roundWait(tc.rtt, tc.timeoutS); got != tc.want {
+			t.Errorf("roundWait(%s, %d) = %s, want %s", tc.rtt, tc.timeoutS, got, tc.want)
+		}
 	}
 }

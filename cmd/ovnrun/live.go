@@ -10,6 +10,7 @@ import (
 	"github.com/ovnrun/ovnrun/builtins/check"
 	"github.com/ovnrun/ovnrun/builtins/ovn"
 	"github.com/ovnrun/ovnrun/engine"
+	"github.com/ovnrun/ovnrun/internal/lab"
 	"github.com/ovnrun/ovnrun/internal/ovsdbmodel"
 	"github.com/ovnrun/ovnrun/interp"
 )
@@ -86,3 +87,11 @@ func runOptions(f *planFlags, stdout, stderr io.Writer) (engine.Options, error) 
 	}
 	return o, nil
 }
+
+// The lab's namespace VMs give checks their addresses and echo sockets
+// without a process in the VM; a change to either interface must not
+// silently put the checks back on commands.
+var (
+	_ check.GuestAddresser = (*lab.VMDriver)(nil)
+	_ check.GuestEchoer    = (*lab.VMDriver)(nil)
+)

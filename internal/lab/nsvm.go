@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ovnrun/ovnrun/builtins/virt"
+	"github.com/ovnrun/ovnrun/internal/icmpecho"
 	"github.com/ovnrun/ovnrun/internal/ovshost"
 	"github.com/ovnrun/ovnrun/internal/remote"
 	"github.com/ovnrun/ovnrun/interp"
@@ -436,6 +438,22 @@ func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string
 		return nil, err
 	}
 	return res, nil
+}
+
+// GuestEcho opens a socket for echo requests to dst inside a VM: the check
+// driver's pings from namespace VMs (check.GuestEchoer). The socket stays
+// in the VM's namespace, where it was made, whichever thread uses it.
+func (d *VMDriver) GuestEcho(host, vm string, dst netip.Addr) (*icmpecho.Conn, error) {
+	ns := d.lab.VMNS(host, vm)
+	if !NamespaceMounted(ns) {
+		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
+	}
+	var c *icmpecho.Conn
+	err := InNamespace(ns, func() (err error) {
+		c, err = icmpecho.Open(dst)
+		return err
+	})
+	return c, err
 }
 
 // lookPathIn finds name in the directories of path (a PATH value), as the

@@ -3,9 +3,11 @@ package lab
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ovnrun/ovnrun/builtins/virt"
 	"github.com/ovnrun/ovnrun/interp"
@@ -190,5 +192,56 @@ func TestTxOff(t *testing.T) {
 	}
 	if err := txOff(ns, "nosuch"); err == nil || !strings.Contains(err.Error(), "nosuch") {
 		t.Errorf("txOff of a missing device: %v, want an error naming it", err)
+	}
+}
+
+// TestGuestEcho: a VM's echo socket is opened in the VM's namespace. Two
+// test-made VMs on a veth: one's requests reach the other, which answers;
+// requests to an address nobody has go unanswered until the timeout; a
+// VM that does not exist is an error.
+func TestGuestEcho(t *testing.T) {
+	require(t)
+	l := &Lab{Name: fmt.Sprintf("t%d", os.Getpid())}
+	a, b := l.VMNS("h0", "a"), l.VMNS("h0", "b")
+	for _, ns := range []string{a, b} {
+		if err := AddNamespace(ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { RemoveNamespace(ns) })
+	}
+	if err := batch(a, []string{"link add nic0 type veth peer name nic1", "link set nic1 netns " + b,
+		"addr add 10.9.9.1/24 dev nic0", "link set nic0 up"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch(b, []string{"addr add 10.9.9.2/24 dev nic1", "link set nic1 up"}); err != nil {
+		t.Fatal(err)
+	}
+	d := NewVMDriver(l)
+	ctx := context.Background()
+	c, err := d.GuestEcho("h0", "a", netip.MustParseAddr("10.9.9.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n, _, err := c.FirstReply(ctx, 200*time.Millisecond, 10*time.Second); err != nil {
+		t.Fatalf("a -> b: %v after %d requests", err, n)
+	}
+	if st, err := c.Round(ctx, 3, 50*time.Millisecond, time.Second); err != nil || st.Received != 3 {
+		t.Fatalf("a -> b round: %+v, %v; want 3 replies", st, err)
+	}
+	none, err := d.GuestEcho("h0", "a", netip.MustParseAddr("10.9.9.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Close()
+	start := time.Now()
+	if _, _, err := none.FirstReply(ctx, 200*time.Millisecond, time.Second); err == nil {
+		t.Fatal("a -> 10.9.9.3 (nobody): a reply")
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("no reply: gave up after %s, before its timeout", d)
+	}
+	if _, err := d.GuestEcho("h0", "c", netip.MustParseAddr("10.9.9.2")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a VM that does not exist: %v", err)
 	}
 }
