@@ -29,7 +29,7 @@ func TestScripts(t *testing.T) {
 // position kept in the message.
 func TestErrorsNameTheCallersLine(t *testing.T) {
 	const head = `load("@stdlib//ovn.star", "distributed_gateway", "dual_stack_switch", "gateway_router", "ha_gateway", "web_tier")
-load("@stdlib//net.star", "cidr_address", "cidr_hosts", "macs"); load("@stdlib//lab.star", "central")
+load("@stdlib//net.star", "cidr_address", "cidr_hosts", "macs"); load("@stdlib//lab.star", "central", "chassis")
 h0 = host("h0", address = "192.0.2.1", system_id = "ch0")
 `
 	for _, tc := range []struct{ call, want string }{
@@ -52,6 +52,8 @@ h0 = host("h0", address = "192.0.2.1", system_id = "ch0")
 		{`central()`, "central: give host, or cluster=[h0, h1, h2]"},
 		{`central(h0, cluster = [h0, host("h1", address = "192.0.2.2")])`, "central: give host or cluster=, not both"},
 		{`central(cluster = [h0])`, "central: cluster: want 2 or more hosts, got 1"},
+		{`chassis(h0, "tcp:192.0.2.1:6642", "192.0.2.1", external_ids = {"ovn-encap-ip": "192.0.2.9"})`, "chassis: external_ids: ovn-encap-ip is set by chassis() itself"},
+		{`chassis(h0, "tcp:192.0.2.1:6642", "192.0.2.1", external_ids = {"ovn-monitor-all": "yes"})`, "chassis: ovs_external_ids: "},
 		{`macs("02", 1, -1)`, "macs: count -1: want 0 or more"},
 		{`macs("02:00:00:00:00", 255, 2)`, "macs: mac: 256 does not fit"},
 	} {

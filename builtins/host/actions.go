@@ -193,6 +193,9 @@ type DBConnection struct {
 	interp.ActionMeta
 	DB      string // "nb" or "sb"
 	Targets []string
+	// InactivityProbe is the Connection rows' inactivity_probe in ms (0:
+	// none); nil leaves what each row has.
+	InactivityProbe *int `json:",omitempty"`
 }
 
 // OpensDB returns the database ("nb" or "sb") whose connection the action
@@ -201,7 +204,11 @@ func (d *DBConnection) OpensDB() string { return d.DB }
 
 // Fields implements interp.Action.
 func (d *DBConnection) Fields() []interp.Field {
-	return []interp.Field{interp.F("targets", d.Targets)}
+	f := []interp.Field{interp.F("targets", d.Targets)}
+	if d.InactivityProbe != nil {
+		f = append(f, interp.F("inactivity_probe", *d.InactivityProbe))
+	}
+	return f
 }
 
 // Route is a static route in a host's main routing table.

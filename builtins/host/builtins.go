@@ -39,9 +39,9 @@ func Register(r *interp.Registry) error {
 			Domain: "host", Doc: bridgeMappingsDoc, Fn: bridgeMappingsBuiltin},
 		interp.Builtin{Name: "bridge", Signature: "bridge(host, name, ports=[], datapath_type=)",
 			Domain: "host", Doc: bridgeDoc, Fn: bridgeBuiltin},
-		interp.Builtin{Name: "nb_connection", Signature: "nb_connection(host, target)",
+		interp.Builtin{Name: "nb_connection", Signature: "nb_connection(host, target, inactivity_probe=)",
 			Domain: "host", Doc: connectionDoc("nb"), Fn: connectionBuiltin("nb")},
-		interp.Builtin{Name: "sb_connection", Signature: "sb_connection(host, target)",
+		interp.Builtin{Name: "sb_connection", Signature: "sb_connection(host, target, inactivity_probe=)",
 			Domain: "host", Doc: connectionDoc("sb"), Fn: connectionBuiltin("sb")},
 		interp.Builtin{Name: "ip_route", Signature: "ip_route(host, prefix, via, dev=)",
 			Domain: "host", Doc: ipRouteDoc, Fn: ipRouteBuiltin},
@@ -413,8 +413,9 @@ func connectionBuiltin(db string) interp.BuiltinFunc {
 		var (
 			hv      starlark.Value
 			targets interp.StringList
+			probe   starlark.Value = starlark.None
 		)
-		if err := c.Unpack(2, "host", &hv, "target", &targets); err != nil {
+		if err := c.Unpack(2, "host", &hv, "target", &targets, "inactivity_probe?", &probe); err != nil {
 			return nil, err
 		}
 		h, err := c.HostArg("host", hv)
@@ -435,6 +436,14 @@ func connectionBuiltin(db string) interp.BuiltinFunc {
 			seen[t] = true
 		}
 		a := &DBConnection{DB: db, Targets: []string(targets)}
+		if probe != starlark.None {
+			ms, err := starlark.AsInt32(probe)
+			// ovsdb-server raises a probe under a second to one.
+			if err != nil || (ms != 0 && ms < 1000) {
+				return nil, c.Errorf("inactivity_probe: got %s, want 0 (no probes) or at least 1000 (ms)", probe)
+			}
+			a.InactivityProbe = &ms
+		}
 		a.M = interp.Meta{Kind: "ovn_" + db + "_connection", Name: h.Name, Driver: "host", Host: h.Name}
 		if err := c.Add(a); err != nil {
 			return nil, err

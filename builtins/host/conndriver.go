@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -19,8 +21,8 @@ import (
 // NB_Global (SB_Global) row references, as `ovn-nbctl set-connection` does:
 // the database's ovsdb-server, started with --remote=db:...,connections,
 // then listens on (or connects to) those targets. Rows whose target is
-// still wanted are kept, with any setting made by hand (inactivity_probe...);
-// the others are dropped.
+// still wanted are kept, with any setting made by hand (inactivity_probe,
+// unless the runbook sets it too); the others are dropped.
 
 func (a *DBConnection) kind() (dbKind, string) {
 	if a.DB == "sb" {
@@ -29,35 +31,39 @@ func (a *DBConnection) kind() (dbKind, string) {
 	return dbNB, "NB_Global"
 }
 
-// liveConnections reads the global row and the targets it references, by
-// Connection UUID. global is "" when the database has no global row yet.
-func liveConnections(ctx context.Context, db *ovsdbmodel.DB, globalTable string) (global string, targets map[string]string, err error) {
+// liveConn is a Connection row the global row references.
+type liveConn struct {
+	target string
+	probe  *int // inactivity_probe; nil: unset
+}
+
+// liveConnections reads the global row and the Connection rows it
+// references, by UUID. global is "" when the database has no global row
+// yet.
+func liveConnections(ctx context.Context, db *ovsdbmodel.DB, globalTable string) (global string, conns map[string]liveConn, err error) {
 	globals, err := db.List(ctx, globalTable)
 	if err != nil || len(globals) == 0 {
 		return "", nil, err
 	}
-	conns, err := db.List(ctx, "Connection")
+	rows, err := db.List(ctx, "Connection")
 	if err != nil {
 		return "", nil, err
 	}
-	byUUID := map[string]string{}
-	for _, c := range conns {
-		byUUID[ovsdbmodel.UUID(c)] = str(c, "target")
+	byUUID := map[string]liveConn{}
+	for _, c := range rows {
+		lc := liveConn{target: str(c, "target")}
+		if v, _ := ovsdbmodel.Get(c, "inactivity_probe"); v != nil {
+			if p, ok := v.(*int); ok && p != nil {
+				lc.probe = new(*p)
+			}
+		}
+		byUUID[ovsdbmodel.UUID(c)] = lc
 	}
-	targets = map[string]string{}
+	conns = map[string]liveConn{}
 	for _, u := range strSet(globals[0], "connections") {
-		targets[u] = byUUID[u]
+		conns[u] = byUUID[u]
 	}
-	return ovsdbmodel.UUID(globals[0]), targets, nil
-}
-
-func sortedValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
+	return ovsdbmodel.UUID(globals[0]), conns, nil
 }
 
 func (d *HostDriver) planConnection(ctx context.Context, h *hostState, a *DBConnection) (interp.Change, error) {
@@ -74,18 +80,49 @@ func (d *HostDriver) planConnection(ctx context.Context, h *hostState, a *DBConn
 	if err != nil {
 		return interp.Change{}, err
 	}
-	return connectionChange(a, sortedValues(live)), nil
+	return connectionChange(a, live), nil
 }
 
-func connectionChange(a *DBConnection, live []string) interp.Change {
+// staleProbe reports whether a row the action keeps has another
+// inactivity_probe than the action wants.
+func staleProbe(a *DBConnection, c liveConn) bool {
+	if a.InactivityProbe == nil {
+		return false
+	}
+	return c.probe == nil || *c.probe != *a.InactivityProbe
+}
+
+func connectionChange(a *DBConnection, live map[string]liveConn) interp.Change {
 	want := slices.Sorted(slices.Values(a.Targets))
-	switch {
-	case slices.Equal(live, want):
-		return interp.Change{Action: a, Op: interp.OpUnchanged}
-	case len(live) == 0:
+	var targets []string
+	var diffs []interp.FieldDiff
+	for _, c := range live {
+		targets = append(targets, c.target)
+	}
+	sort.Strings(targets)
+	if len(live) == 0 {
 		return interp.Change{Action: a, Op: interp.OpCreate}
 	}
-	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: []interp.FieldDiff{{Key: "targets", Old: live, New: want}}}
+	if !slices.Equal(targets, want) {
+		diffs = append(diffs, interp.FieldDiff{Key: "targets", Old: targets, New: want})
+	}
+	// The first kept row, by target, whose probe differs; new rows get
+	// the wanted one.
+	kept := slices.SortedFunc(maps.Values(live), func(x, y liveConn) int { return strings.Compare(x.target, y.target) })
+	for _, c := range kept {
+		if slices.Contains(want, c.target) && staleProbe(a, c) {
+			var old any
+			if c.probe != nil {
+				old = *c.probe
+			}
+			diffs = append(diffs, interp.FieldDiff{Key: "inactivity_probe", Old: old, New: *a.InactivityProbe})
+			break
+		}
+	}
+	if len(diffs) == 0 {
+		return interp.Change{Action: a, Op: interp.OpUnchanged}
+	}
+	return interp.Change{Action: a, Op: interp.OpUpdate, Diffs: diffs}
 }
 
 func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBConnection) (interp.Op, error) {
@@ -98,23 +135,31 @@ func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBCon
 	if err != nil {
 		return "", err
 	}
-	op := connectionChange(a, sortedValues(live)).Op
+	op := connectionChange(a, live).Op
 	if op == interp.OpUnchanged {
 		return op, nil
 	}
 	keep := map[string]string{} // target -> UUID of a row to keep
-	for u, t := range live {
-		keep[t] = u
+	for u, c := range live {
+		keep[c.target] = u
 	}
 	var ops []ovsdb.Operation
 	var refs []string
 	for i, t := range a.Targets {
 		if u, ok := keep[t]; ok {
 			refs = append(refs, u)
+			if staleProbe(a, live[u]) {
+				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Connection", Where: ovsdbmodel.WhereUUID(u),
+					Row: ovsdb.Row{"inactivity_probe": *a.InactivityProbe}})
+			}
 			continue
 		}
 		named := fmt.Sprintf("conn%d", i)
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Connection", UUIDName: named, Row: ovsdb.Row{"target": t}})
+		row := ovsdb.Row{"target": t}
+		if a.InactivityProbe != nil {
+			row["inactivity_probe"] = *a.InactivityProbe
+		}
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Connection", UUIDName: named, Row: row})
 		refs = append(refs, named)
 	}
 	row := ovsdb.Row{"connections": uuidSet(refs...)}
@@ -132,7 +177,7 @@ func (d *HostDriver) applyConnection(ctx context.Context, h *hostState, a *DBCon
 	// The next plan of this run must see the change.
 	return op, settle(ctx, func() (bool, error) {
 		_, live, err := liveConnections(ctx, db, globalTable)
-		return err == nil && connectionChange(a, sortedValues(live)).Op == interp.OpUnchanged, err
+		return err == nil && connectionChange(a, live).Op == interp.OpUnchanged, err
 	})
 }
 

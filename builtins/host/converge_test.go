@@ -17,13 +17,14 @@ ovs_external_ids(h0, {"ovn-remote": "tcp:192.0.2.1:6642", "ovn-encap-type": "gen
 bridge(h0, "br-out", ports = ["ens2f1"], datapath_type = "netdev")
 ip_route(h0, "192.0.2.0/24", via = var("gw", "192.0.2.1"))
 service(h0, "ovn-controller", state = "stopped")
-nb_connection(h0, "ptcp:6641")
+nb_connection(h0, "ptcp:6641", inactivity_probe = 60000)
 `
 
 // TestConvergesFromDrift starts from a host configured by hand, partly as
 // the runbook wants: the plan shows exactly what differs, apply changes
 // only that (other external_ids keys, other ports and the Connection row
-// still wanted are kept), and the next plan is empty.
+// still wanted are kept, its inactivity_probe set), and the next plan is
+// empty.
 func TestConvergesFromDrift(t *testing.T) {
 	l := labhost.New(t)
 	h := l.AddHost("h0", labhost.WithOVS(), labhost.WithInterfaces("ens2f1", "ens2f2"))
@@ -54,7 +55,7 @@ func TestConvergesFromDrift(t *testing.T) {
 		"ovs_bridge/h0/br-out":               `update datapath_type: "system" -> "netdev"; ports: ["br-out"] -> ["br-out", "ens2f1"]`,
 		"ip_route/h0/192.0.2.0/24":           fmt.Sprintf("update via: %q -> %q", oldGW, gw),
 		"service/h0/ovn-controller":          `update state: "active" -> "inactive"`,
-		"ovn_nb_connection/h0":               `update targets: ["ptcp:6641", "ptcp:6650"] -> ["ptcp:6641"]`,
+		"ovn_nb_connection/h0":               `update targets: ["ptcp:6641", "ptcp:6650"] -> ["ptcp:6641"]; inactivity_probe: (unset) -> 60000`,
 	}
 	for _, c := range planned[0].Changes {
 		if got, w := describe(c), want[c.Action.Meta().ID]; got != w {
@@ -66,6 +67,7 @@ func TestConvergesFromDrift(t *testing.T) {
 	checkEq(t, "br-x ports", must(t, h, "ovs-vsctl", "list-ports", "br-x"), "ens2f2\n")
 	checkEq(t, "ovn-controller", must(t, h, "systemctl", "is-active", "ovn-northd")+strings.TrimSpace(mustFail(t, h, "systemctl", "is-active", "ovn-controller")), "active\ninactive")
 	checkEq(t, "kept Connection", must(t, h, "ovn-nbctl", nb, "--bare", "--columns=_uuid", "list", "Connection"), keptConn)
+	checkEq(t, "its inactivity_probe", must(t, h, "ovn-nbctl", nb, "get", "Connection", strings.TrimSpace(keptConn), "inactivity_probe"), "60000\n")
 	if route := must(t, h, "ip", "route", "show", "192.0.2.0/24"); !strings.Contains(route, "via "+gw+" ") {
 		t.Errorf("route: %q", route)
 	}

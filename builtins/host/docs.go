@@ -71,8 +71,14 @@ func connectionDoc(db string) string {
 does in the seed, so %s can reach it over the network. target is one remote or a list: passive
 ptcp:PORT[:IP], pssl:PORT[:IP] or punix:PATH to listen, or active tcp:HOST:PORT, ssl:HOST:PORT or
 unix:PATH to connect out; an IPv6 address is written in brackets. Declare it once per database, on
-the host that runs its ovsdb-server. The plan shows the targets; other Connection rows are replaced.`,
-		name, tool, port, reader)
+the host that runs its ovsdb-server. The plan shows the targets; other Connection rows are replaced.
+inactivity_probe= sets the rows' inactivity_probe, in ms, as %s --inactivity-probe=MS
+set-connection does: how long the server lets a client be silent before it probes it, and drops it
+after as long again without an answer; 0 turns the probes off, and unset keeps each row's own
+(ovsdb-server's default is 5000). A lab of a hundred chassis on a small machine needs more than
+the default: a server that waits for the CPU longer than that drops its clients, and each one that
+reconnects is sent the whole database again.`,
+		name, tool, port, reader, tool)
 }
 
 const ipRouteDoc = `Adds a static route to host's main routing table, as ip route add PREFIX via VIA dev DEV does:

@@ -48,10 +48,10 @@ var dbSpecs = map[dbKind]dbSpec{
 		func(t remote.Target) string { return ovshost.Socket(t.OVSDir()) }, ovshost.Tables},
 	dbNB: {"the OVN Northbound database", "OVN_Northbound",
 		func(t remote.Target) string { return pathpkg.Join(t.OVNDir(), "ovnnb_db.sock") },
-		map[string][]string{"NB_Global": {"connections"}, "Connection": {"target"}}},
+		map[string][]string{"NB_Global": {"connections"}, "Connection": {"target", "inactivity_probe"}}},
 	dbSB: {"the OVN Southbound database", "OVN_Southbound",
 		func(t remote.Target) string { return pathpkg.Join(t.OVNDir(), "ovnsb_db.sock") },
-		map[string][]string{"SB_Global": {"connections"}, "Connection": {"target"}}},
+		map[string][]string{"SB_Global": {"connections"}, "Connection": {"target", "inactivity_probe"}}},
 }
 
 // dbConn is one connected database client and its tunnel.
