@@ -56,10 +56,10 @@ func (d *Driver) echoer(p *Ping, dst string) (echoer, error) {
 }
 
 // roundWait is how long a round waits for replies after its last request:
-// four times the first reply's round trip, at least a second (as ping
+// ten times the first reply's round trip, at least a second (as ping
 // waits) and at most timeout_s.
 func roundWait(rtt time.Duration, timeoutS int) time.Duration {
-	return min(max(time.Second, 4*rtt), time.Duration(max(timeoutS, 1))*time.Second)
+	return min(max(time.Second, 10*rtt), time.Duration(max(timeoutS, 1))*time.Second)
 }
 
 // socketEcho sends from a socket in the VM (internal/icmpecho).
