@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
@@ -52,10 +51,10 @@ func liveConnections(ctx context.Context, db *ovsdbmodel.DB, globalTable string)
 	byUUID := map[string]liveConn{}
 	for _, c := range rows {
 		lc := liveConn{target: str(c, "target")}
-		if v, _ := ovsdbmodel.Get(c, "inactivity_probe"); v != nil {
-			if p, ok := v.(*int); ok && p != nil {
-				lc.probe = new(*p)
-			}
+		// A copy: the cached row may change under it.
+		v, _ := ovsdbmodel.Get(c, "inactivity_probe")
+		if p, ok := v.(*int); ok && p != nil {
+			lc.probe = new(*p)
 		}
 		byUUID[ovsdbmodel.UUID(c)] = lc
 	}
@@ -93,23 +92,22 @@ func staleProbe(a *DBConnection, c liveConn) bool {
 }
 
 func connectionChange(a *DBConnection, live map[string]liveConn) interp.Change {
-	want := slices.Sorted(slices.Values(a.Targets))
-	var targets []string
-	var diffs []interp.FieldDiff
-	for _, c := range live {
-		targets = append(targets, c.target)
-	}
-	sort.Strings(targets)
 	if len(live) == 0 {
 		return interp.Change{Action: a, Op: interp.OpCreate}
 	}
+	want := slices.Sorted(slices.Values(a.Targets))
+	rows := slices.SortedFunc(maps.Values(live), func(x, y liveConn) int { return strings.Compare(x.target, y.target) })
+	targets := make([]string, len(rows))
+	for i, c := range rows {
+		targets[i] = c.target
+	}
+	var diffs []interp.FieldDiff
 	if !slices.Equal(targets, want) {
 		diffs = append(diffs, interp.FieldDiff{Key: "targets", Old: targets, New: want})
 	}
 	// The first kept row, by target, whose probe differs; new rows get
 	// the wanted one.
-	kept := slices.SortedFunc(maps.Values(live), func(x, y liveConn) int { return strings.Compare(x.target, y.target) })
-	for _, c := range kept {
+	for _, c := range rows {
 		if slices.Contains(want, c.target) && staleProbe(a, c) {
 			var old any
 			if c.probe != nil {

@@ -107,11 +107,7 @@ func (c *Conn) FirstReply(ctx context.Context, interval, timeout time.Duration) 
 	var st Stats
 	for n := 1; ; n++ {
 		next := time.Now().Add(interval)
-		if err := c.send(); err != nil {
-			lastErr = err
-		} else {
-			lastErr = nil
-		}
+		lastErr = c.send()
 		if err := c.receive(ctx, earlier(next, end), &st, 1); err != nil {
 			return n, 0, err
 		}

@@ -61,9 +61,9 @@ const ifaFlagTentative = 0x40
 // GuestAddresses implements check.GuestAddresser: the VM's usable global
 // addresses, without starting a process.
 func (d *VMDriver) GuestAddresses(ctx context.Context, host, vm string) ([]netip.Addr, error) {
-	ns := d.lab.VMNS(host, vm)
-	if !NamespaceMounted(ns) {
-		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
+	ns, err := d.guestNS(host, vm)
+	if err != nil {
+		return nil, err
 	}
 	return namespaceAddrs(ns)
 }

@@ -402,9 +402,9 @@ func (d *VMDriver) startDHCP(a *virt.Interface, vmNS string) error {
 // GuestExec runs argv in a VM: the check driver's pings. It implements
 // check.GuestRunner.
 func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string) (*remote.Result, error) {
-	ns := d.lab.VMNS(host, vm)
-	if !NamespaceMounted(ns) {
-		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
+	ns, err := d.guestNS(host, vm)
+	if err != nil {
+		return nil, err
 	}
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("VM %s on %s: no command to run", vm, host)
@@ -440,16 +440,25 @@ func (d *VMDriver) GuestExec(ctx context.Context, host, vm string, argv []string
 	return res, nil
 }
 
+// guestNS is the namespace of a VM that exists.
+func (d *VMDriver) guestNS(host, vm string) (string, error) {
+	ns := d.lab.VMNS(host, vm)
+	if !NamespaceMounted(ns) {
+		return "", fmt.Errorf("VM %s on %s does not exist", vm, host)
+	}
+	return ns, nil
+}
+
 // GuestEcho opens a socket for echo requests to dst inside a VM: the check
 // driver's pings from namespace VMs (check.GuestEchoer). The socket stays
 // in the VM's namespace, where it was made, whichever thread uses it.
 func (d *VMDriver) GuestEcho(host, vm string, dst netip.Addr) (*icmpecho.Conn, error) {
-	ns := d.lab.VMNS(host, vm)
-	if !NamespaceMounted(ns) {
-		return nil, fmt.Errorf("VM %s on %s does not exist", vm, host)
+	ns, err := d.guestNS(host, vm)
+	if err != nil {
+		return nil, err
 	}
 	var c *icmpecho.Conn
-	err := InNamespace(ns, func() (err error) {
+	err = InNamespace(ns, func() (err error) {
 		c, err = icmpecho.Open(dst)
 		return err
 	})
